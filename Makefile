@@ -1,0 +1,43 @@
+# Civic Intake — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+DB := scripts/db.sh
+# DATABASE_URL and TEST_DATABASE_URL for the local cluster that scripts/db.sh manages.
+WITH_DB_ENV = eval "$$($(DB) env)" &&
+INTAKE := .build/debug/intake
+
+.PHONY: run test build release db-up db-down db-status psql migrate clean
+
+## run: start PostgreSQL+PostGIS (installing it if missing), migrate, serve API and worker on :8080
+run: db-up build
+	$(WITH_DB_ENV) $(INTAKE) migrate
+	$(WITH_DB_ENV) exec $(INTAKE) dev --http-port $${HTTP_PORT:-8080}
+
+## test: the same database bootstrap, then the whole test suite against it
+test: db-up
+	$(DB) clean-tests
+	swift build --build-tests
+	$(WITH_DB_ENV) swift test --skip-build
+
+build:
+	swift build
+
+release:
+	swift build -c release
+
+migrate: db-up build
+	$(WITH_DB_ENV) $(INTAKE) migrate
+
+db-up:
+	$(DB) up
+
+db-down:
+	$(DB) down
+
+db-status:
+	$(DB) status
+
+psql:
+	$(DB) psql
+
+clean:
+	rm -rf .build

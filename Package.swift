@@ -1,0 +1,149 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "civic-intake",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "intake", targets: ["intake"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Domain core: types, rules and configuration. No I/O.
+        .target(
+            name: "IntakeCore",
+            swiftSettings: swiftSettings
+        ),
+        // PostgreSQL access: connection, migrations and the SQL each feature runs.
+        .target(
+            name: "IntakeStorage",
+            dependencies: [
+                "IntakeCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedFiles"]
+        ),
+        // Types and server stubs generated from OpenAPI/openapi.yaml (symlinked here).
+        .target(
+            name: "IntakeAPI",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            ],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        // The HTTP API: implements the generated protocol, middleware, problem errors.
+        .target(
+            name: "IntakeHTTP",
+            dependencies: [
+                "IntakeCore",
+                "IntakeStorage",
+                "IntakeAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings,
+            // The contract is served at /openapi.yaml from a copy built into the binary.
+            plugins: ["EmbedFiles"]
+        ),
+        // Background dispatch loop.
+        .target(
+            name: "IntakeWorker",
+            dependencies: [
+                "IntakeCore",
+                "IntakeStorage",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The one binary: `intake serve | worker | dev | migrate`.
+        .executableTarget(
+            name: "intake",
+            dependencies: [
+                "IntakeCore",
+                "IntakeStorage",
+                "IntakeHTTP",
+                "IntakeWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Build-time helper: embeds Migrations/*.sql and OpenAPI/openapi.yaml into the binary.
+        .executableTarget(name: "embed-files", path: "Sources/embed-files"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
+
+        // Shared test helpers: a fresh database per test, cloned from a migrated template.
+        .target(
+            name: "IntakeTestSupport",
+            dependencies: [
+                "IntakeCore",
+                "IntakeStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/IntakeTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntakeCoreTests",
+            dependencies: ["IntakeCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntakeStorageTests",
+            dependencies: ["IntakeCore", "IntakeStorage", "IntakeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntakeHTTPTests",
+            dependencies: [
+                "IntakeHTTP",
+                "IntakeTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntakeCommandTests",
+            dependencies: ["IntakeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,59 @@
+import HTTPTypes
+import Hummingbird
+import IntakeAPI
+import IntakeCore
+import IntakeStorage
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// What the HTTP application needs from the process that hosts it.
+public struct HTTPDependencies: Sendable {
+    public var config: IntakeConfig
+    public var database: Database
+    public var migrations: MigrationSet
+    public var metrics: PrometheusCollectorRegistry
+    public var logger: Logger
+
+    public init(
+        config: IntakeConfig, database: Database, migrations: MigrationSet, metrics: PrometheusCollectorRegistry,
+        logger: Logger
+    ) {
+        self.config = config
+        self.database = database
+        self.migrations = migrations
+        self.metrics = metrics
+        self.logger = logger
+    }
+}
+
+/// Builds the router: middleware from the outside in, then the generated API and the static routes.
+public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequestContext> {
+    let router = Router(context: IntakeRequestContext.self)
+    let routes = RouteTable()
+    router.add(middleware: RequestObservationMiddleware())
+    router.add(middleware: ProblemMiddleware(routes: routes))
+    router.add(middleware: BodyLimitMiddleware(maxJSONBodyBytes: deps.config.maxJSONBodyBytes))
+
+    let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
+    let api = APIService(database: deps.database, migrator: migrator)
+    try api.registerHandlers(on: RecordingTransport(router: router, routes: routes))
+    StaticRoutes.register(on: router, routes: routes, metrics: deps.metrics)
+    return router
+}
+
+/// The HTTP server as a service. The database is not among its services: the caller runs it
+/// first in the same ServiceGroup, so it shuts down after the server has drained.
+public func buildApplication(
+    _ deps: HTTPDependencies, extraServices: [any Service] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let router = try buildRouter(deps)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(deps.config.httpHost, port: deps.config.httpPort),
+            serverName: "civic-intake"),
+        services: extraServices,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: deps.logger)
+}

@@ -1,0 +1,9 @@
+import IntakeAPI
+import IntakeStorage
+
+/// Implements the operations generated from `OpenAPI/openapi.yaml`. Each resource's handlers
+/// live in their own `APIService+Resource.swift` file.
+struct APIService: APIProtocol {
+    let database: Database
+    let migrator: Migrator
+}

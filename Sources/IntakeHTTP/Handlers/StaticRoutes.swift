@@ -1,0 +1,30 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+import Prometheus
+
+/// Routes outside the generated JSON API: the contract itself and the metrics.
+enum StaticRoutes {
+    static func register(on router: Router<IntakeRequestContext>, routes: RouteTable, metrics: PrometheusCollectorRegistry) {
+        let spec = OpenAPIDocument.yaml
+        router.get("/openapi.yaml") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "public, max-age=300"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: spec)))
+        }
+        routes.add(method: .get, path: "/openapi.yaml")
+
+        router.get("/metrics") { _, _ in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16 * 1024)
+            metrics.emit(into: &buffer)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        routes.add(method: .get, path: "/metrics")
+    }
+}

@@ -1,0 +1,29 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The per-request context every route and middleware sees.
+public struct IntakeRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `RequestObservationMiddleware` from `X-Request-Id` or generated.
+    public var requestID: String = ""
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+}
+
+/// What generated OpenAPI handlers know about the request they serve. The OpenAPI transport
+/// passes no Hummingbird context to handlers, so the observation middleware binds this task-local
+/// around the rest of the chain.
+public struct RequestScope: Sendable {
+    public var requestID: String
+    public var logger: Logger
+
+    @TaskLocal public static var current: RequestScope?
+
+    /// The current request's logger, or a quiet fallback outside a request.
+    public static var logger: Logger {
+        current?.logger ?? Logger(label: "civic-intake", factory: { _ in SwiftLogNoOpLogHandler() })
+    }
+}

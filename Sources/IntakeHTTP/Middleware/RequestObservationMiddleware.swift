@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+
+/// The outermost middleware: gives the request an id, writes the one log line per request,
+/// and records request metrics. Everything inside it, errors included, has become a response
+/// by the time it sees the result.
+struct RequestObservationMiddleware: RouterMiddleware {
+    typealias Context = IntakeRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let started = ContinuousClock.now
+        let id = Self.requestID(from: request.headers[.xRequestID])
+        var context = context
+        context.requestID = id
+        context.logger[metadataKey: "hb.request.id"] = nil
+        context.logger[metadataKey: "request_id"] = .string(id)
+        let scope = RequestScope(requestID: id, logger: context.logger)
+
+        var response = try await RequestScope.$current.withValue(scope) {
+            try await next(request, context)
+        }
+        response.headers[.xRequestID] = id
+
+        let elapsed = ContinuousClock.now - started
+        let route = context.endpointPath ?? "unmatched"
+        let status = response.status.code
+        let dimensions = [("route", route), ("method", request.method.rawValue), ("status", String(status))]
+        Counter(label: "http_requests_total", dimensions: dimensions).increment()
+        Timer(label: "http_request_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
+            .recordNanoseconds(elapsed.nanoseconds)
+        context.logger.log(
+            level: status >= 500 ? .error : .info, "request",
+            metadata: [
+                "method": .string(request.method.rawValue),
+                // The path only: query strings may carry coordinates or tokens.
+                "path": .string(request.uri.path),
+                "route": .string(route),
+                "status": .stringConvertible(status),
+                "duration_ms": .string(String(format: "%.2f", Double(elapsed.nanoseconds) / 1_000_000)),
+            ])
+        return response
+    }
+
+    /// Accepts the caller's id when it is short and plain (so it is safe in logs and headers);
+    /// otherwise makes one.
+    static func requestID(from header: String?) -> String {
+        if let header, (1...128).contains(header.utf8.count),
+            header.utf8.allSatisfy({ isAllowed($0) })
+        {
+            return header
+        }
+        return UUID().uuidString.lowercased()
+    }
+
+    private static func isAllowed(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+            UInt8(ascii: ":"):
+            true
+        default: false
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = Self("X-Request-Id")!
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

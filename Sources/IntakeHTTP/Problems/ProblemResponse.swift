@@ -1,0 +1,36 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IntakeCore
+
+/// Renders an `APIError` as `application/problem+json` (RFC 9457).
+enum ProblemResponse {
+    struct Body: Encodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String?
+        var code: String
+        var request_id: String?
+        var errors: [FieldError]?
+    }
+
+    static func make(_ problem: APIError, requestID: String?) -> Response {
+        let body = Body(
+            // A URN names the problem type without pointing at a page that may not exist.
+            type: "urn:civic-intake:problem:\(problem.code)", title: problem.title, status: problem.status,
+            detail: problem.detail, code: problem.code, request_id: requestID,
+            errors: problem.fieldErrors.isEmpty ? nil : problem.fieldErrors)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data(#"{"title":"Internal server error","status":500}"#.utf8)
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if let retryAfter = problem.retryAfter { headers[.retryAfter] = String(retryAfter) }
+        for (name, value) in problem.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: problem.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

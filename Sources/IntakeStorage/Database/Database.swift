@@ -1,0 +1,165 @@
+import Foundation
+import IntakeCore
+import Logging
+import Metrics
+import NIOSSL
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The process's connection pool, with the bounded waits the HTTP layer relies on.
+///
+/// Run it as a service (it must outlive whatever uses it). `withConnection` gives up after the
+/// acquire timeout with `DatabaseUnavailable`, so a dead database turns into a prompt 503
+/// instead of requests that hang.
+public final class Database: Service, Sendable {
+    public let client: PostgresClient
+    public let settings: DatabaseSettings
+    public let poolSize: Int
+    let acquireTimeout: Duration
+    let logger: Logger
+    let poolMetrics: PoolMetrics
+
+    public init(settings: DatabaseSettings, poolSize: Int, acquireTimeout: Duration, logger: Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+            database: settings.database, tls: Self.tls(settings.tls))
+        configuration.options.maximumConnections = poolSize
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [("application_name", "civic-intake")]
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.settings = settings
+        self.poolSize = poolSize
+        self.acquireTimeout = acquireTimeout
+        self.logger = logger
+        self.poolMetrics = PoolMetrics(maxConnections: poolSize)
+    }
+
+    public convenience init(config: IntakeConfig, logger: Logger) {
+        self.init(
+            settings: config.database, poolSize: config.databasePoolSize,
+            acquireTimeout: config.databaseAcquireTimeout, logger: logger)
+    }
+
+    private static func tls(_ mode: DatabaseSettings.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    public func run() async throws {
+        await client.run()
+    }
+
+    /// Runs `body` on a pooled connection. Waiting for the connection is bounded by the acquire
+    /// timeout; the body itself is not.
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let lease = LeaseState()
+        let waitStarted = ContinuousClock.now
+        let metrics = poolMetrics
+        metrics.waiting.increment()
+        defer { if !lease.isAcquired { metrics.waiting.decrement() } }
+
+        return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+            group.addTask { [client] in
+                let value = try await client.withConnection { connection in
+                    lease.markAcquired()
+                    metrics.waiting.decrement()
+                    metrics.acquireTime.record(duration: ContinuousClock.now - waitStarted)
+                    metrics.inUse.increment()
+                    defer { metrics.inUse.decrement() }
+                    return try await body(connection)
+                }
+                return .value(value)
+            }
+            group.addTask { [acquireTimeout] in
+                try await Task.sleep(for: acquireTimeout)
+                guard lease.isAcquired else {
+                    throw DatabaseUnavailable(reason: "no connection within \(acquireTimeout)")
+                }
+                return .timerExpired
+            }
+            // Leaving the group (returning or throwing) cancels whichever child is still running.
+            defer { group.cancelAll() }
+            while let outcome = try await group.next() {
+                if case .value(let value) = outcome { return value }
+            }
+            throw CancellationError()
+        }
+    }
+
+    /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK when it throws).
+    public func withTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try await connection.withTransaction(logger: self.logger) { try await body($0) }
+        }
+    }
+
+    /// `SELECT 1`: true when the database answers within the acquire timeout.
+    public func ping() async throws {
+        try await withConnection { connection in
+            _ = try await connection.query("SELECT 1", logger: self.logger)
+        }
+    }
+
+    /// Start-up check: retries until the database answers or `timeout` passes, then throws a
+    /// `DatabaseUnavailable` that says where it looked (never the password).
+    public func waitUntilReachable(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var lastError: (any Error)?
+        while ContinuousClock.now < deadline {
+            do {
+                try await ping()
+                return
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        let reason = lastError.map { DatabaseErrors.summary($0) } ?? "no answer"
+        throw DatabaseUnavailable(
+            reason: "cannot reach PostgreSQL at \(settings.host):\(settings.port)/\(settings.database) within \(timeout): \(reason)")
+    }
+}
+
+/// The database could not be reached in time; the HTTP layer answers 503 with Retry-After.
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "database unavailable: \(reason)" }
+}
+
+/// Pool figures for Prometheus: postgres-nio keeps its own counts private, so these are counted
+/// around every lease.
+struct PoolMetrics: Sendable {
+    let inUse = Meter(label: "intake_db_pool_connections_in_use")
+    let waiting = Meter(label: "intake_db_pool_requests_waiting")
+    let acquireTime = Timer(label: "intake_db_pool_acquire_duration", preferredDisplayUnit: .seconds)
+
+    init(maxConnections: Int) {
+        Gauge(label: "intake_db_pool_max_connections").record(maxConnections)
+    }
+}
+
+private enum LeaseOutcome<T: Sendable>: Sendable {
+    case value(T)
+    case timerExpired
+}
+
+private final class LeaseState: Sendable {
+    private let acquired = Mutex(false)
+    var isAcquired: Bool { acquired.withLock { $0 } }
+    func markAcquired() { acquired.withLock { $0 = true } }
+}
+
+extension Timer {
+    func record(duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

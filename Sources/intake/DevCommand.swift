@@ -1,0 +1,26 @@
+import ArgumentParser
+import IntakeHTTP
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev", abstract: "Serve the API and run the worker in one process (local default).")
+    @OptionGroup var settings: SettingsOptions
+
+    func run() async throws {
+        let config = try Runtime.loadConfig(settings)
+        let (logger, metrics) = Runtime.bootstrap(config, label: "intake.dev")
+        let migrations = try Runtime.migrations(config)
+        try await Runtime.withDatabase(config, logger: logger) { database in
+            let app = try buildApplication(
+                HTTPDependencies(config: config, database: database, migrations: migrations, metrics: metrics, logger: logger))
+            let worker = WorkerCommand.worker(config, database: database, logger: logger)
+            try await ServiceGroup(
+                configuration: .init(services: [app, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            ).run()
+        }
+        logger.info("stopped")
+    }
+}

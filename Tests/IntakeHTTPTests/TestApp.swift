@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import IntakeCore
+import IntakeHTTP
+import IntakeStorage
+import IntakeTestSupport
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import Testing
+
+/// Metrics are process-wide and may be bootstrapped once: every test shares this registry.
+let sharedMetrics: PrometheusCollectorRegistry = {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
+}()
+
+/// Runs `test` against the full HTTP application on a fresh database.
+func withApp(
+    migrated: Bool = true,
+    logs: LogCapture? = nil,
+    configure: @Sendable (inout IntakeConfig) -> Void = { _ in },
+    _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
+) async throws {
+    try await withTestDatabase(migrated: migrated) { testDB in
+        var config = IntakeConfig(database: testDB.settings, databaseAcquireTimeout: .milliseconds(800))
+        configure(&config)
+        let finalConfig = config
+        try await testDB.withDatabase(acquireTimeout: config.databaseAcquireTimeout) { database in
+            let deps = HTTPDependencies(
+                config: finalConfig, database: database, migrations: try MigrationSet.bundled(), metrics: sharedMetrics,
+                logger: logs?.logger() ?? .quiet)
+            let app = try buildApplication(deps)
+            try await app.test(.router) { client in try await test(client, testDB) }
+        }
+    }
+}
+
+extension TestResponse {
+    /// The body parsed as a JSON object; a body that is not one fails the test.
+    var json: [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)),
+            let dictionary = object as? [String: Any]
+        else {
+            Issue.record("expected a JSON object, got: \(String(buffer: body))")
+            return [:]
+        }
+        return dictionary
+    }
+
+    var text: String { String(buffer: body) }
+}
+
+
+extension ByteBuffer {
+    init(json: String) { self.init(string: json) }
+}
