@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Domain core: types, rules and configuration. No I/O.
@@ -122,13 +123,11 @@ let package = Package(
         ),
         .testTarget(
             name: "IntakeCoreTests",
-            dependencies: ["IntakeCore"],
-            swiftSettings: swiftSettings
+            dependencies: ["IntakeCore"]
         ),
         .testTarget(
             name: "IntakeStorageTests",
-            dependencies: ["IntakeCore", "IntakeStorage", "IntakeTestSupport"],
-            swiftSettings: swiftSettings
+            dependencies: ["IntakeCore", "IntakeStorage", "IntakeTestSupport"]
         ),
         .testTarget(
             name: "IntakeHTTPTests",
@@ -137,13 +136,17 @@ let package = Package(
                 "IntakeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
         .testTarget(
             name: "IntakeCommandTests",
-            dependencies: ["IntakeTestSupport"],
-            swiftSettings: swiftSettings
+            dependencies: [
+                "IntakeCore",
+                "IntakeStorage",
+                "IntakeTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import IntakeCore
 import IntakeHTTP
 import Logging
 import ServiceLifecycle
@@ -15,7 +16,8 @@ struct DevCommand: AsyncParsableCommand {
         let migrations = try Runtime.migrations(config)
         try await Runtime.withDatabase(config, logger: logger) { database in
             let app = try buildApplication(
-                HTTPDependencies(config: config, database: database, migrations: migrations, metrics: metrics, logger: logger))
+                HTTPDependencies(config: config, database: database, migrations: migrations, metrics: metrics, logger: logger),
+                onServerRunning: { port in logger.info("listening", metadata: ["host": "\(config.httpHost)", "port": "\(port)"]) })
             let worker = WorkerCommand.worker(config, database: database, logger: logger)
             try await ServiceGroup(
                 configuration: .init(services: [app, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

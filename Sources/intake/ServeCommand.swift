@@ -1,4 +1,5 @@
 import ArgumentParser
+import IntakeCore
 import IntakeHTTP
 import Logging
 import ServiceLifecycle
@@ -14,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
         let migrations = try Runtime.migrations(config)
         try await Runtime.withDatabase(config, logger: logger) { database in
             let app = try buildApplication(
-                HTTPDependencies(config: config, database: database, migrations: migrations, metrics: metrics, logger: logger))
+                HTTPDependencies(config: config, database: database, migrations: migrations, metrics: metrics, logger: logger),
+                onServerRunning: { port in logger.info("listening", metadata: ["host": "\(config.httpHost)", "port": "\(port)"]) })
             // SIGTERM/SIGINT: stop accepting, finish in-flight requests, then return.
             try await ServiceGroup(
                 configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

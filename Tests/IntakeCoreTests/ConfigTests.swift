@@ -38,8 +38,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("HTTP_PORT", "eighty", "expected a whole number from 1 to 65535, got 'eighty'"),
-        ("HTTP_PORT", "70000", "expected a whole number from 1 to 65535, got '70000'"),
+        ("HTTP_PORT", "eighty", "expected a whole number from 0 to 65535, got 'eighty'"),
+        ("HTTP_PORT", "70000", "expected a whole number from 0 to 65535, got '70000'"),
         ("LOG_LEVEL", "loud", "expected one of trace, debug, info, notice, warning, error, critical, got 'loud'"),
         ("LOG_FORMAT", "xml", "expected one of text, json, got 'xml'"),
         ("DB_ACQUIRE_TIMEOUT", "-1", "expected a number of seconds from 0.05 to 120, got '-1'"),

@@ -58,7 +58,8 @@ public struct IntakeConfig: Sendable {
             databaseConnectTimeout: try source.seconds("DB_CONNECT_TIMEOUT", default: 10, range: 0.1...600),
             databaseAcquireTimeout: try source.seconds("DB_ACQUIRE_TIMEOUT", default: 5, range: 0.05...120),
             httpHost: source.string("HTTP_HOST", default: "127.0.0.1"),
-            httpPort: try source.int("HTTP_PORT", default: 8080, range: 1...65535),
+            // 0 asks the system for a free port (logged at start-up); tests use it.
+            httpPort: try source.int("HTTP_PORT", default: 8080, range: 0...65535),
             maxJSONBodyBytes: try source.int("MAX_JSON_BODY_BYTES", default: 1 << 20, range: 1024...(64 << 20)),
             logLevel: try source.choice("LOG_LEVEL", default: LogLevel.info),
             logFormat: try source.choice("LOG_FORMAT", default: LogFormat.text),

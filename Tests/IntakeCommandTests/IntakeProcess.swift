@@ -1,0 +1,94 @@
+import Foundation
+import IntakeCore
+import Synchronization
+
+/// Runs the built `intake` binary as an operator would, capturing its output.
+final class IntakeProcess: Sendable {
+    static let binary: URL = {
+        // Tests/IntakeCommandTests/IntakeProcess.swift → package root → .build/debug/intake
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/intake")
+    }()
+
+    private let process: Process
+    private let stdoutBuffer = OutputBuffer()
+    private let stderrBuffer = OutputBuffer()
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        // A clean environment: only what the test sets, plus PATH.
+        process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) { a, _ in a }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        out.fileHandleForReading.readabilityHandler = { [stdoutBuffer] in stdoutBuffer.append($0.availableData) }
+        err.fileHandleForReading.readabilityHandler = { [stderrBuffer] in stderrBuffer.append($0.availableData) }
+        try process.run()
+    }
+
+    var stdout: String { stdoutBuffer.text }
+    var stderr: String { stderrBuffer.text }
+    var isRunning: Bool { process.isRunning }
+    var pid: Int32 { process.processIdentifier }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for exit up to `timeout`; kills the process and returns nil if it is still running.
+    func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        // Let the pipes drain.
+        try? await Task.sleep(for: .milliseconds(100))
+        return process.terminationStatus
+    }
+
+    /// Waits until a stdout line contains `text`; returns that line.
+    func waitForLine(containing text: String, timeout: Duration) async -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = stdout.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            if !process.isRunning { return nil }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    /// Parsed JSON log lines (LOG_FORMAT=json).
+    var jsonLines: [[String: Any]] {
+        stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// Runs to completion and returns (exit status, stdout, stderr).
+    static func run(_ arguments: [String], environment: [String: String], timeout: Duration = .seconds(30)) async throws
+        -> (status: Int32?, stdout: String, stderr: String)
+    {
+        let process = try IntakeProcess(arguments, environment: environment)
+        let status = await process.waitForExit(timeout: timeout)
+        return (status, process.stdout, process.stderr)
+    }
+}
+
+extension DatabaseSettings {
+    /// The URL form the binary reads from DATABASE_URL.
+    var url: String {
+        "postgres://\(username)\(password.map { ":\($0)" } ?? "")@\(host):\(port)/\(database)?sslmode=disable"
+    }
+}
+
+private final class OutputBuffer: Sendable {
+    private let data = Mutex(Data())
+    func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
+    var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }
+}
