@@ -14,9 +14,9 @@ extension APIService {
         let status: MigrationStatus
         do {
             status = try await migrator.status()
-        } catch {
+        } catch where DatabaseErrors.isUnavailable(error) {
             RequestScope.logger.warning(
-                "readiness: database check failed", metadata: ["error": .string(DatabaseErrors.summary(error))])
+                "readiness: database unreachable", metadata: ["error": .string(DatabaseErrors.summary(error))])
             throw APIError.databaseUnavailable()
         }
         guard status.isCurrent else {
