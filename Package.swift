@@ -32,6 +32,7 @@ let package = Package(
         // Domain core: types, rules and configuration. No I/O.
         .target(
             name: "IntakeCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // PostgreSQL access: connection, migrations and the SQL each feature runs.

@@ -33,10 +33,13 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     let routes = RouteTable()
     router.add(middleware: RequestObservationMiddleware())
     router.add(middleware: ProblemMiddleware(routes: routes))
-    router.add(middleware: BodyLimitMiddleware(maxJSONBodyBytes: deps.config.maxJSONBodyBytes))
+    router.add(middleware: RequestBodyMiddleware(maxJSONBodyBytes: deps.config.maxJSONBodyBytes))
 
     let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
-    let api = APIService(database: deps.database, migrator: migrator)
+    let api = APIService(
+        database: deps.database, migrator: migrator,
+        auth: Authenticator(keys: APIKeyStore(database: deps.database, logger: deps.logger)),
+        councils: CouncilStore(database: deps.database, logger: deps.logger))
     try api.registerHandlers(on: RecordingTransport(router: router, routes: routes))
     StaticRoutes.register(on: router, routes: routes, metrics: deps.metrics)
     return router

@@ -19,6 +19,8 @@ public struct IntakeRequestContext: RequestContext {
 public struct RequestScope: Sendable {
     public var requestID: String
     public var logger: Logger
+    /// The `Authorization: Bearer` value, checked only by handlers that need a key.
+    public var bearerToken: String?
 
     @TaskLocal public static var current: RequestScope?
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import IntakeCore
@@ -57,4 +58,15 @@ extension TestResponse {
 
 extension ByteBuffer {
     init(json: String) { self.init(string: json) }
+}
+
+/// Creates an API key directly in the test database and returns the header that presents it.
+func bearer(
+    _ testDB: TestDatabase, role: Role, council: String? = nil, expiresAt: Date? = nil
+) async throws -> HTTPFields {
+    let created = try await testDB.withDatabase(poolSize: 1) { database in
+        try await APIKeyStore(database: database, logger: .quiet)
+            .create(role: role, councilSlug: council, label: "test", expiresAt: expiresAt)
+    }
+    return [.authorization: "Bearer \(created.token.text)"]
 }

@@ -6,4 +6,6 @@ import IntakeStorage
 struct APIService: APIProtocol {
     let database: Database
     let migrator: Migrator
+    let auth: Authenticator
+    let councils: CouncilStore
 }

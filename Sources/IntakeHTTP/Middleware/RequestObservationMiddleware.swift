@@ -19,7 +19,8 @@ struct RequestObservationMiddleware: RouterMiddleware {
         context.requestID = id
         context.logger[metadataKey: "hb.request.id"] = nil
         context.logger[metadataKey: "request_id"] = .string(id)
-        let scope = RequestScope(requestID: id, logger: context.logger)
+        let scope = RequestScope(
+            requestID: id, logger: context.logger, bearerToken: Self.bearerToken(request.headers[.authorization]))
 
         var response = try await RequestScope.$current.withValue(scope) {
             try await next(request, context)
@@ -44,6 +45,13 @@ struct RequestObservationMiddleware: RouterMiddleware {
                 "duration_ms": .string(String(format: "%.2f", Double(elapsed.nanoseconds) / 1_000_000)),
             ])
         return response
+    }
+
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
     }
 
     /// Accepts the caller's id when it is short and plain (so it is safe in logs and headers);

@@ -62,8 +62,9 @@ public struct Migrator: Sendable {
             let started = ContinuousClock.now
             _ = try await connection.query("BEGIN", logger: logger)
             do {
-                // The simple query protocol runs a file of many statements in one round trip.
-                _ = try await connection.simpleQuery(file.sql).get()
+                for statement in SQLScript.statements(file.sql) {
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 let milliseconds = Int((ContinuousClock.now - started).components.seconds * 1000)
                 _ = try await connection.query(
                     """

@@ -1,0 +1,78 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IntakeCore
+
+/// Reads request bodies for the handlers below it.
+///
+/// - Refuses bodies over the configured size with 413 before any handler sees them: a declared
+///   Content-Length at once, a chunked body as soon as it goes over.
+/// - When a handler finds the JSON malformed, says where: Foundation's decoder on Linux reports
+///   no position, so the collected body is scanned again on that (rare) path.
+struct RequestBodyMiddleware: RouterMiddleware {
+    typealias Context = IntakeRequestContext
+    let maxJSONBodyBytes: Int
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard request.method == .post || request.method == .put || request.method == .patch else {
+            return try await next(request, context)
+        }
+        let limit = maxJSONBodyBytes
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = ErrorTranslation.problem(for: error)
+            guard problem.code == "malformed_json" else { throw error }
+            throw APIError.malformedJSON(JSONSyntax.describeError(in: Data(body.readableBytesView)))
+        }
+    }
+}
+
+/// Finds where a JSON document stops being JSON, as "line L, column C".
+enum JSONSyntax {
+    static func describeError(in data: Data) -> String {
+        if data.isEmpty { return "The request body is empty; expected a JSON object." }
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "The request body is not the JSON this operation expects."
+        } catch {
+            let message = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "not valid JSON"
+            guard let offset = characterOffset(in: message) else { return "Invalid JSON: \(message)" }
+            let (line, column) = lineAndColumn(of: offset, in: data)
+            let reason = message.components(separatedBy: " around character").first ?? message
+            return "Invalid JSON at line \(line), column \(column): \(reason)."
+        }
+    }
+
+    /// "Invalid value around character 23." → 23
+    private static func characterOffset(in message: String) -> Int? {
+        guard let range = message.range(of: "around character ") else { return nil }
+        return Int(message[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    private static func lineAndColumn(of offset: Int, in data: Data) -> (Int, Int) {
+        var line = 1
+        var column = 1
+        for (index, byte) in data.enumerated() where index < offset {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {  // count characters, not UTF-8 continuation bytes
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+}

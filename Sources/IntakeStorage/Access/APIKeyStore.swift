@@ -1,0 +1,86 @@
+import Foundation
+import IntakeCore
+import Logging
+import PostgresNIO
+
+/// SQL for API keys. Secrets never reach the database: only their SHA-256 hash.
+public struct APIKeyStore: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    public struct Created: Sendable {
+        public var id: UUID
+        public var token: APIKeyToken
+        public var role: Role
+        public var councilSlug: String?
+        public var expiresAt: Date?
+    }
+
+    public enum CreateError: Error, Equatable {
+        case councilRequired
+        case councilNotAllowed
+        case unknownCouncil(String)
+    }
+
+    public func create(role: Role, councilSlug: String?, label: String, expiresAt: Date?) async throws -> Created {
+        if role == .backoffice && councilSlug == nil { throw CreateError.councilRequired }
+        if role != .backoffice && councilSlug != nil { throw CreateError.councilNotAllowed }
+        let token = APIKeyToken.generate()
+        let hash = Data(token.secretHash)
+        let logger = self.logger
+        let id: UUID? = try await database.withConnection { connection in
+            var councilID: UUID?
+            if let councilSlug {
+                let rows = try await connection.query("SELECT id FROM councils WHERE slug = \(councilSlug)", logger: logger)
+                for try await id in rows.decode(UUID.self) { councilID = id }
+                if councilID == nil { return nil }
+            }
+            let rows = try await connection.query(
+                """
+                INSERT INTO api_keys (prefix, secret_hash, role, council_id, label, expires_at)
+                VALUES (\(token.prefix), \(hash), \(role.rawValue), \(councilID), \(label), \(expiresAt))
+                RETURNING id
+                """, logger: logger)
+            for try await id in rows.decode(UUID.self) { return id }
+            return nil
+        }
+        guard let id else { throw CreateError.unknownCouncil(councilSlug ?? "") }
+        return Created(id: id, token: token, role: role, councilSlug: councilSlug, expiresAt: expiresAt)
+    }
+
+    /// The principal for a presented key, or nil when it is unknown, revoked or expired.
+    public func authenticate(_ token: APIKeyToken) async throws -> Principal? {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, secret_hash, role, council_id FROM api_keys
+                WHERE prefix = \(token.prefix) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+                """, logger: logger)
+            for try await (id, hash, role, councilID) in rows.decode((UUID, Data, String, UUID?).self)
+            {
+                guard token.matches(storedHash: Array(hash)), let role = Role(rawValue: role) else { return nil }
+                return Principal(keyID: id, keyPrefix: token.displayPrefix, role: role, councilID: councilID)
+            }
+            return nil
+        }
+    }
+
+    /// Revokes a key by its prefix (`ci_…` or the bare prefix); true when a live key was revoked.
+    public func revoke(prefix: String) async throws -> Bool {
+        let bare = prefix.hasPrefix("ci_") ? String(prefix.dropFirst(3)) : prefix
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                "UPDATE api_keys SET revoked_at = now() WHERE prefix = \(bare) AND revoked_at IS NULL RETURNING id",
+                logger: logger)
+            for try await _ in rows.decode(UUID.self) { return true }
+            return false
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import IntakeCore
+import IntakeStorage
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Create and revoke API keys.", subcommands: [Create.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key and print it once (only its hash is stored).",
+            discussion: "Bootstrap the first admin key with: intake keys create --role admin")
+        @OptionGroup var settings: SettingsOptions
+        @Option(help: "client, backoffice or admin.") var role: String
+        @Option(help: "The council a backoffice key belongs to (its slug).") var council: String?
+        @Option(help: "A note for operators, e.g. the app or system that uses the key.") var label: String = ""
+        @Option(help: "Days until the key stops working (default: never).") var expiresInDays: Int?
+
+        func validate() throws {
+            guard Role(rawValue: role) != nil else { throw ValidationError("--role must be client, backoffice or admin") }
+            if let days = expiresInDays, days < 1 { throw ValidationError("--expires-in-days must be at least 1") }
+        }
+
+        func run() async throws {
+            let config = try Runtime.loadConfig(settings)
+            let (logger, _) = Runtime.bootstrap(config, label: "intake.keys")
+            let role = Role(rawValue: role)!
+            let expiresAt = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
+            try await Runtime.withDatabase(config, logger: logger) { [council, label] database in
+                do {
+                    let created = try await APIKeyStore(database: database, logger: logger)
+                        .create(role: role, councilSlug: council, label: label, expiresAt: expiresAt)
+                    let scope = created.councilSlug.map { " for council \($0)" } ?? ""
+                    print("\(role.rawValue) key\(scope) (shown once, store it now): \(created.token.text)")
+                } catch let error as APIKeyStore.CreateError {
+                    let message =
+                        switch error {
+                        case .councilRequired: "a backoffice key needs --council SLUG"
+                        case .councilNotAllowed: "only backoffice keys belong to a council; drop --council"
+                        case .unknownCouncil(let slug): "no council has the slug '\(slug)'"
+                        }
+                    FileHandle.standardError.write(Data("intake: \(message)\n".utf8))
+                    throw ExitCode(65)
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by its visible prefix (ci_…).")
+        @OptionGroup var settings: SettingsOptions
+        @Argument(help: "The key's prefix, e.g. ci_1a2b3c4d5e.") var prefix: String
+
+        func run() async throws {
+            let config = try Runtime.loadConfig(settings)
+            let (logger, _) = Runtime.bootstrap(config, label: "intake.keys")
+            try await Runtime.withDatabase(config, logger: logger) { [prefix] database in
+                if try await APIKeyStore(database: database, logger: logger).revoke(prefix: prefix) {
+                    print("revoked \(prefix)")
+                } else {
+                    FileHandle.standardError.write(Data("intake: no live key has the prefix \(prefix)\n".utf8))
+                    throw ExitCode(65)
+                }
+            }
+        }
+    }
+}
