@@ -5,11 +5,13 @@ DB := scripts/db.sh
 WITH_DB_ENV = eval "$$($(DB) env)" &&
 INTAKE := .build/debug/intake
 
-.PHONY: run test build release db-up db-down db-status psql migrate clean
+.PHONY: run test bench build release db-up db-down db-status psql migrate clean
 
-## run: start PostgreSQL+PostGIS (installing it if missing), migrate, serve API and worker on :8080
+## run: start PostgreSQL+PostGIS (installing it if missing), migrate, seed the demo councils,
+## serve API and worker on :8080
 run: db-up build
 	$(WITH_DB_ENV) $(INTAKE) migrate
+	$(WITH_DB_ENV) $(INTAKE) seed-demo
 	$(WITH_DB_ENV) exec $(INTAKE) dev --http-port $${HTTP_PORT:-8080}
 
 ## test: the same database bootstrap, then the whole test suite against it
@@ -17,6 +19,10 @@ test: db-up
 	$(DB) clean-tests
 	swift build --build-tests
 	$(WITH_DB_ENV) swift test --skip-build
+
+## bench: release build, then the benchmarks against the local database (figures printed as tables)
+bench:
+	scripts/bench.sh
 
 build:
 	swift build

@@ -4,6 +4,8 @@ CREATE TABLE councils (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     slug            text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$' AND length(slug) BETWEEN 2 AND 64),
     name            text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    -- ONS/GSS code as in Boundary-Line (e.g. E07000123); matches features on re-import.
+    code            text UNIQUE,
     tier            text NOT NULL CHECK (tier IN ('county', 'district', 'unitary', 'metropolitan', 'london_borough', 'parish')),
     contact_email   text,
     contact_phone   text,

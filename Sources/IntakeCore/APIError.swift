@@ -12,6 +12,8 @@ public struct APIError: Error, Sendable, Equatable {
     public var retryAfter: Int?
     /// Extra response headers, e.g. `Allow` on a 405.
     public var headers: [String: String]
+    /// Extra members of the problem body (RFC 9457 extensions), e.g. `available`.
+    public var extensions: [String: [String]] = [:]
 
     public init(
         status: Int, code: String, title: String, detail: String? = nil,

@@ -36,10 +36,14 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     router.add(middleware: RequestBodyMiddleware(maxJSONBodyBytes: deps.config.maxJSONBodyBytes))
 
     let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
+    let db = deps.database
+    let keys = APIKeyStore(database: db, logger: deps.logger)
     let api = APIService(
-        database: deps.database, migrator: migrator,
-        auth: Authenticator(keys: APIKeyStore(database: deps.database, logger: deps.logger)),
-        councils: CouncilStore(database: deps.database, logger: deps.logger))
+        database: db, migrator: migrator, auth: Authenticator(keys: keys), keys: keys,
+        councils: CouncilStore(database: db, logger: deps.logger),
+        boundaries: BoundaryStore(database: db, logger: deps.logger),
+        categories: CategoryStore(database: db, logger: deps.logger),
+        routing: RoutingStore(database: db, logger: deps.logger))
     try api.registerHandlers(on: RecordingTransport(router: router, routes: routes))
     StaticRoutes.register(on: router, routes: routes, metrics: deps.metrics)
     return router

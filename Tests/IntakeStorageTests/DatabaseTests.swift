@@ -25,7 +25,7 @@ import Testing
 
     @Test func connectionsRefusedByTheServerCountAsUnavailable() async throws {
         try await withTestDatabase { testDB in
-            try await testDB.withDatabase(acquireTimeout: .milliseconds(500)) { database in
+            try await testDB.withDatabase(acquireTimeout: .seconds(2)) { database in
                 try await database.ping()
                 try await Self.disallowConnections(testDB)
                 var caught: (any Error)?

@@ -20,24 +20,55 @@ public struct Council: Sendable, Equatable {
         }
     }
 
+    /// Where the council is, once it has a boundary.
+    public struct Geography: Sendable, Equatable {
+        public var minLat, minLon, maxLat, maxLon: Double
+        /// A point guaranteed to lie inside the boundary (not the centroid, which may not).
+        public var representativePoint: LatLon
+
+        public init(minLat: Double, minLon: Double, maxLat: Double, maxLon: Double, representativePoint: LatLon) {
+            self.minLat = minLat
+            self.minLon = minLon
+            self.maxLat = maxLat
+            self.maxLon = maxLon
+            self.representativePoint = representativePoint
+        }
+    }
+
     public var id: UUID
     public var slug: String
     public var name: String
     public var tier: Tier
+    /// ONS/GSS code (e.g. E07000123), used to match boundary features on re-import.
+    public var code: String?
     public var contact: Contact
+    public var geography: Geography?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
-        id: UUID, slug: String, name: String, tier: Tier, contact: Contact, createdAt: Date, updatedAt: Date
+        id: UUID, slug: String, name: String, tier: Tier, code: String?, contact: Contact, geography: Geography?,
+        createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.slug = slug
         self.name = name
         self.tier = tier
+        self.code = code
         self.contact = contact
+        self.geography = geography
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    /// How local a tier is: among councils that both handle a category at a point, the more
+    /// local one gets it.
+    public var tierRank: Int {
+        switch tier {
+        case .parish: 0
+        case .district, .metropolitan, .londonBorough, .unitary: 1
+        case .county: 2
+        }
     }
 }
 
@@ -46,12 +77,14 @@ public struct NewCouncil: Sendable, Equatable {
     public var slug: String
     public var name: String
     public var tier: Council.Tier
+    public var code: String?
     public var contact: Council.Contact
 
-    public init(slug: String, name: String, tier: Council.Tier, contact: Council.Contact) {
+    public init(slug: String, name: String, tier: Council.Tier, code: String? = nil, contact: Council.Contact) {
         self.slug = slug
         self.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         self.tier = tier
+        self.code = code?.trimmingCharacters(in: .whitespaces)
         self.contact = contact
     }
 
@@ -65,16 +98,48 @@ public struct NewCouncil: Sendable, Equatable {
                     detail: "must be 2–64 lower-case letters, digits and single hyphens (e.g. north-barsetshire)",
                     code: "invalid_slug"))
         }
-        if name.isEmpty || name.count > 200 {
+        errors += Self.check(name: name, code: code, contact: contact)
+        if !errors.isEmpty { throw .validation(errors) }
+    }
+
+    static func check(name: String?, code: String?, contact: Council.Contact?) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let name, name.isEmpty || name.count > 200 {
             errors.append(FieldError(pointer: "/name", detail: "must be 1–200 characters", code: "invalid_length"))
         }
-        if let email = contact.email, !TextRules.looksLikeEmail(email) {
+        if let code, !isValidCode(code) {
+            errors.append(
+                FieldError(pointer: "/code", detail: "must be 1–20 letters and digits (an ONS code such as E07000123)", code: "invalid_code"))
+        }
+        if let email = contact?.email, !email.isEmpty, !TextRules.looksLikeEmail(email) {
             errors.append(FieldError(pointer: "/contact/email", detail: "is not an email address", code: "invalid_email"))
         }
-        if let website = contact.website, !(website.hasPrefix("https://") || website.hasPrefix("http://")) {
+        if let website = contact?.website, !website.isEmpty, !(website.hasPrefix("https://") || website.hasPrefix("http://")) {
             errors.append(FieldError(pointer: "/contact/website", detail: "must be an http(s) URL", code: "invalid_url"))
         }
-        if !errors.isEmpty { throw .validation(errors) }
+        if let phone = contact?.phone, phone.count > 40 {
+            errors.append(FieldError(pointer: "/contact/phone", detail: "must be at most 40 characters", code: "invalid_length"))
+        }
+        return errors
+    }
+
+    public static func isValidCode(_ code: String) -> Bool {
+        (1...20).contains(code.count) && code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
+    /// A slug from a name, for councils created by boundary import:
+    /// "Barchester City Council" → "barchester-city-council".
+    public static func slug(fromName name: String) -> String {
+        var slug = ""
+        for scalar in name.lowercased().folding(options: .diacriticInsensitive, locale: nil).unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
+                slug.unicodeScalars.append(scalar)
+            } else if !slug.isEmpty && !slug.hasSuffix("-") {
+                slug += "-"
+            }
+        }
+        while slug.hasSuffix("-") { slug.removeLast() }
+        return String(slug.prefix(64)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
     }
 
     public static func isValidSlug(_ slug: String) -> Bool {
@@ -82,6 +147,43 @@ public struct NewCouncil: Sendable, Equatable {
             return false
         }
         return slug.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+}
+
+/// A change to a council: present fields replace; a contact field of "" clears it.
+public struct CouncilUpdate: Sendable, Equatable {
+    public var name: String?
+    public var tier: Council.Tier?
+    public var code: String?
+    public var contact: Council.Contact?
+
+    public init(name: String? = nil, tier: Council.Tier? = nil, code: String? = nil, contact: Council.Contact? = nil) {
+        self.name = name?.trimmingCharacters(in: .whitespacesAndNewlines)
+        self.tier = tier
+        self.code = code?.trimmingCharacters(in: .whitespaces)
+        self.contact = contact
+    }
+
+    public func validate() throws(APIError) {
+        let errors = NewCouncil.check(name: name, code: code, contact: contact)
+        if !errors.isEmpty { throw .validation(errors) }
+    }
+
+    public func applied(to council: Council) -> Council {
+        var result = council
+        if let name { result.name = name }
+        if let tier { result.tier = tier }
+        if let code { result.code = code.isEmpty ? nil : code }
+        if let contact {
+            func merge(_ new: String?, _ old: String?) -> String? {
+                guard let new else { return old }
+                return new.isEmpty ? nil : new
+            }
+            result.contact = Council.Contact(
+                email: merge(contact.email, council.contact.email), phone: merge(contact.phone, council.contact.phone),
+                website: merge(contact.website, council.contact.website))
+        }
+        return result
     }
 }
 

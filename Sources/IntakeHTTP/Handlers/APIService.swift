@@ -7,5 +7,9 @@ struct APIService: APIProtocol {
     let database: Database
     let migrator: Migrator
     let auth: Authenticator
+    let keys: APIKeyStore
     let councils: CouncilStore
+    let boundaries: BoundaryStore
+    let categories: CategoryStore
+    let routing: RoutingStore
 }

@@ -1,8 +1,10 @@
+import Foundation
 import IntakeCore
 import IntakeStorage
 
 /// Checks the caller's key for handlers that need one. A missing, malformed, unknown, revoked
-/// or expired key is 401; a valid key of the wrong role is 403.
+/// or expired key is 401; a valid key of the wrong role is 403; a back-office key asking about
+/// another council gets the same 404 as for a council that does not exist.
 struct Authenticator: Sendable {
     let keys: APIKeyStore
 
@@ -18,5 +20,21 @@ struct Authenticator: Sendable {
             throw APIError.forbidden("This needs a key with the \(needed) role; this key is \(principal.role.rawValue).")
         }
         return principal
+    }
+
+    /// An admin, or a back-office key of this council. `council` is looked up by the caller; a
+    /// council that does not exist and one the key may not see answer alike.
+    func requireCouncilStaff(of council: Council?, slug: String) async throws -> (Principal, Council) {
+        let principal = try await require([.admin, .backoffice])
+        guard let council, principal.role == .admin || principal.councilID == council.id else {
+            throw APIError.councilNotFound(slug)
+        }
+        return (principal, council)
+    }
+}
+
+extension APIError {
+    static func councilNotFound(_ slug: String) -> APIError {
+        .notFound("No council has the slug '\(slug)'.")
     }
 }

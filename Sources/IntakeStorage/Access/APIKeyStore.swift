@@ -18,6 +18,8 @@ public struct APIKeyStore: Sendable {
         public var token: APIKeyToken
         public var role: Role
         public var councilSlug: String?
+        public var label: String
+        public var createdAt: Date
         public var expiresAt: Date?
     }
 
@@ -50,7 +52,8 @@ public struct APIKeyStore: Sendable {
             return nil
         }
         guard let id else { throw CreateError.unknownCouncil(councilSlug ?? "") }
-        return Created(id: id, token: token, role: role, councilSlug: councilSlug, expiresAt: expiresAt)
+        return Created(
+            id: id, token: token, role: role, councilSlug: councilSlug, label: label, createdAt: Date(), expiresAt: expiresAt)
     }
 
     /// The principal for a presented key, or nil when it is unknown, revoked or expired.
@@ -68,6 +71,36 @@ public struct APIKeyStore: Sendable {
                 return Principal(keyID: id, keyPrefix: token.displayPrefix, role: role, councilID: councilID)
             }
             return nil
+        }
+    }
+
+    public struct Listed: Sendable {
+        public var prefix: String
+        public var role: Role
+        public var councilSlug: String?
+        public var label: String
+        public var createdAt: Date
+        public var expiresAt: Date?
+        public var revokedAt: Date?
+    }
+
+    public func list() async throws -> [Listed] {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT k.prefix, k.role, c.slug, k.label, k.created_at, k.expires_at, k.revoked_at
+                FROM api_keys k LEFT JOIN councils c ON c.id = k.council_id
+                ORDER BY k.created_at, k.prefix
+                """, logger: logger)
+            var keys: [Listed] = []
+            for try await row in rows.decode((String, String, String?, String, Date, Date?, Date?).self) {
+                keys.append(
+                    Listed(
+                        prefix: "ci_\(row.0)", role: Role(rawValue: row.1) ?? .client, councilSlug: row.2, label: row.3,
+                        createdAt: row.4, expiresAt: row.5, revokedAt: row.6))
+            }
+            return keys
         }
     }
 

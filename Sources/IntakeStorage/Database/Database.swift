@@ -92,12 +92,19 @@ public final class Database: Service, Sendable {
         }
     }
 
-    /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK when it throws).
+    /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK when it throws). An error thrown by
+    /// `body` reaches the caller as itself, not wrapped.
     public func withTransaction<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            try await connection.withTransaction(logger: self.logger) { try await body($0) }
+            do {
+                return try await connection.withTransaction(logger: self.logger) { try await body($0) }
+            } catch let error as PostgresTransactionError {
+                // The body's own error (after a clean rollback) is what callers match on.
+                if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+                throw error
+            }
         }
     }
 

@@ -1,0 +1,151 @@
+import Foundation
+import IntakeAPI
+import IntakeCore
+import IntakeStorage
+
+extension APIService {
+    func listCategories(_ input: Operations.ListCategories.Input) async throws -> Operations.ListCategories.Output {
+        let slug = input.path.slug
+        guard let council = try await councils.find(slug: slug) else { throw APIError.councilNotFound(slug) }
+        let all = try await categories.list(councilID: council.id, includeRetired: input.query.includeRetired ?? false)
+        return .ok(.init(body: .json(.init(categories: all.map(Components.Schemas.Category.init)))))
+    }
+
+    func getCategory(_ input: Operations.GetCategory.Input) async throws -> Operations.GetCategory.Output {
+        let slug = input.path.slug
+        guard let council = try await councils.find(slug: slug) else { throw APIError.councilNotFound(slug) }
+        guard let category = try await categories.find(code: input.path.code, councilID: council.id) else {
+            throw APIError.categoryNotFound(input.path.code, council: slug)
+        }
+        return .ok(.init(body: .json(.init(category))))
+    }
+
+    func createCategory(_ input: Operations.CreateCategory.Input) async throws -> Operations.CreateCategory.Output {
+        let slug = input.path.slug
+        let (_, council) = try await auth.requireCouncilStaff(of: try await councils.find(slug: slug), slug: slug)
+        guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
+        let definition = CategoryDefinition(
+            code: body.code, name: body.name, description: body.description ?? "", group: body.group ?? "",
+            keywords: body.keywords ?? [], attributes: (body.attributes ?? []).map(CategoryAttribute.init),
+            photoRequired: body.photoRequired ?? false, anonymousAllowed: body.anonymousAllowed ?? true,
+            contactRequired: body.contactRequired ?? false, destination: body.destination)
+        try definition.validate()
+        do {
+            return .created(.init(body: .json(.init(try await categories.create(definition, councilID: council.id)))))
+        } catch CategoryStore.WriteError.codeTaken {
+            throw APIError.conflict(
+                "\(council.name) already has a category with code '\(definition.code)'.", code: "category_exists")
+        }
+    }
+
+    func updateCategory(_ input: Operations.UpdateCategory.Input) async throws -> Operations.UpdateCategory.Output {
+        let slug = input.path.slug
+        let (_, council) = try await auth.requireCouncilStaff(of: try await councils.find(slug: slug), slug: slug)
+        guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
+        guard let existing = try await categories.find(code: input.path.code, councilID: council.id) else {
+            throw APIError.categoryNotFound(input.path.code, council: slug)
+        }
+        let definition = CategoryDefinition(
+            code: existing.code, name: body.name ?? existing.name, description: body.description ?? existing.description,
+            group: body.group ?? existing.group, keywords: body.keywords ?? existing.keywords,
+            attributes: body.attributes.map { $0.map(CategoryAttribute.init) } ?? existing.attributes,
+            photoRequired: body.photoRequired ?? existing.photoRequired,
+            anonymousAllowed: body.anonymousAllowed ?? existing.anonymousAllowed,
+            contactRequired: body.contactRequired ?? existing.contactRequired,
+            destination: body.destination ?? existing.destination)
+        try definition.validate()
+        guard let updated = try await categories.update(definition, councilID: council.id) else {
+            throw APIError.categoryNotFound(input.path.code, council: slug)
+        }
+        return .ok(.init(body: .json(.init(updated))))
+    }
+
+    func retireCategory(_ input: Operations.RetireCategory.Input) async throws -> Operations.RetireCategory.Output {
+        let slug = input.path.slug
+        let (_, council) = try await auth.requireCouncilStaff(of: try await councils.find(slug: slug), slug: slug)
+        guard let retired = try await categories.retire(code: input.path.code, councilID: council.id) else {
+            throw APIError.categoryNotFound(input.path.code, council: slug)
+        }
+        return .ok(.init(body: .json(.init(retired))))
+    }
+
+    func listServicesAtPoint(_ input: Operations.ListServicesAtPoint.Input) async throws
+        -> Operations.ListServicesAtPoint.Output
+    {
+        let point = try LatLon.parse(lat: input.query.lat, lon: input.query.lon)
+        let found = try await routing.services(at: point)
+        guard !found.councils.isEmpty else { throw APIError.outsideServiceArea(point) }
+        var services = found.services
+        if let wanted = input.query.category {
+            services = services.filter { $0.code == wanted }
+            if services.isEmpty { throw APIError.categoryNotAvailableHere(wanted, available: found.services.map(\.code)) }
+        }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        location: .init(lat: point.lat, lon: point.lon),
+                        councils: found.councils.map(Components.Schemas.CouncilRef.init),
+                        services: services.map(Components.Schemas.Category.init)))))
+    }
+}
+
+extension APIError {
+    static func categoryNotFound(_ code: String, council: String) -> APIError {
+        .notFound("Council '\(council)' has no category '\(code)'.")
+    }
+
+    /// No council covers the point: the service does not operate there.
+    public static func outsideServiceArea(_ point: LatLon) -> APIError {
+        APIError(
+            status: 422, code: "outside_service_area", title: "Outside the service area",
+            detail: "No council using this service covers \(point.lat), \(point.lon).",
+            fieldErrors: [FieldError(pointer: "/location", detail: "is outside every council's area", code: "outside_service_area")])
+    }
+
+    /// Councils cover the point but none of them handles the category there.
+    public static func categoryNotAvailableHere(_ code: String, available: [String]) -> APIError {
+        var error = APIError(
+            status: 422, code: "category_not_available_here", title: "Category not available here",
+            detail: available.isEmpty
+                ? "No category is available at this point."
+                : "'\(code)' is not handled here. Available here: \(available.joined(separator: ", ")).",
+            fieldErrors: [FieldError(pointer: "/category", detail: "is not handled at this point", code: "category_not_available_here")])
+        error.extensions["available"] = available
+        return error
+    }
+}
+
+// Mapping between the generated wire types and the domain.
+
+extension Components.Schemas.Category {
+    init(_ category: Category) {
+        self.init(
+            code: category.code, name: category.name, description: category.description, group: category.group,
+            keywords: category.keywords, attributes: category.attributes.map(Components.Schemas.CategoryAttribute.init),
+            photoRequired: category.photoRequired, anonymousAllowed: category.anonymousAllowed,
+            contactRequired: category.contactRequired, destination: category.destination,
+            council: .init(category.council), createdAt: category.createdAt, updatedAt: category.updatedAt,
+            retiredAt: category.retiredAt)
+    }
+}
+
+extension Components.Schemas.CategoryAttribute {
+    init(_ attribute: CategoryAttribute) {
+        self.init(
+            code: attribute.code, description: attribute.description,
+            datatype: .init(rawValue: attribute.datatype.rawValue)!, datatypeDescription: attribute.datatypeDescription,
+            required: attribute.required, variable: attribute.variable, order: attribute.order,
+            values: attribute.datatype.isList ? attribute.values.map { .init(key: $0.key, name: $0.name) } : nil)
+    }
+}
+
+extension CategoryAttribute {
+    init(_ wire: Components.Schemas.CategoryAttribute) {
+        self.init(
+            code: wire.code, description: wire.description ?? "", datatype: Datatype(rawValue: wire.datatype.rawValue)!,
+            datatypeDescription: wire.datatypeDescription ?? "", required: wire.required ?? false,
+            variable: wire.variable ?? true, order: wire.order ?? 1,
+            values: (wire.values ?? []).map { Value(key: $0.key, name: $0.name) })
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import IntakeCore
+import Logging
+import PostgresNIO
+
+/// SQL for each council's service catalogue.
+public struct CategoryStore: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    public enum WriteError: Error { case codeTaken }
+
+    public func create(_ definition: CategoryDefinition, councilID: UUID) async throws -> Category {
+        let logger = self.logger
+        let attributes = try Self.encode(definition.attributes)
+        do {
+            return try await database.withConnection { connection in
+                let rows = try await connection.query(
+                    """
+                    WITH inserted AS (
+                        INSERT INTO categories (council_id, code, name, description, group_name, keywords, attributes,
+                            photo_required, anonymous_allowed, contact_required, destination)
+                        VALUES (\(councilID), \(definition.code), \(definition.name), \(definition.description),
+                            \(definition.group), \(definition.keywords), \(attributes)::jsonb, \(definition.photoRequired),
+                            \(definition.anonymousAllowed), \(definition.contactRequired), \(definition.destination))
+                        RETURNING *
+                    )
+                    SELECT \(unescaped: Self.columns) FROM inserted cat JOIN councils c ON c.id = cat.council_id
+                    """, logger: logger)
+                return try await Self.decode(rows).first!
+            }
+        } catch where DatabaseErrors.sqlState(error) == "23505" {
+            throw WriteError.codeTaken
+        }
+    }
+
+    public func update(_ definition: CategoryDefinition, councilID: UUID) async throws -> Category? {
+        let logger = self.logger
+        let attributes = try Self.encode(definition.attributes)
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH updated AS (
+                    UPDATE categories SET name = \(definition.name), description = \(definition.description),
+                        group_name = \(definition.group), keywords = \(definition.keywords),
+                        attributes = \(attributes)::jsonb, photo_required = \(definition.photoRequired),
+                        anonymous_allowed = \(definition.anonymousAllowed),
+                        contact_required = \(definition.contactRequired), destination = \(definition.destination),
+                        updated_at = now()
+                    WHERE council_id = \(councilID) AND code = \(definition.code)
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.columns) FROM updated cat JOIN councils c ON c.id = cat.council_id
+                """, logger: logger)
+            return try await Self.decode(rows).first
+        }
+    }
+
+    /// Retires a category (idempotent); nil when the council has no such category.
+    public func retire(code: String, councilID: UUID) async throws -> Category? {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH retired AS (
+                    UPDATE categories SET retired_at = COALESCE(retired_at, now()), updated_at = now()
+                    WHERE council_id = \(councilID) AND code = \(code)
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.columns) FROM retired cat JOIN councils c ON c.id = cat.council_id
+                """, logger: logger)
+            return try await Self.decode(rows).first
+        }
+    }
+
+    public func find(code: String, councilID: UUID) async throws -> Category? {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM categories cat JOIN councils c ON c.id = cat.council_id
+                WHERE cat.council_id = \(councilID) AND cat.code = \(code)
+                """, logger: logger)
+            return try await Self.decode(rows).first
+        }
+    }
+
+    public func list(councilID: UUID, includeRetired: Bool) async throws -> [Category] {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM categories cat JOIN councils c ON c.id = cat.council_id
+                WHERE cat.council_id = \(councilID) AND (\(includeRetired) OR cat.retired_at IS NULL)
+                ORDER BY cat.code
+                """, logger: logger)
+            return try await Self.decode(rows)
+        }
+    }
+
+    static let columns = """
+        cat.code, cat.name, cat.description, cat.group_name, cat.keywords, cat.attributes::text,
+        cat.photo_required, cat.anonymous_allowed, cat.contact_required, cat.destination,
+        c.id, c.slug, c.name, c.tier, cat.created_at, cat.updated_at, cat.retired_at
+        """
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Category] {
+        var categories: [Category] = []
+        for try await row in rows.decode(
+            (String, String, String, String, [String], String, Bool, Bool, Bool, String?, UUID, String, String, String,
+                Date, Date, Date?).self)
+        {
+            let attributes = try JSONDecoder().decode([CategoryAttribute].self, from: Data(row.5.utf8))
+            categories.append(
+                Category(
+                    code: row.0, name: row.1, description: row.2, group: row.3, keywords: row.4,
+                    attributes: attributes.sorted { ($0.order, $0.code) < ($1.order, $1.code) },
+                    photoRequired: row.6, anonymousAllowed: row.7, contactRequired: row.8, destination: row.9,
+                    council: CouncilRef(id: row.10, slug: row.11, name: row.12, tier: Council.Tier(rawValue: row.13) ?? .unitary),
+                    createdAt: row.14, updatedAt: row.15, retiredAt: row.16))
+        }
+        return categories
+    }
+
+    static func encode(_ attributes: [CategoryAttribute]) throws -> String {
+        String(decoding: try JSONEncoder().encode(attributes), as: UTF8.self)
+    }
+}
