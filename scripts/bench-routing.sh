@@ -13,7 +13,7 @@ DB=intake_bench_routing
 PSQL="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p ${INTAKE_PG_PORT:-54329} -U intake"
 PGBENCH="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pgbench -h 127.0.0.1 -p ${INTAKE_PG_PORT:-54329} -U intake"
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+trap "rm -rf $WORK" EXIT
 
 $PSQL -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 DATABASE_URL="postgres://intake@127.0.0.1:${INTAKE_PG_PORT:-54329}/$DB?sslmode=disable" LOG_LEVEL=warning "$BIN" migrate >/dev/null
@@ -62,7 +62,7 @@ echo "Plan for a point inside the 10,001-vertex district:"
 $PSQL -d "$DB" -c "EXPLAIN (ANALYZE, COSTS OFF) SELECT c.id FROM councils c WHERE ST_Covers(c.boundary, ST_SetSRID(ST_MakePoint(-2.2, 53.15), 4326))"
 
 percentiles() { # latency log files → "median p99 count" in ms
-  cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf "%.3f %.3f %d", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000, NR}'
+  cat "$@" | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf "%.3f %.3f %d\n", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000, NR}'
 }
 
 echo
@@ -75,4 +75,4 @@ for name in anywhere complex; do
   label=$([ "$name" = anywhere ] && echo "random point, 400 councils" || echo "inside the 10,001-vertex boundary")
   printf '%-34s %10s %10s %10s %12.0f\n' "$label" "$median" "$p99" "$count" "$tps"
 done
-$PSQL -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+$PSQL -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null

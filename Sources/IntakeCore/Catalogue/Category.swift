@@ -1,37 +1,18 @@
 import Foundation
 
-/// One kind of problem a council handles (fly-tipping, potholes…), with its extra questions.
+/// One kind of problem a council handles (fly-tipping, potholes…), as stored: its definition,
+/// the council whose catalogue it is in, and when it was added, changed or retired.
 public struct Category: Sendable, Equatable {
-    public var code: String
-    public var name: String
-    public var description: String
-    public var group: String
-    public var keywords: [String]
-    public var attributes: [CategoryAttribute]
-    public var photoRequired: Bool
-    public var anonymousAllowed: Bool
-    public var contactRequired: Bool
-    public var destination: String?
+    public var definition: CategoryDefinition
     public var council: CouncilRef
     public var createdAt: Date
     public var updatedAt: Date
     public var retiredAt: Date?
 
-    public init(
-        code: String, name: String, description: String, group: String, keywords: [String],
-        attributes: [CategoryAttribute], photoRequired: Bool, anonymousAllowed: Bool, contactRequired: Bool,
-        destination: String?, council: CouncilRef, createdAt: Date, updatedAt: Date, retiredAt: Date?
-    ) {
-        self.code = code
-        self.name = name
-        self.description = description
-        self.group = group
-        self.keywords = keywords
-        self.attributes = attributes
-        self.photoRequired = photoRequired
-        self.anonymousAllowed = anonymousAllowed
-        self.contactRequired = contactRequired
-        self.destination = destination
+    public var code: String { definition.code }
+
+    public init(definition: CategoryDefinition, council: CouncilRef, createdAt: Date, updatedAt: Date, retiredAt: Date?) {
+        self.definition = definition
         self.council = council
         self.createdAt = createdAt
         self.updatedAt = updatedAt

@@ -45,14 +45,18 @@ extension APIService {
         guard let existing = try await categories.find(code: input.path.code, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
-        let definition = CategoryDefinition(
-            code: existing.code, name: body.name ?? existing.name, description: body.description ?? existing.description,
-            group: body.group ?? existing.group, keywords: body.keywords ?? existing.keywords,
-            attributes: body.attributes.map { $0.map(CategoryAttribute.init) } ?? existing.attributes,
-            photoRequired: body.photoRequired ?? existing.photoRequired,
-            anonymousAllowed: body.anonymousAllowed ?? existing.anonymousAllowed,
-            contactRequired: body.contactRequired ?? existing.contactRequired,
-            destination: body.destination ?? existing.destination)
+        var definition = existing.definition
+        if let name = body.name { definition.name = name.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if let description = body.description { definition.description = description }
+        if let group = body.group { definition.group = group }
+        if let keywords = body.keywords {
+            definition.keywords = keywords.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let attributes = body.attributes { definition.attributes = attributes.map(CategoryAttribute.init) }
+        if let photoRequired = body.photoRequired { definition.photoRequired = photoRequired }
+        if let anonymousAllowed = body.anonymousAllowed { definition.anonymousAllowed = anonymousAllowed }
+        if let contactRequired = body.contactRequired { definition.contactRequired = contactRequired }
+        if let destination = body.destination { definition.destination = destination.isEmpty ? nil : destination }
         try definition.validate()
         guard let updated = try await categories.update(definition, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
@@ -120,11 +124,13 @@ extension APIError {
 
 extension Components.Schemas.Category {
     init(_ category: Category) {
+        let definition = category.definition
         self.init(
-            code: category.code, name: category.name, description: category.description, group: category.group,
-            keywords: category.keywords, attributes: category.attributes.map(Components.Schemas.CategoryAttribute.init),
-            photoRequired: category.photoRequired, anonymousAllowed: category.anonymousAllowed,
-            contactRequired: category.contactRequired, destination: category.destination,
+            code: definition.code, name: definition.name, description: definition.description, group: definition.group,
+            keywords: definition.keywords,
+            attributes: definition.attributes.map(Components.Schemas.CategoryAttribute.init),
+            photoRequired: definition.photoRequired, anonymousAllowed: definition.anonymousAllowed,
+            contactRequired: definition.contactRequired, destination: definition.destination,
             council: .init(category.council), createdAt: category.createdAt, updatedAt: category.updatedAt,
             retiredAt: category.retiredAt)
     }

@@ -116,13 +116,13 @@ public struct CategoryStore: Sendable {
                 Date, Date, Date?).self)
         {
             let attributes = try JSONDecoder().decode([CategoryAttribute].self, from: Data(row.5.utf8))
+            let definition = CategoryDefinition(
+                code: row.0, name: row.1, description: row.2, group: row.3, keywords: row.4,
+                attributes: attributes.sorted { ($0.order, $0.code) < ($1.order, $1.code) },
+                photoRequired: row.6, anonymousAllowed: row.7, contactRequired: row.8, destination: row.9)
+            let council = CouncilRef(id: row.10, slug: row.11, name: row.12, tier: Council.Tier(rawValue: row.13) ?? .unitary)
             categories.append(
-                Category(
-                    code: row.0, name: row.1, description: row.2, group: row.3, keywords: row.4,
-                    attributes: attributes.sorted { ($0.order, $0.code) < ($1.order, $1.code) },
-                    photoRequired: row.6, anonymousAllowed: row.7, contactRequired: row.8, destination: row.9,
-                    council: CouncilRef(id: row.10, slug: row.11, name: row.12, tier: Council.Tier(rawValue: row.13) ?? .unitary),
-                    createdAt: row.14, updatedAt: row.15, retiredAt: row.16))
+                Category(definition: definition, council: council, createdAt: row.14, updatedAt: row.15, retiredAt: row.16))
         }
         return categories
     }

@@ -89,13 +89,15 @@ public struct CouncilStore: Sendable {
     )
 
     static func council(_ row: Row) -> Council {
+        // Seven decimals is about a centimetre: enough, and free of floating-point noise.
+        func round(_ value: Double) -> Double { (value * 1e7).rounded() / 1e7 }
         var geography: Council.Geography?
         if let minLat = row.10, let minLon = row.11, let maxLat = row.12, let maxLon = row.13, let lat = row.14,
             let lon = row.15
         {
             geography = .init(
-                minLat: minLat, minLon: minLon, maxLat: maxLat, maxLon: maxLon,
-                representativePoint: LatLon(lat: lat, lon: lon))
+                minLat: round(minLat), minLon: round(minLon), maxLat: round(maxLat), maxLon: round(maxLon),
+                representativePoint: LatLon(lat: round(lat), lon: round(lon)))
         }
         return Council(
             id: row.0, slug: row.1, name: row.2, tier: Council.Tier(rawValue: row.3) ?? .unitary, code: row.4,

@@ -82,8 +82,10 @@ public struct DemoSeed: Sendable {
 
     /// A key derived from a fixed name: the same on every install.
     static func token(_ name: String) -> APIKeyToken {
-        let digest = SHA256.hash(data: Data("civic-intake-demo:\(name)".utf8)).map { String(format: "%02x", $0) }.joined()
-        return APIKeyToken(prefix: String(digest.prefix(10)), secret: digest)
+        func hex(_ text: String) -> String {
+            SHA256.hash(data: Data("civic-intake-demo:\(text)".utf8)).map { String(format: "%02x", $0) }.joined()
+        }
+        return APIKeyToken(prefix: String(hex("prefix:\(name)").prefix(10)), secret: hex("secret:\(name)"))
     }
 
     // MARK: The data
