@@ -43,7 +43,9 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         councils: CouncilStore(database: db, logger: deps.logger),
         boundaries: BoundaryStore(database: db, logger: deps.logger),
         categories: CategoryStore(database: db, logger: deps.logger),
-        routing: RoutingStore(database: db, logger: deps.logger))
+        routing: RoutingStore(database: db, logger: deps.logger),
+        reports: ReportStore(database: db, logger: deps.logger),
+        idempotency: IdempotencyStore(database: db, logger: deps.logger))
     try api.registerHandlers(on: RecordingTransport(router: router, routes: routes))
     StaticRoutes.register(on: router, routes: routes, metrics: deps.metrics)
     return router

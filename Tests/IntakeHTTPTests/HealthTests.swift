@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func readinessTurns503WhenTheDatabaseStopsAndRecovers() async throws {
-        try await withApp { client, testDB in
+        try await withApp(configure: { $0.databaseAcquireTimeout = .seconds(1) }) { client, testDB in
             try await client.execute(uri: "/health/ready", method: .get) { #expect($0.status == .ok) }
 
             try await testDB.executeOnServer("ALTER DATABASE \(testDB.name) ALLOW_CONNECTIONS false")

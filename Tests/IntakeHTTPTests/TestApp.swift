@@ -27,7 +27,7 @@ func withApp(
     _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
 ) async throws {
     try await withTestDatabase(migrated: migrated) { testDB in
-        var config = IntakeConfig(database: testDB.settings, databaseAcquireTimeout: .milliseconds(800))
+        var config = IntakeConfig(database: testDB.settings, databaseAcquireTimeout: .seconds(10))
         configure(&config)
         let finalConfig = config
         try await testDB.withDatabase(acquireTimeout: config.databaseAcquireTimeout) { database in

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The roles a key can have.
@@ -21,7 +20,7 @@ public struct APIKeyToken: Sendable, Equatable {
 
     /// A new random key: 5 bytes of prefix, 32 bytes of secret, hex encoded.
     public static func generate() -> APIKeyToken {
-        APIKeyToken(prefix: randomHex(bytes: 5), secret: randomHex(bytes: 32))
+        APIKeyToken(prefix: Secrets.randomHex(bytes: 5), secret: Secrets.randomHex(bytes: 32))
     }
 
     public init(prefix: String, secret: String) {
@@ -44,20 +43,10 @@ public struct APIKeyToken: Sendable, Equatable {
     /// The part that may be shown again: in lists, logs and support calls.
     public var displayPrefix: String { "ci_\(prefix)" }
 
-    public var secretHash: [UInt8] { Array(SHA256.hash(data: Data(secret.utf8))) }
+    public var secretHash: [UInt8] { Secrets.sha256(secret) }
 
-    /// Compares hashes in constant time, so response timing reveals nothing about a stored hash.
     public func matches(storedHash: [UInt8]) -> Bool {
-        let candidate = secretHash
-        guard candidate.count == storedHash.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(candidate, storedHash) { difference |= a ^ b }
-        return difference == 0
-    }
-
-    private static func randomHex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        Secrets.constantTimeEquals(secretHash, storedHash)
     }
 }
 

@@ -12,4 +12,6 @@ struct APIService: APIProtocol {
     let boundaries: BoundaryStore
     let categories: CategoryStore
     let routing: RoutingStore
+    let reports: ReportStore
+    let idempotency: IdempotencyStore
 }

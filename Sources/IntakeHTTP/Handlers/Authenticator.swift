@@ -22,6 +22,13 @@ struct Authenticator: Sendable {
         return principal
     }
 
+    /// The caller's principal when they sent a key; nil when they sent none. A key that is sent
+    /// but does not check out is still a 401: silently ignoring it would hide the mistake.
+    func optional() async throws -> Principal? {
+        guard RequestScope.current?.bearerToken != nil else { return nil }
+        return try await require(Set(Role.allCases))
+    }
+
     /// An admin, or a back-office key of this council. `council` is looked up by the caller; a
     /// council that does not exist and one the key may not see answer alike.
     func requireCouncilStaff(of council: Council?, slug: String) async throws -> (Principal, Council) {

@@ -29,21 +29,29 @@ public struct RoutingStore: Sendable {
         return try await database.withConnection { connection in
             let councils = try await Self.councilsCovering(point, on: connection, logger: logger)
             guard !councils.isEmpty else { return ServicesAtPoint(councils: [], services: []) }
-            // `councils` is already in priority order, so its index is the tie-break rank.
-            let ids = councils.map(\.id)
-            let rows = try await connection.query(
-                """
-                SELECT \(unescaped: CategoryStore.columns) FROM (
-                    SELECT DISTINCT ON (cat.code) cat.*
-                    FROM categories cat
-                    JOIN unnest(\(ids)::uuid[]) WITH ORDINALITY AS here(id, priority) ON here.id = cat.council_id
-                    WHERE cat.retired_at IS NULL
-                    ORDER BY cat.code, here.priority
-                ) cat JOIN councils c ON c.id = cat.council_id
-                ORDER BY cat.code
-                """, logger: logger)
-            return ServicesAtPoint(councils: councils, services: try await CategoryStore.decode(rows))
+            return ServicesAtPoint(
+                councils: councils, services: try await Self.categories(for: councils, on: connection, logger: logger))
         }
+    }
+
+    /// The active categories of these councils, one per code: that of the first council (in
+    /// the given priority order) that has it.
+    static func categories(for councils: [CouncilRef], on connection: PostgresConnection, logger: Logger) async throws
+        -> [Category]
+    {
+        let ids = councils.map(\.id)
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: CategoryStore.columns) FROM (
+                SELECT DISTINCT ON (cat.code) cat.*
+                FROM categories cat
+                JOIN unnest(\(ids)::uuid[]) WITH ORDINALITY AS here(id, priority) ON here.id = cat.council_id
+                WHERE cat.retired_at IS NULL
+                ORDER BY cat.code, here.priority
+            ) cat JOIN councils c ON c.id = cat.council_id
+            ORDER BY cat.code
+            """, logger: logger)
+        return try await CategoryStore.decode(rows)
     }
 
     /// The councils whose boundary covers the point, in routing priority. Uses the GiST index on

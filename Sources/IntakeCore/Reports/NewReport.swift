@@ -1,0 +1,87 @@
+import Foundation
+
+/// Where a report is, as the app sent it.
+public enum ReportPosition: Sendable, Equatable {
+    case wgs84(LatLon)
+    /// British National Grid (EPSG:27700) metres; PostGIS converts it.
+    case britishNationalGrid(easting: Double, northing: Double)
+}
+
+/// One answer to a category attribute, by JSON shape.
+public enum AttributeAnswer: Sendable, Equatable, Codable {
+    case text(String)
+    case number(Double)
+    case list([String])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        // Order matters: JSON true must not pass as a number, nor 1 as a string.
+        if (try? container.decode(Bool.self)) != nil {
+            throw DecodingError.typeMismatch(
+                Bool.self, .init(codingPath: decoder.codingPath, debugDescription: "booleans are not attribute answers"))
+        }
+        if let text = try? container.decode(String.self) {
+            self = .text(text)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let list = try? container.decode([String].self) {
+            self = .list(list)
+        } else {
+            throw DecodingError.typeMismatch(
+                String.self, .init(codingPath: decoder.codingPath, debugDescription: "not a string, number or list"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .text(let text): try container.encode(text)
+        case .number(let number): try container.encode(number)
+        case .list(let list): try container.encode(list)
+        }
+    }
+}
+
+public struct ReporterContact: Sendable, Equatable, Codable {
+    public var name: String?
+    public var email: String?
+    public var phone: String?
+
+    public init(name: String? = nil, email: String? = nil, phone: String? = nil) {
+        func clean(_ text: String?) -> String? {
+            guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+            return trimmed
+        }
+        self.name = clean(name)
+        self.email = clean(email)
+        self.phone = clean(phone)
+    }
+
+    public var isEmpty: Bool { name == nil && email == nil && phone == nil }
+}
+
+/// A report as a citizen's app submits it, before routing.
+public struct NewReport: Sendable, Equatable {
+    public var categoryCode: String
+    public var position: ReportPosition
+    public var description: String
+    public var address: String?
+    public var attributes: [String: AttributeAnswer]
+    public var reporter: ReporterContact?
+    public var anonymous: Bool
+    public var photoIDs: [UUID]
+
+    public init(
+        categoryCode: String, position: ReportPosition, description: String, address: String?,
+        attributes: [String: AttributeAnswer], reporter: ReporterContact?, anonymous: Bool, photoIDs: [UUID]
+    ) {
+        self.categoryCode = categoryCode
+        self.position = position
+        self.description = description
+        self.address = address
+        self.attributes = attributes
+        self.reporter = reporter
+        self.anonymous = anonymous
+        self.photoIDs = photoIDs
+    }
+}

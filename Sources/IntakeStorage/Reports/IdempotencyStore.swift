@@ -1,0 +1,139 @@
+import Foundation
+import IntakeCore
+import Logging
+import PostgresNIO
+
+/// Idempotency-Key records (IETF draft-ietf-httpapi-idempotency-key-header), per client key and
+/// operation, kept 48 hours.
+///
+/// The first request claims the key in a short transaction of its own, so a concurrent retry
+/// sees it at once and gets 409 rather than waiting. The response is recorded in the same
+/// transaction as the work (`record`), so a stored report always has its stored response. A
+/// request that fails releases its claim, so a corrected retry may reuse the key; a claim left
+/// by a crashed process lapses after `lease`.
+public struct IdempotencyStore: Sendable {
+    public static let retention: Duration = .seconds(48 * 3600)
+    let database: Database
+    let logger: Logger
+    let lease: Duration
+
+    public init(database: Database, logger: Logger, lease: Duration = .seconds(60)) {
+        self.database = database
+        self.logger = logger
+        self.lease = lease
+    }
+
+    public struct Scope: Sendable {
+        public var clientKeyID: UUID
+        public var operation: String
+        public var key: String
+        public var requestHash: [UInt8]
+
+        public init(clientKeyID: UUID, operation: String, key: String, requestHash: [UInt8]) {
+            self.clientKeyID = clientKeyID
+            self.operation = operation
+            self.key = key
+            self.requestHash = requestHash
+        }
+    }
+
+    public enum Claim: Sendable, Equatable {
+        case proceed
+        case replay(status: Int, body: Data)
+    }
+
+    public func claim(_ scope: Scope) async throws -> Claim {
+        let logger = self.logger
+        let leaseSeconds = Double(lease.components.seconds)
+        let retentionSeconds = Double(Self.retention.components.seconds)
+        return try await database.withTransaction { connection in
+            // Forget an expired record of this key first: after 48 hours a key may be reused.
+            _ = try await connection.query(
+                """
+                DELETE FROM idempotency_keys
+                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+                  AND created_at < now() - make_interval(secs => \(retentionSeconds))
+                """, logger: logger)
+            let inserted = try await connection.query(
+                """
+                INSERT INTO idempotency_keys (client_key_id, operation, key, request_hash, locked_until)
+                VALUES (\(scope.clientKeyID), \(scope.operation), \(scope.key), \(Data(scope.requestHash)),
+                        now() + make_interval(secs => \(leaseSeconds)))
+                ON CONFLICT DO NOTHING
+                RETURNING true
+                """, logger: logger)
+            for try await _ in inserted.decode(Bool.self) { return .proceed }
+
+            let rows = try await connection.query(
+                """
+                SELECT request_hash, response_status, response_body, locked_until < now()
+                FROM idempotency_keys
+                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+                FOR UPDATE
+                """, logger: logger)
+            for try await (hash, status, body, lapsed) in rows.decode((Data, Int?, Data?, Bool).self) {
+                guard Array(hash) == scope.requestHash else {
+                    throw APIError(
+                        status: 422, code: "idempotency_key_reused", title: "Idempotency key reused",
+                        detail: "This Idempotency-Key was used with a different request. Use a new key for a new request.")
+                }
+                if let status, let body { return .replay(status: status, body: body) }
+                guard lapsed else {
+                    throw APIError(
+                        status: 409, code: "idempotency_request_in_progress", title: "Request in progress",
+                        detail: "The first request with this Idempotency-Key is still being processed. Retry shortly.",
+                        retryAfter: 1)
+                }
+                // The first attempt died without an answer: this one takes over.
+                _ = try await connection.query(
+                    """
+                    UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => \(leaseSeconds))
+                    WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+                    """, logger: logger)
+                return .proceed
+            }
+            return .proceed
+        }
+    }
+
+    /// Stores the response, inside the transaction that did the work.
+    public static func record(
+        _ scope: Scope, status: Int, body: Data, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        _ = try await connection.query(
+            """
+            UPDATE idempotency_keys SET response_status = \(status), response_body = \(body)
+            WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+            """, logger: logger)
+    }
+
+    /// Gives up a claim whose request failed, so the key can be used again.
+    public func release(_ scope: Scope) async throws {
+        let logger = self.logger
+        try await database.withConnection { connection in
+            _ = try await connection.query(
+                """
+                DELETE FROM idempotency_keys
+                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+                  AND response_status IS NULL
+                """, logger: logger)
+        }
+    }
+
+    /// Deletes records older than the retention period; returns how many.
+    public func prune() async throws -> Int {
+        let logger = self.logger
+        let retentionSeconds = Double(Self.retention.components.seconds)
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH gone AS (
+                    DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => \(retentionSeconds))
+                    RETURNING 1
+                ) SELECT count(*)::int FROM gone
+                """, logger: logger)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+}
