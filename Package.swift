@@ -128,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntakeStorageTests",
-            dependencies: ["IntakeCore", "IntakeStorage", "IntakeTestSupport"]
+            dependencies: ["IntakeCore", "IntakeStorage", "IntakeWorker", "IntakeTestSupport"]
         ),
         .testTarget(
             name: "IntakeHTTPTests",

@@ -39,7 +39,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     let db = deps.database
     let keys = APIKeyStore(database: db, logger: deps.logger)
     let api = APIService(
-        database: db, migrator: migrator, auth: Authenticator(keys: keys), keys: keys,
+        config: deps.config, database: db, migrator: migrator, auth: Authenticator(keys: keys), keys: keys,
         councils: CouncilStore(database: db, logger: deps.logger),
         boundaries: BoundaryStore(database: db, logger: deps.logger),
         categories: CategoryStore(database: db, logger: deps.logger),

@@ -16,6 +16,11 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "text or json (LOG_FORMAT, default text).") var logFormat: String?
     @Option(help: "Seconds between worker polls (WORKER_POLL_INTERVAL, default 1).") var workerPollInterval: String?
     @Option(help: "Folder of migrations to use instead of the built-in ones (MIGRATIONS_DIR).") var migrationsDir: String?
+    @Option(help: "Radius of the 'already reported' search in metres (NEARBY_RADIUS_METRES, default 250).")
+    var nearbyRadiusMetres: String?
+    @Option(help: "How many days back the 'already reported' search looks (NEARBY_DAYS, default 60).") var nearbyDays: String?
+    @Option(help: "Days after closure until contact details are erased (CONTACT_RETENTION_DAYS, default 365).")
+    var contactRetentionDays: String?
 
     var overrides: [String: String] {
         let pairs: [(String, String?)] = [
@@ -23,6 +28,8 @@ struct SettingsOptions: ParsableArguments {
             ("DB_ACQUIRE_TIMEOUT", dbAcquireTimeout), ("HTTP_HOST", httpHost), ("HTTP_PORT", httpPort),
             ("MAX_JSON_BODY_BYTES", maxJsonBodyBytes), ("LOG_LEVEL", logLevel), ("LOG_FORMAT", logFormat),
             ("WORKER_POLL_INTERVAL", workerPollInterval), ("MIGRATIONS_DIR", migrationsDir),
+            ("NEARBY_RADIUS_METRES", nearbyRadiusMetres), ("NEARBY_DAYS", nearbyDays),
+            ("CONTACT_RETENTION_DAYS", contactRetentionDays),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { name, value in value.map { (name, $0) } })
     }

@@ -3,7 +3,6 @@ import IntakeCore
 import IntakeStorage
 import IntakeWorker
 import Logging
-import Logging
 import ServiceLifecycle
 import UnixSignals
 
@@ -25,9 +24,14 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     static func worker(_ config: IntakeConfig, database: Database, logger: Logger) -> DispatchWorker {
-        DispatchWorker(pollInterval: config.workerPollInterval, logger: logger) {
-            // Nothing is queued yet; the pass keeps the database connection honest.
-            try await database.ping()
+        let maintenance = Maintenance(
+            reports: ReportStore(database: database, logger: logger),
+            idempotency: IdempotencyStore(database: database, logger: logger),
+            contactRetentionDays: config.contactRetentionDays, logger: logger)
+        return DispatchWorker(pollInterval: config.workerPollInterval, logger: logger) {
+            // Dispatch of the queued jobs arrives with the back-office destinations; until then
+            // a pass is housekeeping only (which does not count as work: the loop still sleeps).
+            try await maintenance.runIfDue()
             return 0
         }
     }

@@ -30,6 +30,12 @@ public struct IntakeConfig: Sendable {
     /// A folder of migration files to use instead of the ones built into the binary.
     public var migrationsDirectory: String?
 
+    /// "Already reported?": how far and how far back `GET /v1/reports/nearby` looks.
+    public var nearbyRadiusMetres: Int = 250
+    public var nearbyDays: Int = 60
+    /// Days after a report closes until its reporter's contact details are erased.
+    public var contactRetentionDays: Int = 365
+
     public init(
         database: DatabaseSettings, databasePoolSize: Int = 20, databaseConnectTimeout: Duration = .seconds(10),
         databaseAcquireTimeout: Duration = .seconds(5), httpHost: String = "127.0.0.1", httpPort: Int = 8080,
@@ -51,6 +57,14 @@ public struct IntakeConfig: Sendable {
 
     /// Every setting, its environment name and default. README.md shows the same table.
     public static func load(from source: SettingsSource) throws(ConfigError) -> IntakeConfig {
+        var config = try base(from: source)
+        config.nearbyRadiusMetres = try source.int("NEARBY_RADIUS_METRES", default: 250, range: 1...5000)
+        config.nearbyDays = try source.int("NEARBY_DAYS", default: 60, range: 1...3650)
+        config.contactRetentionDays = try source.int("CONTACT_RETENTION_DAYS", default: 365, range: 1...3650)
+        return config
+    }
+
+    private static func base(from source: SettingsSource) throws(ConfigError) -> IntakeConfig {
         let url = try source.required("DATABASE_URL", hint: "e.g. postgres://intake@127.0.0.1:54329/intake; `make run` sets it")
         return IntakeConfig(
             database: try DatabaseSettings.parse(url: url),

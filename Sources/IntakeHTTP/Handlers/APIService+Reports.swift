@@ -54,7 +54,7 @@ extension APIService {
     /// The report and the view its caller is entitled to: the council's back-office keys (and
     /// admins) see everything, the tracking token's holder their own details, anyone else the
     /// public record.
-    private func findReport(id: String, trackingToken: String?) async throws -> (Report, ReportAudience) {
+    func findReport(id: String, trackingToken: String?) async throws -> (Report, ReportAudience) {
         guard let uuid = UUID(uuidString: id), let (report, tokenHash) = try await reports.find(id: uuid) else {
             throw APIError.notFound("No report has the id '\(id)'.")
         }

@@ -1,9 +1,11 @@
 import IntakeAPI
+import IntakeCore
 import IntakeStorage
 
 /// Implements the operations generated from `OpenAPI/openapi.yaml`. Each resource's handlers
 /// live in their own `APIService+Resource.swift` file.
 struct APIService: APIProtocol {
+    let config: IntakeConfig
     let database: Database
     let migrator: Migrator
     let auth: Authenticator

@@ -183,10 +183,6 @@ public struct ReportStore: Sendable {
         String?, String?, String?, Bool, String?, Date, Date, Date?, Data
     )
 
-    static func row(_ r: RowWithToken) -> Row {
-        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21)
-    }
-
     static func report(_ row: Row) throws -> Report {
         let attributes = try JSONDecoder().decode([String: AttributeAnswer].self, from: Data(row.13.utf8))
         let reporter = ReporterContact(name: row.14, email: row.15, phone: row.16)

@@ -1,0 +1,101 @@
+import Foundation
+import IntakeCore
+import Logging
+import PostgresNIO
+
+extension ReportStore {
+    public struct Page: Sendable {
+        public var reports: [Report]
+        public var next: ReportQuery.Cursor?
+    }
+
+    /// Newest first, by (created_at, id) so pages never overlap or skip, whatever arrives meanwhile.
+    public func list(_ query: ReportQuery) async throws -> Page {
+        let logger = self.logger
+        let statuses = query.statuses?.map(\.rawValue)
+        let box = query.bbox
+        return try await database.withConnection { connection in
+            // Absent filters are NULL parameters; PostgreSQL plans each call with the actual
+            // values, so `NULL IS NULL OR …` folds away.
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns), (extract(epoch FROM r.created_at) * 1000000)::bigint
+                FROM reports r
+                JOIN councils c ON c.id = r.council_id
+                JOIN categories cat ON cat.id = r.category_id
+                WHERE (\(query.councilSlug)::text IS NULL OR c.slug = \(query.councilSlug))
+                  AND (\(query.categoryCode)::text IS NULL OR cat.code = \(query.categoryCode))
+                  AND (\(statuses)::text[] IS NULL OR r.status = ANY(\(statuses)::text[]))
+                  AND (\(box?.minLon)::float8 IS NULL
+                       OR r.location && ST_MakeEnvelope(\(box?.minLon), \(box?.minLat), \(box?.maxLon), \(box?.maxLat), 4326))
+                  AND (\(query.since)::timestamptz IS NULL OR r.created_at >= \(query.since))
+                  AND (\(query.until)::timestamptz IS NULL OR r.created_at < \(query.until))
+                  AND (\(query.cursor?.createdAtMicros)::bigint IS NULL
+                       OR (r.created_at, r.id) < (timestamptz 'epoch' + \(query.cursor?.createdAtMicros) * interval '1 microsecond',
+                                                  \(query.cursor?.id)))
+                ORDER BY r.created_at DESC, r.id DESC
+                LIMIT \(query.limit + 1)
+                """, logger: logger)
+            var reports: [Report] = []
+            var positions: [ReportQuery.Cursor] = []
+            for try await row in rows.decode(Self.RowWithMicros.self) {
+                let report = try Self.report(Self.row(row))
+                reports.append(report)
+                positions.append(ReportQuery.Cursor(createdAtMicros: row.22, id: report.id))
+            }
+            guard reports.count > query.limit else { return Page(reports: reports, next: nil) }
+            return Page(reports: Array(reports.prefix(query.limit)), next: positions[query.limit - 1])
+        }
+    }
+
+    /// Open reports of a category within `radius` metres of a point, created in the last `days`
+    /// days, nearest first, with their distance.
+    public func nearby(_ point: LatLon, categoryCode: String, radiusMetres: Int, days: Int, limit: Int = 20) async throws
+        -> [(Report, Double)]
+    {
+        let logger = self.logger
+        let open = ReportStatus.allCases.filter(\.isOpen).map(\.rawValue)
+        // The geometry box test uses the GiST index; the geography test is exact, in metres.
+        let degrees = Double(radiusMetres) / 111_000 * 2
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH here AS (SELECT ST_SetSRID(ST_MakePoint(\(point.lon), \(point.lat)), 4326) AS p)
+                SELECT \(unescaped: Self.columns), ST_Distance(r.location::geography, here.p::geography)
+                FROM here, reports r
+                JOIN councils c ON c.id = r.council_id
+                JOIN categories cat ON cat.id = r.category_id
+                WHERE cat.code = \(categoryCode)
+                  AND r.status = ANY(\(open)::text[])
+                  AND r.created_at > now() - make_interval(days => \(days)::int)
+                  AND r.location && ST_Expand(here.p, \(degrees))
+                  AND ST_DWithin(r.location::geography, here.p::geography, \(Double(radiusMetres)))
+                ORDER BY 23, r.id
+                LIMIT \(limit)
+                """, logger: logger)
+            var found: [(Report, Double)] = []
+            for try await row in rows.decode(Self.RowWithDistance.self) {
+                found.append((try Self.report(Self.row(row)), (row.22 * 10).rounded() / 10))
+            }
+            return found
+        }
+    }
+
+    typealias RowWithMicros = (
+        UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
+        String?, String?, String?, Bool, String?, Date, Date, Date?, Int64
+    )
+    typealias RowWithDistance = (
+        UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
+        String?, String?, String?, Bool, String?, Date, Date, Date?, Double
+    )
+
+    static func row<Extra>(
+        _ r: (
+            UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
+            String?, String?, String?, Bool, String?, Date, Date, Date?, Extra
+        )
+    ) -> Row {
+        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21)
+    }
+}

@@ -1,0 +1,48 @@
+import IntakeStorage
+import Logging
+import Synchronization
+
+/// Housekeeping the worker does between dispatch passes: erasing contact details of reports
+/// closed longer than the retention period, and forgetting idempotency keys after 48 hours.
+/// Safe with many workers: each step skips rows another worker holds, or is idempotent.
+public final class Maintenance: Sendable {
+    let reports: ReportStore
+    let idempotency: IdempotencyStore
+    let contactRetentionDays: Int
+    let interval: Duration
+    let logger: Logger
+    private let lastRun = Mutex<ContinuousClock.Instant?>(nil)
+
+    public init(
+        reports: ReportStore, idempotency: IdempotencyStore, contactRetentionDays: Int, interval: Duration = .seconds(60),
+        logger: Logger
+    ) {
+        self.reports = reports
+        self.idempotency = idempotency
+        self.contactRetentionDays = contactRetentionDays
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Runs the housekeeping if `interval` has passed since the last run; returns rows changed.
+    @discardableResult
+    public func runIfDue() async throws -> Int {
+        let now = ContinuousClock.now
+        let due = lastRun.withLock { last in
+            guard last.map({ now - $0 >= interval }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return 0 }
+        return try await run()
+    }
+
+    public func run() async throws -> Int {
+        let erased = try await reports.eraseExpiredContacts(afterDays: contactRetentionDays)
+        let pruned = try await idempotency.prune()
+        if erased > 0 || pruned > 0 {
+            logger.info("maintenance", metadata: ["contacts_erased": "\(erased)", "idempotency_keys_pruned": "\(pruned)"])
+        }
+        return erased + pruned
+    }
+}
