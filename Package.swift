@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntakeCoreTests",
-            dependencies: ["IntakeCore"]
+            dependencies: ["IntakeCore", "IntakeTestSupport"]
         ),
         .testTarget(
             name: "IntakeStorageTests",

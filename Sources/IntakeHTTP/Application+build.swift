@@ -33,7 +33,9 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     let routes = RouteTable()
     router.add(middleware: RequestObservationMiddleware())
     router.add(middleware: ProblemMiddleware(routes: routes))
-    router.add(middleware: RequestBodyMiddleware(maxJSONBodyBytes: deps.config.maxJSONBodyBytes))
+    router.add(
+        middleware: RequestBodyMiddleware(
+            maxJSONBodyBytes: deps.config.maxJSONBodyBytes, maxMediaBytes: deps.config.maxMediaBytes))
 
     let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
     let db = deps.database
@@ -45,7 +47,8 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         categories: CategoryStore(database: db, logger: deps.logger),
         routing: RoutingStore(database: db, logger: deps.logger),
         reports: ReportStore(database: db, logger: deps.logger),
-        idempotency: IdempotencyStore(database: db, logger: deps.logger))
+        idempotency: IdempotencyStore(database: db, logger: deps.logger),
+        media: MediaStore(database: db, logger: deps.logger))
     try api.registerHandlers(on: RecordingTransport(router: router, routes: routes))
     StaticRoutes.register(on: router, routes: routes, metrics: deps.metrics)
     return router

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// The per-request context every route and middleware sees.
 public struct IntakeRequestContext: RequestContext {
@@ -21,6 +22,9 @@ public struct RequestScope: Sendable {
     public var logger: Logger
     /// The `Authorization: Bearer` value, checked only by handlers that need a key.
     public var bearerToken: String?
+    /// Headers a handler adds to its response verbatim. The generated server percent-encodes
+    /// header values, which suits parameters but not `ETag` or `Cache-Control`.
+    public var responseHeaders = ResponseHeaders()
 
     @TaskLocal public static var current: RequestScope?
 
@@ -28,4 +32,13 @@ public struct RequestScope: Sendable {
     public static var logger: Logger {
         current?.logger ?? Logger(label: "civic-intake", factory: { _ in SwiftLogNoOpLogHandler() })
     }
+}
+
+public final class ResponseHeaders: Sendable {
+    private let fields = Mutex<[(String, String)]>([])
+
+    public init() {}
+
+    public func set(_ name: String, _ value: String) { fields.withLock { $0.append((name, value)) } }
+    public var all: [(String, String)] { fields.withLock { $0 } }
 }

@@ -3,22 +3,25 @@ import Logging
 import Synchronization
 
 /// Housekeeping the worker does between dispatch passes: erasing contact details of reports
-/// closed longer than the retention period, and forgetting idempotency keys after 48 hours.
+/// closed longer than the retention period, forgetting idempotency keys after 48 hours, and
+/// deleting photos never attached to a report after 24 hours.
 /// Safe with many workers: each step skips rows another worker holds, or is idempotent.
 public final class Maintenance: Sendable {
     let reports: ReportStore
     let idempotency: IdempotencyStore
+    let media: MediaStore
     let contactRetentionDays: Int
     let interval: Duration
     let logger: Logger
     private let lastRun = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(
-        reports: ReportStore, idempotency: IdempotencyStore, contactRetentionDays: Int, interval: Duration = .seconds(60),
+        reports: ReportStore, idempotency: IdempotencyStore, media: MediaStore, contactRetentionDays: Int, interval: Duration = .seconds(60),
         logger: Logger
     ) {
         self.reports = reports
         self.idempotency = idempotency
+        self.media = media
         self.contactRetentionDays = contactRetentionDays
         self.interval = interval
         self.logger = logger
@@ -40,9 +43,14 @@ public final class Maintenance: Sendable {
     public func run() async throws -> Int {
         let erased = try await reports.eraseExpiredContacts(afterDays: contactRetentionDays)
         let pruned = try await idempotency.prune()
-        if erased > 0 || pruned > 0 {
-            logger.info("maintenance", metadata: ["contacts_erased": "\(erased)", "idempotency_keys_pruned": "\(pruned)"])
+        let photos = try await media.pruneUnattached()
+        if erased > 0 || pruned > 0 || photos > 0 {
+            logger.info(
+                "maintenance",
+                metadata: [
+                    "contacts_erased": "\(erased)", "idempotency_keys_pruned": "\(pruned)", "unattached_photos_deleted": "\(photos)",
+                ])
         }
-        return erased + pruned
+        return erased + pruned + photos
     }
 }

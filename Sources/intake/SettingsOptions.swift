@@ -21,6 +21,7 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "How many days back the 'already reported' search looks (NEARBY_DAYS, default 60).") var nearbyDays: String?
     @Option(help: "Days after closure until contact details are erased (CONTACT_RETENTION_DAYS, default 365).")
     var contactRetentionDays: String?
+    @Option(help: "Largest photo in bytes (MAX_MEDIA_BYTES, default 10485760).") var maxMediaBytes: String?
 
     var overrides: [String: String] {
         let pairs: [(String, String?)] = [
@@ -29,7 +30,7 @@ struct SettingsOptions: ParsableArguments {
             ("MAX_JSON_BODY_BYTES", maxJsonBodyBytes), ("LOG_LEVEL", logLevel), ("LOG_FORMAT", logFormat),
             ("WORKER_POLL_INTERVAL", workerPollInterval), ("MIGRATIONS_DIR", migrationsDir),
             ("NEARBY_RADIUS_METRES", nearbyRadiusMetres), ("NEARBY_DAYS", nearbyDays),
-            ("CONTACT_RETENTION_DAYS", contactRetentionDays),
+            ("CONTACT_RETENTION_DAYS", contactRetentionDays), ("MAX_MEDIA_BYTES", maxMediaBytes),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { name, value in value.map { (name, $0) } })
     }

@@ -27,7 +27,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let maintenance = Maintenance(
             reports: ReportStore(database: database, logger: logger),
             idempotency: IdempotencyStore(database: database, logger: logger),
-            contactRetentionDays: config.contactRetentionDays, logger: logger)
+            media: MediaStore(database: database, logger: logger), contactRetentionDays: config.contactRetentionDays, logger: logger)
         return DispatchWorker(pollInterval: config.workerPollInterval, logger: logger) {
             // Dispatch of the queued jobs arrives with the back-office destinations; until then
             // a pass is housekeeping only (which does not count as work: the loop still sleeps).

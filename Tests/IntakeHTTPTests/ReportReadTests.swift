@@ -142,8 +142,9 @@ import Testing
                 body: ByteBuffer(string: #"{"comment": "Someone has added a fridge."}"#)
             ) { response in
                 #expect(response.status == .created)
-                #expect(response.json["kind"] as? String == "comment")
-                #expect(response.json["actor"] as? String == "reporter")
+                let event = (response.json["events"] as? [[String: Any]])?.first
+                #expect(event?["kind"] as? String == "comment")
+                #expect(event?["actor"] as? String == "reporter")
             }
             try await client.execute(
                 uri: "/v1/reports/\(id)/updates", method: .post, headers: json,

@@ -36,7 +36,7 @@ import Testing
                 let maintenance = Maintenance(
                     reports: ReportStore(database: database, logger: .quiet),
                     idempotency: IdempotencyStore(database: database, logger: .quiet),
-                    contactRetentionDays: 365, interval: .seconds(3600), logger: .quiet)
+                    media: MediaStore(database: database, logger: .quiet), contactRetentionDays: 365, interval: .seconds(3600), logger: .quiet)
                 #expect(try await maintenance.runIfDue() == 2)
                 #expect(try await maintenance.runIfDue() == 0, "not due again within the interval")
 

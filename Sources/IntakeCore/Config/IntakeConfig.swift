@@ -35,6 +35,8 @@ public struct IntakeConfig: Sendable {
     public var nearbyDays: Int = 60
     /// Days after a report closes until its reporter's contact details are erased.
     public var contactRetentionDays: Int = 365
+    /// Largest photo accepted (413 above it).
+    public var maxMediaBytes: Int = 10 << 20
 
     public init(
         database: DatabaseSettings, databasePoolSize: Int = 20, databaseConnectTimeout: Duration = .seconds(10),
@@ -61,6 +63,7 @@ public struct IntakeConfig: Sendable {
         config.nearbyRadiusMetres = try source.int("NEARBY_RADIUS_METRES", default: 250, range: 1...5000)
         config.nearbyDays = try source.int("NEARBY_DAYS", default: 60, range: 1...3650)
         config.contactRetentionDays = try source.int("CONTACT_RETENTION_DAYS", default: 365, range: 1...3650)
+        config.maxMediaBytes = try source.int("MAX_MEDIA_BYTES", default: 10 << 20, range: 1024...(100 << 20))
         return config
     }
 

@@ -89,10 +89,12 @@ public struct TimelineEvent: Sendable, Equatable {
     public var internalNote: String?
     public var actor: Actor
     public var createdAt: Date
+    /// With `photoAdded`.
+    public var photoID: UUID?
 
     public init(
         id: Int64, kind: Kind, status: ReportStatus?, publicNote: String?, internalNote: String?, actor: Actor,
-        createdAt: Date
+        createdAt: Date, photoID: UUID? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -101,6 +103,7 @@ public struct TimelineEvent: Sendable, Equatable {
         self.internalNote = internalNote
         self.actor = actor
         self.createdAt = createdAt
+        self.photoID = photoID
     }
 }
 

@@ -55,19 +55,33 @@ extension APIService {
                 detail: "The tracking token does not belong to this report.")
         }
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
-        let comment = body.comment
-        if comment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || comment.count > ReportRules.maxDescription {
-            throw APIError.validation([
-                FieldError(pointer: "/comment", detail: "must be 1–\(ReportRules.maxDescription) characters", code: "invalid_length")
-            ])
+        var errors: [FieldError] = []
+        if let comment = body.comment {
+            if comment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || comment.count > ReportRules.maxDescription {
+                errors.append(
+                    FieldError(pointer: "/comment", detail: "must be 1–\(ReportRules.maxDescription) characters", code: "invalid_length"))
+            } else if ReportRules.hasControlCharacters(comment) {
+                errors.append(FieldError(pointer: "/comment", detail: "must not contain control characters", code: "control_characters"))
+            }
         }
-        if ReportRules.hasControlCharacters(comment) {
-            throw APIError.validation([
-                FieldError(pointer: "/comment", detail: "must not contain control characters", code: "control_characters")
-            ])
+        let photos = body.photos ?? []
+        var photoIDs: [UUID] = []
+        for (index, text) in photos.enumerated() {
+            if let id = UUID(uuidString: text) { photoIDs.append(id) } else {
+                errors.append(FieldError(pointer: "/photos/\(index)", detail: "is not a photo id", code: "unknown_photo"))
+            }
         }
-        let event = try await reports.addComment(reportID: report.id, comment: comment)
-        return .created(.init(body: .json(.init(event, audience: .reporter))))
+        if photos.count > ReportRules.maxPhotos {
+            errors.append(FieldError(pointer: "/photos", detail: "must have at most \(ReportRules.maxPhotos) photos", code: "too_many_photos"))
+        } else if report.photoIDs.count + photos.count > ReportRules.maxPhotos * 2 {
+            errors.append(FieldError(pointer: "/photos", detail: "a report holds at most \(ReportRules.maxPhotos * 2) photos", code: "too_many_photos"))
+        }
+        if body.comment == nil && photos.isEmpty {
+            errors.append(FieldError(pointer: "/comment", detail: "send a comment, photos, or both", code: "required"))
+        }
+        if !errors.isEmpty { throw APIError.validation(errors) }
+        let events = try await reports.addUpdate(reportID: report.id, comment: body.comment, photoIDs: photoIDs)
+        return .created(.init(body: .json(.init(events: events.map { .init($0, audience: .reporter) }))))
     }
 
     func eraseReporter(_ input: Operations.EraseReporter.Input) async throws -> Operations.EraseReporter.Output {

@@ -184,7 +184,7 @@ extension Components.Schemas.ReportCreated {
 extension Components.Schemas.TimelineEvent {
     init(_ event: TimelineEvent, audience: ReportAudience) {
         self.init(
-            id: event.id, kind: .init(rawValue: event.kind.rawValue)!,
+            photo: event.photoID?.uuidString.lowercased(), id: event.id, kind: .init(rawValue: event.kind.rawValue)!,
             status: event.status.map { .init(rawValue: $0.rawValue)! }, publicNote: event.publicNote,
             internalNote: audience == .council ? event.internalNote : nil, actor: .init(rawValue: event.actor.rawValue),
             createdAt: event.createdAt)

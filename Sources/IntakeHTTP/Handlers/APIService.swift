@@ -16,4 +16,5 @@ struct APIService: APIProtocol {
     let routing: RoutingStore
     let reports: ReportStore
     let idempotency: IdempotencyStore
+    let media: MediaStore
 }

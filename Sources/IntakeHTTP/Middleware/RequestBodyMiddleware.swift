@@ -5,13 +5,22 @@ import IntakeCore
 
 /// Reads request bodies for the handlers below it.
 ///
-/// - Refuses bodies over the configured size with 413 before any handler sees them: a declared
-///   Content-Length at once, a chunked body as soon as it goes over.
+/// - Refuses bodies over the configured size (JSON or photo) with 413 before any handler sees
+///   them: a declared Content-Length at once, a chunked body as soon as it goes over.
 /// - When a handler finds the JSON malformed, says where: Foundation's decoder on Linux reports
 ///   no position, so the collected body is scanned again on that (rare) path.
 struct RequestBodyMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
     let maxJSONBodyBytes: Int
+    let maxMediaBytes: Int
+
+    /// Photos may be larger than JSON; multipart adds its part headers on top of the image.
+    func limit(for contentType: String?) -> Int {
+        let type = (contentType ?? "").lowercased()
+        if type.hasPrefix("image/") || type.hasPrefix("application/octet-stream") { return maxMediaBytes }
+        if type.hasPrefix("multipart/form-data") { return maxMediaBytes + 16 * 1024 }
+        return maxJSONBodyBytes
+    }
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -19,7 +28,7 @@ struct RequestBodyMiddleware: RouterMiddleware {
         guard request.method == .post || request.method == .put || request.method == .patch else {
             return try await next(request, context)
         }
-        let limit = maxJSONBodyBytes
+        let limit = limit(for: request.headers[.contentType])
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw APIError.payloadTooLarge(limit: limit)
         }

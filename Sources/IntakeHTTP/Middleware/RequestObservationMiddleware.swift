@@ -26,6 +26,9 @@ struct RequestObservationMiddleware: RouterMiddleware {
             try await next(request, context)
         }
         response.headers[.xRequestID] = id
+        for (name, value) in scope.responseHeaders.all {
+            if let field = HTTPField.Name(name) { response.headers[field] = value }
+        }
 
         let elapsed = ContinuousClock.now - started
         let route = context.endpointPath ?? "unmatched"

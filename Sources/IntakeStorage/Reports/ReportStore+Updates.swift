@@ -4,33 +4,56 @@ import Logging
 import PostgresNIO
 
 extension ReportStore {
-    /// The reporter's comment: a public timeline event and a `case.comment` job for the council,
-    /// committed together.
-    public func addComment(reportID: UUID, comment: String) async throws -> TimelineEvent {
+    /// The reporter's update: a public `comment` event and/or a `photo_added` event per photo,
+    /// each with its dispatch job (`case.comment`, `case.updated`), committed together. Photos
+    /// must have been uploaded with the same client key as the report and not attached yet.
+    public func addUpdate(reportID: UUID, comment: String?, photoIDs: [UUID]) async throws -> [TimelineEvent] {
         let logger = self.logger
         return try await database.withTransaction { connection in
-            let rows = try await connection.query(
-                """
-                WITH event AS (
-                    INSERT INTO report_events (report_id, kind, public_note, actor)
-                    VALUES (\(reportID), 'comment', \(comment), 'reporter')
-                    RETURNING id, report_id, created_at
-                ), job AS (
-                    INSERT INTO dispatch_jobs (report_id, event_id, event_type)
-                    SELECT report_id, id, 'case.comment' FROM event
-                ), touched AS (
-                    UPDATE reports SET updated_at = now() WHERE id = \(reportID)
-                )
-                SELECT id, created_at FROM event
-                """, logger: logger)
-            for try await (id, createdAt) in rows.decode((Int64, Date).self) {
-                _ = try await connection.query("SELECT pg_notify('dispatch_jobs', '')", logger: logger)
-                return TimelineEvent(
-                    id: id, kind: .comment, status: nil, publicNote: comment, internalNote: nil, actor: .reporter,
-                    createdAt: createdAt)
+            var clientKeyID: UUID?
+            let owner = try await connection.query(
+                "SELECT client_key_id FROM reports WHERE id = \(reportID) FOR UPDATE", logger: logger)
+            for try await id in owner.decode(UUID?.self) { clientKeyID = id }
+            let position = try await Self.photoCount(reportID: reportID, on: connection, logger: logger)
+            try await MediaStore.attach(
+                photoIDs, to: reportID, clientKeyID: clientKeyID, startingAt: position, pointer: "/photos",
+                on: connection, logger: logger)
+
+            var events: [TimelineEvent] = []
+            var pending: [(kind: String, note: String?, photo: UUID?, job: String)] = []
+            if let comment { pending.append(("comment", comment, nil, "case.comment")) }
+            for photo in photoIDs { pending.append(("photo_added", nil, photo, "case.updated")) }
+            for item in pending {
+                let rows = try await connection.query(
+                    """
+                    WITH event AS (
+                        INSERT INTO report_events (report_id, kind, public_note, actor, media_id)
+                        VALUES (\(reportID), \(item.kind), \(item.note), 'reporter', \(item.photo))
+                        RETURNING id, report_id, created_at
+                    ), job AS (
+                        INSERT INTO dispatch_jobs (report_id, event_id, event_type)
+                        SELECT report_id, id, \(item.job) FROM event
+                    )
+                    SELECT id, created_at FROM event
+                    """, logger: logger)
+                for try await (id, createdAt) in rows.decode((Int64, Date).self) {
+                    events.append(
+                        TimelineEvent(
+                            id: id, kind: item.photo == nil ? .comment : .photoAdded, status: nil, publicNote: item.note,
+                            internalNote: nil, actor: .reporter, createdAt: createdAt, photoID: item.photo))
+                }
             }
-            throw APIError.internalError
+            _ = try await connection.query("UPDATE reports SET updated_at = now() WHERE id = \(reportID)", logger: logger)
+            _ = try await connection.query("SELECT pg_notify('dispatch_jobs', '')", logger: logger)
+            return events
         }
+    }
+
+    static func photoCount(reportID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let rows = try await connection.query(
+            "SELECT count(*)::int FROM media WHERE report_id = \(reportID)", logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
     }
 
     /// Erases a report's contact details now (right to erasure). The public record stays.

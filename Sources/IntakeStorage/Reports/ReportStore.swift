@@ -32,13 +32,6 @@ public struct ReportStore: Sendable {
             let category = try await Self.route(input.categoryCode, at: point, on: connection, logger: logger)
             let problems = ReportRules.check(input, against: category.definition)
             if !problems.isEmpty { throw APIError.validation(problems) }
-            if !input.photoIDs.isEmpty {
-                // Photos arrive with media upload; until one is stored, no id can match.
-                throw APIError.validation(
-                    input.photoIDs.enumerated().map {
-                        FieldError(pointer: "/photos/\($0.offset)", detail: "is not a photo you uploaded", code: "unknown_photo")
-                    })
-            }
             let prefix = ReportRules.referencePrefix(for: category.code)
             let number = try await Self.nextReferenceNumber(councilID: category.council.id, prefix: prefix, on: connection, logger: logger)
             let token = TrackingToken.generate()
@@ -72,9 +65,13 @@ public struct ReportStore: Sendable {
                 JOIN councils c ON c.id = r.council_id
                 JOIN categories cat ON cat.id = r.category_id
                 """, logger: logger)
-            guard let report = try await Self.decode(rows).first else {
+            guard var report = try await Self.decode(rows).first else {
                 throw APIError.internalError
             }
+            try await MediaStore.attach(
+                input.photoIDs, to: report.id, clientKeyID: clientKeyID, startingAt: 0, pointer: "/photos",
+                on: connection, logger: logger)
+            report.photoIDs = input.photoIDs
             // Delivered only if this transaction commits; the worker also polls.
             _ = try await connection.query("SELECT pg_notify('dispatch_jobs', '')", logger: logger)
             let created = Created(report: report, trackingToken: token)
@@ -95,7 +92,7 @@ public struct ReportStore: Sendable {
                 WHERE r.id = \(id)
                 """, logger: logger)
             for try await row in rows.decode(Self.RowWithToken.self) {
-                return (try Self.report(Self.row(row)), Array(row.22))
+                return (try Self.report(Self.row(row)), Array(row.23))
             }
             return nil
         }
@@ -106,16 +103,16 @@ public struct ReportStore: Sendable {
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT id, kind, status, public_note, internal_note, actor, created_at
+                SELECT id, kind, status, public_note, internal_note, actor, created_at, media_id
                 FROM report_events WHERE report_id = \(reportID) ORDER BY id
                 """, logger: logger)
             var events: [TimelineEvent] = []
-            for try await row in rows.decode((Int64, String, String?, String?, String?, String, Date).self) {
+            for try await row in rows.decode((Int64, String, String?, String?, String?, String, Date, UUID?).self) {
                 events.append(
                     TimelineEvent(
                         id: row.0, kind: TimelineEvent.Kind(rawValue: row.1) ?? .comment,
                         status: row.2.flatMap(ReportStatus.init(rawValue:)), publicNote: row.3, internalNote: row.4,
-                        actor: TimelineEvent.Actor(rawValue: row.5) ?? .system, createdAt: row.6))
+                        actor: TimelineEvent.Actor(rawValue: row.5) ?? .system, createdAt: row.6, photoID: row.7))
             }
             return events
         }
@@ -171,16 +168,17 @@ public struct ReportStore: Sendable {
         r.id, r.reference, c.id, c.slug, c.name, c.tier, cat.code, cat.name, r.status,
         ST_Y(r.location), ST_X(r.location), r.address, r.description, r.attributes::text,
         r.reporter_name, r.reporter_email, r.reporter_phone, r.anonymous, r.external_reference,
-        r.created_at, r.updated_at, r.closed_at
+        r.created_at, r.updated_at, r.closed_at,
+        ARRAY(SELECT m.id FROM media m WHERE m.report_id = r.id ORDER BY m.position, m.attached_at)
         """
 
     typealias Row = (
         UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?
+        String?, String?, String?, Bool, String?, Date, Date, Date?, [UUID]
     )
     typealias RowWithToken = (
         UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Data
+        String?, String?, String?, Bool, String?, Date, Date, Date?, [UUID], Data
     )
 
     static func report(_ row: Row) throws -> Report {
@@ -191,7 +189,7 @@ public struct ReportStore: Sendable {
             council: CouncilRef(id: row.2, slug: row.3, name: row.4, tier: Council.Tier(rawValue: row.5) ?? .unitary),
             category: .init(code: row.6, name: row.7), status: ReportStatus(rawValue: row.8) ?? .open,
             location: LatLon(lat: row.9, lon: row.10), address: row.11, description: row.12, attributes: attributes,
-            photoIDs: [], reporter: reporter.isEmpty ? nil : reporter, anonymous: row.17, externalReference: row.18,
+            photoIDs: row.22, reporter: reporter.isEmpty ? nil : reporter, anonymous: row.17, externalReference: row.18,
             createdAt: row.19, updatedAt: row.20, closedAt: row.21)
     }
 
