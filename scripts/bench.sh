@@ -4,4 +4,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/db.sh up
 swift build -c release --product intake
-INTAKE_BIN=.build/release/intake scripts/bench-routing.sh
+export INTAKE_BIN=.build/release/intake
+echo "== Report intake =="
+scripts/bench-intake.sh
+echo
+echo "== Routing lookups =="
+scripts/bench-routing.sh

@@ -175,6 +175,10 @@ import Testing
         (#""address": "Gate of Hiram's Hospital""#, #""photos": ["not-a-uuid"]"#, 422, "/photos/0"),
         (#""address": "Gate of Hiram's Hospital""#, #""photos": ["7d0f6e0a-6b1e-4c8e-9a53-2b1a3c4d5e6f"]"#, 422, "/photos/0"),
         (#""address": "Gate of Hiram's Hospital""#, #""photos": ["a","b","c","d","e","f"]"#, 422, "/photos/0"),
+        (
+            #""address": "Gate of Hiram's Hospital""#,
+            "\"photos\": [" + (1...6).map { _ in "\"\(UUID().uuidString)\"" }.joined(separator: ",") + "]", 422, "/photos"
+        ),
         (#""description": "Mattress"#, #""description": "\u0007Mattress"#, 422, "/description"),
         (#""description": "Mattress and six bags dumped by the gate.\nNext to the postbox.""#, #""description": "   ""#, 422, "/description"),
     ])
