@@ -114,7 +114,13 @@ SQL
 SQL_TPS=$("$PGBIN/pgbench" -n -h 127.0.0.1 -p "$PGPORT" -U intake -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/intake.sql" "$DB" 2>&1 \
   | awk '/^tps/ {print $3; exit}')
 printf '%-40s %12s\n' "raw SQL of the intake path (pgbench)" "$SQL_TPS"
+# The database alone at half the API's peak rate: how much of the API's tail is the database's.
+HALF_RATE=$(awk -v p="$PEAK" 'BEGIN { printf "%d", p / 2 }')
+"$PGBIN/pgbench" -n -h 127.0.0.1 -p "$PGPORT" -U intake -c "$CONNECTIONS" -j 2 -T "$DURATION" -R "$HALF_RATE" \
+  -l --log-prefix="$WORK/rate" -f "$WORK/intake.sql" "$DB" >/dev/null 2>&1
+cat "$WORK"/rate* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {
+  printf "%-40s %12s %8.2fms %8.2fms\n", "raw SQL at half the API peak rate", NR / '"$DURATION"', a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000 }'
 awk -v a="$PEAK" -v s="$SQL_TPS" 'BEGIN { printf "%-40s %11.0f%%\n", "API intake rate / raw SQL rate", 100 * a / s }'
 awk -v k="$RSS_KB" 'BEGIN { printf "%-40s %9.0f MB\n", "peak RSS of the server", k / 1024 }'
 echo "(targets: intake ≥ 60% of raw SQL, zero non-2xx, p99 ≤ 50 ms at half the peak rate, RSS ≤ 250 MB)"
-$PSQL -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+[ -n "${BENCH_KEEP:-}" ] || $PSQL -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"

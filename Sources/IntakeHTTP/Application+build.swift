@@ -4,6 +4,7 @@ import IntakeAPI
 import IntakeCore
 import IntakeStorage
 import Logging
+import OpenAPIRuntime
 import Prometheus
 import ServiceLifecycle
 
@@ -49,7 +50,10 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         reports: ReportStore(database: db, logger: deps.logger),
         idempotency: IdempotencyStore(database: db, logger: deps.logger),
         media: MediaStore(database: db, logger: deps.logger))
-    try api.registerHandlers(on: RecordingTransport(router: router, routes: routes))
+    // Compact JSON: the runtime's default pretty-prints every response, which costs CPU and bytes.
+    try api.registerHandlers(
+        on: RecordingTransport(router: router, routes: routes),
+        configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
     StaticRoutes.register(on: router, routes: routes, metrics: deps.metrics)
     return router
 }
