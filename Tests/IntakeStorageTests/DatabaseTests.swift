@@ -26,7 +26,7 @@ import Testing
     @Test func connectionsRefusedByTheServerCountAsUnavailable() async throws {
         try await withTestDatabase { testDB in
             try await testDB.withDatabase(acquireTimeout: .seconds(2)) { database in
-                try await database.ping()
+                try await database.waitUntilReachable(timeout: .seconds(20))
                 try await Self.disallowConnections(testDB)
                 var caught: (any Error)?
                 do { try await database.ping() } catch { caught = error }
