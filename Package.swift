@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // Domain core: types, rules and configuration. No I/O.
@@ -85,6 +86,10 @@ let package = Package(
                 "IntakeStorage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -118,6 +123,10 @@ let package = Package(
                 "IntakeStorage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/IntakeTestSupport",
             swiftSettings: swiftSettings
@@ -128,6 +137,10 @@ let package = Package(
         ),
         .testTarget(
             name: "IntakeStorageTests",
+            dependencies: ["IntakeCore", "IntakeStorage", "IntakeWorker", "IntakeTestSupport"]
+        ),
+        .testTarget(
+            name: "IntakeWorkerTests",
             dependencies: ["IntakeCore", "IntakeStorage", "IntakeWorker", "IntakeTestSupport"]
         ),
         .testTarget(

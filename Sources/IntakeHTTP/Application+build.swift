@@ -15,11 +15,14 @@ public struct HTTPDependencies: Sendable {
     public var migrations: MigrationSet
     public var metrics: PrometheusCollectorRegistry
     public var logger: Logger
+    /// Rung by the process's `DispatchListener`; long-polling receives wait on it.
+    public var signals: DispatchSignals
 
     public init(
         config: IntakeConfig, database: Database, migrations: MigrationSet, metrics: PrometheusCollectorRegistry,
-        logger: Logger
+        logger: Logger, signals: DispatchSignals = DispatchSignals()
     ) {
+        self.signals = signals
         self.config = config
         self.database = database
         self.migrations = migrations
@@ -49,12 +52,18 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         routing: RoutingStore(database: db, logger: deps.logger),
         reports: ReportStore(database: db, logger: deps.logger),
         idempotency: IdempotencyStore(database: db, logger: deps.logger),
-        media: MediaStore(database: db, logger: deps.logger))
+        media: MediaStore(database: db, logger: deps.logger),
+        destinations: DestinationStore(database: db, logger: deps.logger),
+        pull: PullQueue(database: db, logger: deps.logger),
+        caseMessages: CaseMessages(database: db, logger: deps.logger, baseURL: deps.config.publicBaseURL),
+        signals: deps.signals)
     // Compact JSON: the runtime's default pretty-prints every response, which costs CPU and bytes.
     try api.registerHandlers(
         on: RecordingTransport(router: router, routes: routes),
         configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
-    StaticRoutes.register(on: router, routes: routes, metrics: deps.metrics)
+    StaticRoutes.register(
+        on: router, routes: routes, metrics: deps.metrics,
+        queueGauges: QueueGauges(registry: deps.metrics, destinations: DestinationStore(database: db, logger: deps.logger)))
     return router
 }
 
@@ -72,4 +81,18 @@ public func buildApplication(
         services: extraServices,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: deps.logger)
+}
+
+/// A listener that serves only `/metrics` and `/health/live`: the `intake worker` process's
+/// counters (delivery attempts and their durations) plus the queue figures.
+public func buildMetricsApplication(
+    host: String, port: Int, metrics: PrometheusCollectorRegistry, database: Database, logger: Logger
+) -> some ApplicationProtocol {
+    let router = Router(context: IntakeRequestContext.self)
+    let gauges = QueueGauges(registry: metrics, destinations: DestinationStore(database: database, logger: logger))
+    StaticRoutes.registerMetrics(on: router, routes: RouteTable(), metrics: metrics, queueGauges: gauges)
+    router.get("/health/live") { _, _ in Response(status: .ok) }
+    return Application(
+        router: router, configuration: .init(address: .hostname(host, port: port), serverName: "civic-intake-worker"),
+        logger: logger)
 }

@@ -3,22 +3,28 @@ import Logging
 import Synchronization
 
 /// Housekeeping the worker does between dispatch passes: erasing contact details of reports
-/// closed longer than the retention period, forgetting idempotency keys after 48 hours, and
-/// deleting photos never attached to a report after 24 hours.
+/// closed longer than the retention period, forgetting idempotency keys after 48 hours,
+/// deleting photos never attached to a report after 24 hours, pruning delivered jobs after 24
+/// hours and attempt records after 7 days, and routing jobs whose council had no destination
+/// for them when they were written.
 /// Safe with many workers: each step skips rows another worker holds, or is idempotent.
 public final class Maintenance: Sendable {
     let reports: ReportStore
     let idempotency: IdempotencyStore
     let media: MediaStore
+    let queue: PushQueue?
+    let destinations: DestinationStore?
     let contactRetentionDays: Int
     let interval: Duration
     let logger: Logger
     private let lastRun = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(
-        reports: ReportStore, idempotency: IdempotencyStore, media: MediaStore, contactRetentionDays: Int, interval: Duration = .seconds(60),
-        logger: Logger
+        reports: ReportStore, idempotency: IdempotencyStore, media: MediaStore, queue: PushQueue? = nil,
+        destinations: DestinationStore? = nil, contactRetentionDays: Int, interval: Duration = .seconds(60), logger: Logger
     ) {
+        self.queue = queue
+        self.destinations = destinations
         self.reports = reports
         self.idempotency = idempotency
         self.media = media
@@ -44,13 +50,16 @@ public final class Maintenance: Sendable {
         let erased = try await reports.eraseExpiredContacts(afterDays: contactRetentionDays)
         let pruned = try await idempotency.prune()
         let photos = try await media.pruneUnattached()
-        if erased > 0 || pruned > 0 || photos > 0 {
+        let jobs = try await queue?.prune() ?? 0
+        try await destinations?.routeWaitingJobs()
+        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 {
             logger.info(
                 "maintenance",
                 metadata: [
                     "contacts_erased": "\(erased)", "idempotency_keys_pruned": "\(pruned)", "unattached_photos_deleted": "\(photos)",
+                    "dispatch_rows_pruned": "\(jobs)",
                 ])
         }
-        return erased + pruned + photos
+        return erased + pruned + photos + jobs
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import IntakeCore
 import IntakeHTTP
+import IntakeStorage
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -15,12 +16,16 @@ struct DevCommand: AsyncParsableCommand {
         let (logger, metrics) = Runtime.bootstrap(config, label: "intake.dev")
         let migrations = try Runtime.migrations(config)
         try await Runtime.withDatabase(config, logger: logger) { database in
+            let signals = DispatchSignals()
             let app = try buildApplication(
-                HTTPDependencies(config: config, database: database, migrations: migrations, metrics: metrics, logger: logger),
+                HTTPDependencies(
+                    config: config, database: database, migrations: migrations, metrics: metrics, logger: logger, signals: signals),
                 onServerRunning: { port in logger.info("listening", metadata: ["host": "\(config.httpHost)", "port": "\(port)"]) })
-            let worker = WorkerCommand.worker(config, database: database, logger: logger)
+            let listener = DispatchListener(database: database, signals: signals, logger: logger)
+            let worker = WorkerCommand.worker(config, database: database, signals: signals, logger: logger)
             try await ServiceGroup(
-                configuration: .init(services: [app, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                configuration: .init(
+                    services: [listener, app, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             ).run()
         }
         logger.info("stopped")

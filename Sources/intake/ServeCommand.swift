@@ -1,6 +1,7 @@
 import ArgumentParser
 import IntakeCore
 import IntakeHTTP
+import IntakeStorage
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -14,12 +15,17 @@ struct ServeCommand: AsyncParsableCommand {
         let (logger, metrics) = Runtime.bootstrap(config, label: "intake.api")
         let migrations = try Runtime.migrations(config)
         try await Runtime.withDatabase(config, logger: logger) { database in
+            // The listener wakes long-polling queue receives when a message arrives.
+            let signals = DispatchSignals()
             let app = try buildApplication(
-                HTTPDependencies(config: config, database: database, migrations: migrations, metrics: metrics, logger: logger),
+                HTTPDependencies(
+                    config: config, database: database, migrations: migrations, metrics: metrics, logger: logger, signals: signals),
                 onServerRunning: { port in logger.info("listening", metadata: ["host": "\(config.httpHost)", "port": "\(port)"]) })
             // SIGTERM/SIGINT: stop accepting, finish in-flight requests, then return.
             try await ServiceGroup(
-                configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                configuration: .init(
+                    services: [DispatchListener(database: database, signals: signals, logger: logger), app],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             ).run()
         }
         logger.info("stopped")

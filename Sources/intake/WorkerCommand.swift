@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import IntakeCore
+import IntakeHTTP
 import IntakeStorage
 import IntakeWorker
 import Logging
@@ -12,27 +14,54 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try Runtime.loadConfig(settings)
-        let (logger, _) = Runtime.bootstrap(config, label: "intake.worker")
+        let (logger, metrics) = Runtime.bootstrap(config, label: "intake.worker")
         try await Runtime.withDatabase(config, logger: logger) { database in
+            let signals = DispatchSignals()
+            var services: [any Service] = [
+                DispatchListener(database: database, signals: signals, logger: logger),
+                Self.worker(config, database: database, signals: signals, logger: logger),
+            ]
+            if config.workerMetricsPort != 0 {
+                services.append(
+                    buildMetricsApplication(
+                        host: config.httpHost, port: config.workerMetricsPort, metrics: metrics, database: database, logger: logger))
+            }
             try await ServiceGroup(
-                configuration: .init(
-                    services: [Self.worker(config, database: database, logger: logger)],
-                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             ).run()
         }
         logger.info("stopped")
     }
 
-    static func worker(_ config: IntakeConfig, database: Database, logger: Logger) -> DispatchWorker {
+    /// The dispatch loop with its housekeeping. Each process has its own HTTP client, shut
+    /// down when the loop ends.
+    static func worker(_ config: IntakeConfig, database: Database, signals: DispatchSignals, logger: Logger) -> DispatchWorker {
+        let queue = PushQueue(database: database, logger: logger)
+        let destinations = DestinationStore(database: database, logger: logger)
+        let sender = Sender(client: Sender.makeClient())
+        let dispatcher = Dispatcher(
+            queue: queue, destinations: destinations,
+            messages: CaseMessages(database: database, logger: logger, baseURL: config.publicBaseURL),
+            sender: sender, batchSize: config.workerBatchSize, leaseMargin: config.workerLeaseMargin,
+            workerID: workerID(), logger: logger)
         let maintenance = Maintenance(
             reports: ReportStore(database: database, logger: logger),
             idempotency: IdempotencyStore(database: database, logger: logger),
-            media: MediaStore(database: database, logger: logger), contactRetentionDays: config.contactRetentionDays, logger: logger)
-        return DispatchWorker(pollInterval: config.workerPollInterval, logger: logger) {
-            // Dispatch of the queued jobs arrives with the back-office destinations; until then
-            // a pass is housekeeping only (which does not count as work: the loop still sleeps).
-            try await maintenance.runIfDue()
-            return 0
-        }
+            media: MediaStore(database: database, logger: logger), queue: queue, destinations: destinations,
+            contactRetentionDays: config.contactRetentionDays, logger: logger)
+        return DispatchWorker(
+            pollInterval: config.workerPollInterval, lanes: config.workerLanes, doorbell: signals.any, logger: logger,
+            pass: {
+                do { try await maintenance.runIfDue() } catch {
+                    logger.error("maintenance failed", metadata: ["error": .string(DatabaseErrors.summary(error))])
+                }
+                return try await dispatcher.runOnce()
+            },
+            onStop: { await sender.shutdown() })
+    }
+
+    /// Names the lease holder in the jobs table, for operators: host and process id.
+    static func workerID() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything a process needs to start, read once at start-up.
 ///
 /// The API and the worker keep no state of their own beyond this: several of each can run
@@ -38,6 +40,20 @@ public struct IntakeConfig: Sendable {
     /// Largest photo accepted (413 above it).
     public var maxMediaBytes: Int = 10 << 20
 
+    /// Where apps and back offices reach this service; photo links in case messages use it.
+    public var publicBaseURL: String = "http://127.0.0.1:8080"
+    /// Jobs a worker lane claims and delivers at once, and how many lanes a worker runs.
+    public var workerBatchSize: Int = 64
+    public var workerLanes: Int = 2
+    /// A push job's lease is the destination's timeout plus this many seconds.
+    public var workerLeaseMargin: Double = 30
+    /// Admit plain-http destination URLs (local development and tests only).
+    public var allowHTTPDestinations: Bool = false
+    /// How long a rotated-out webhook secret keeps signing.
+    public var webhookSecretOverlap: Duration = .seconds(86_400)
+    /// The `intake worker` process serves /metrics on this port (0 = none).
+    public var workerMetricsPort: Int = 0
+
     public init(
         database: DatabaseSettings, databasePoolSize: Int = 20, databaseConnectTimeout: Duration = .seconds(10),
         databaseAcquireTimeout: Duration = .seconds(5), httpHost: String = "127.0.0.1", httpPort: Int = 8080,
@@ -64,6 +80,19 @@ public struct IntakeConfig: Sendable {
         config.nearbyDays = try source.int("NEARBY_DAYS", default: 60, range: 1...3650)
         config.contactRetentionDays = try source.int("CONTACT_RETENTION_DAYS", default: 365, range: 1...3650)
         config.maxMediaBytes = try source.int("MAX_MEDIA_BYTES", default: 10 << 20, range: 1024...(100 << 20))
+        let defaultBase = "http://\(config.httpHost):\(config.httpPort)"
+        let base = source.string("PUBLIC_BASE_URL", default: defaultBase)
+        guard let url = URL(string: base), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw ConfigError(setting: "PUBLIC_BASE_URL", message: "expected an http or https URL, got '\(base)'")
+        }
+        config.publicBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        config.workerBatchSize = try source.int("WORKER_BATCH_SIZE", default: 64, range: 1...1000)
+        config.workerLanes = try source.int("WORKER_LANES", default: 2, range: 1...64)
+        let margin = try source.seconds("WORKER_LEASE_MARGIN", default: 30, range: 0.1...3600)
+        config.workerLeaseMargin = Double(margin.components.seconds) + Double(margin.components.attoseconds) / 1e18
+        config.allowHTTPDestinations = try source.bool("DESTINATIONS_ALLOW_HTTP", default: false)
+        config.webhookSecretOverlap = try source.seconds("WEBHOOK_SECRET_OVERLAP", default: 86_400, range: 0...(30 * 86_400))
+        config.workerMetricsPort = try source.int("WORKER_METRICS_PORT", default: 0, range: 0...65535)
         return config
     }
 

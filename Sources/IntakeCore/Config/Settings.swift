@@ -59,6 +59,16 @@ public struct SettingsSource: Sendable {
         return parsed
     }
 
+    /// true/false (also 1/0, yes/no).
+    public func bool(_ name: String, default value: Bool) throws(ConfigError) -> Bool {
+        guard let text = raw(name) else { return value }
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ConfigError(setting: name, message: "expected true or false, got '\(text)'")
+        }
+    }
+
     private func formatted(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)
     }

@@ -30,12 +30,14 @@ public struct Report: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var closedAt: Date?
+    /// When the council expects to have dealt with it (set with a status update).
+    public var expectedAt: Date?
 
     public init(
         id: UUID, reference: String, council: CouncilRef, category: CategoryRef, status: ReportStatus, location: LatLon,
         address: String?, description: String, attributes: [String: AttributeAnswer], photoIDs: [UUID],
         reporter: ReporterContact?, anonymous: Bool, externalReference: String?, createdAt: Date, updatedAt: Date,
-        closedAt: Date?
+        closedAt: Date?, expectedAt: Date? = nil
     ) {
         self.id = id
         self.reference = reference
@@ -53,6 +55,7 @@ public struct Report: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.closedAt = closedAt
+        self.expectedAt = expectedAt
     }
 
     /// The name shown on the public record, if any.

@@ -169,7 +169,8 @@ extension Components.Schemas.Report {
             photos: report.photoIDs.map { $0.uuidString.lowercased() },
             reporterName: fullView ? report.reporter?.name : report.publicReporterName,
             reporter: fullView ? report.reporter.map { .init(name: $0.name, email: $0.email, phone: $0.phone) } : nil,
-            externalReference: audience == .council ? report.externalReference : nil, createdAt: report.createdAt,
+            externalReference: audience == .council ? report.externalReference : nil, expectedAt: report.expectedAt,
+            createdAt: report.createdAt,
             updatedAt: report.updatedAt, closedAt: report.closedAt)
     }
 }

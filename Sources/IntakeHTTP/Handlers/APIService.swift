@@ -17,4 +17,8 @@ struct APIService: APIProtocol {
     let reports: ReportStore
     let idempotency: IdempotencyStore
     let media: MediaStore
+    let destinations: DestinationStore
+    let pull: PullQueue
+    let caseMessages: CaseMessages
+    let signals: DispatchSignals
 }

@@ -6,7 +6,9 @@ import Prometheus
 
 /// Routes outside the generated JSON API: the contract itself and the metrics.
 enum StaticRoutes {
-    static func register(on router: Router<IntakeRequestContext>, routes: RouteTable, metrics: PrometheusCollectorRegistry) {
+    static func register(
+        on router: Router<IntakeRequestContext>, routes: RouteTable, metrics: PrometheusCollectorRegistry, queueGauges: QueueGauges
+    ) {
         let spec = OpenAPIDocument.yaml
         router.get("/openapi.yaml") { _, _ in
             Response(
@@ -15,8 +17,15 @@ enum StaticRoutes {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: spec)))
         }
         routes.add(method: .get, path: "/openapi.yaml")
+        registerMetrics(on: router, routes: routes, metrics: metrics, queueGauges: queueGauges)
+    }
 
+    static func registerMetrics(
+        on router: Router<IntakeRequestContext>, routes: RouteTable, metrics: PrometheusCollectorRegistry, queueGauges: QueueGauges
+    ) {
         router.get("/metrics") { _, _ in
+            // Queue figures live in the database, so any process can report them at scrape time.
+            await queueGauges.refresh()
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16 * 1024)
             metrics.emit(into: &buffer)

@@ -6,7 +6,7 @@ import PostgresNIO
 
 /// Demo data for a local install: a fictional two-tier county (Barsetshire, with the districts
 /// of Barchester and Plumstead) beside a unitary council (Silverbridge), realistic categories,
-/// and fixed demo keys, so the README's curl examples work right after `make run`.
+/// a pull queue `cases` per council, and fixed demo keys, so the README's curl examples work right after `make run`.
 ///
 /// Running it again changes nothing. The keys are derived from fixed strings, so they are the
 /// same on every install: they are for local demos only, and no admin key is among them.
@@ -65,6 +65,18 @@ public struct DemoSeed: Sendable {
                         """, logger: logger)
                 }
             }
+            // Each council's back office reads its cases from a pull queue named `cases`, the
+            // default for every category, so a case can be received with curl at once.
+            for council in councils {
+                _ = try await connection.query(
+                    """
+                    INSERT INTO destinations (council_id, name, kind, is_default)
+                    SELECT id, 'cases', 'pull', NOT EXISTS (SELECT 1 FROM destinations d WHERE d.council_id = councils.id AND d.is_default)
+                    FROM councils WHERE slug = \(council.slug)
+                    ON CONFLICT (council_id, name) DO NOTHING
+                    """, logger: logger)
+            }
+            try await DestinationStore.routeWaitingJobs(councilID: nil, on: connection, logger: logger)
             var keys = [Key(role: .client, councilSlug: nil, token: Self.token("client"))]
             keys += councils.map { Key(role: .backoffice, councilSlug: $0.slug, token: Self.token("backoffice-\($0.slug)")) }
             for key in keys {

@@ -31,8 +31,9 @@ extension ReportStore {
                         VALUES (\(reportID), \(item.kind), \(item.note), 'reporter', \(item.photo))
                         RETURNING id, report_id, created_at
                     ), job AS (
-                        INSERT INTO dispatch_jobs (report_id, event_id, event_type)
-                        SELECT report_id, id, \(item.job) FROM event
+                        INSERT INTO dispatch_jobs (report_id, event_id, event_type, destination_id)
+                        SELECT event.report_id, event.id, \(item.job), dispatch_destination(r.council_id, r.category_id)
+                        FROM event JOIN reports r ON r.id = event.report_id
                     )
                     SELECT id, created_at FROM event
                     """, logger: logger)
@@ -44,7 +45,6 @@ extension ReportStore {
                 }
             }
             _ = try await connection.query("UPDATE reports SET updated_at = now() WHERE id = \(reportID)", logger: logger)
-            _ = try await connection.query("SELECT pg_notify('dispatch_jobs', '')", logger: logger)
             return events
         }
     }

@@ -58,8 +58,9 @@ public struct ReportStore: Sendable {
                     INSERT INTO report_events (report_id, kind, public_note, actor)
                     SELECT id, 'routed', \("Sent to \(category.council.name)"), 'system' FROM report
                 ), job AS (
-                    INSERT INTO dispatch_jobs (report_id, event_id, event_type)
-                    SELECT report_id, id, 'case.created' FROM created
+                    INSERT INTO dispatch_jobs (report_id, event_id, event_type, destination_id)
+                    SELECT report_id, created.id, 'case.created', dispatch_destination(\(category.council.id), category.id)
+                    FROM created, category
                 )
                 SELECT \(unescaped: Self.columns) FROM report r
                 JOIN councils c ON c.id = r.council_id
@@ -72,8 +73,6 @@ public struct ReportStore: Sendable {
                 input.photoIDs, to: report.id, clientKeyID: clientKeyID, startingAt: 0, pointer: "/photos",
                 on: connection, logger: logger)
             report.photoIDs = input.photoIDs
-            // Delivered only if this transaction commits; the worker also polls.
-            _ = try await connection.query("SELECT pg_notify('dispatch_jobs', '')", logger: logger)
             let created = Created(report: report, trackingToken: token)
             try await beforeCommit(created, connection)
             return created
@@ -92,7 +91,7 @@ public struct ReportStore: Sendable {
                 WHERE r.id = \(id)
                 """, logger: logger)
             for try await row in rows.decode(Self.RowWithToken.self) {
-                return (try Self.report(Self.row(row)), Array(row.23))
+                return (try Self.report(Self.row(row)), Array(row.24))
             }
             return nil
         }
@@ -168,17 +167,17 @@ public struct ReportStore: Sendable {
         r.id, r.reference, c.id, c.slug, c.name, c.tier, cat.code, cat.name, r.status,
         ST_Y(r.location), ST_X(r.location), r.address, r.description, r.attributes::text,
         r.reporter_name, r.reporter_email, r.reporter_phone, r.anonymous, r.external_reference,
-        r.created_at, r.updated_at, r.closed_at,
+        r.created_at, r.updated_at, r.closed_at, r.expected_at,
         ARRAY(SELECT m.id FROM media m WHERE m.report_id = r.id ORDER BY m.position, m.attached_at)
         """
 
     typealias Row = (
         UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, [UUID]
+        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID]
     )
     typealias RowWithToken = (
         UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, [UUID], Data
+        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], Data
     )
 
     static func report(_ row: Row) throws -> Report {
@@ -189,8 +188,8 @@ public struct ReportStore: Sendable {
             council: CouncilRef(id: row.2, slug: row.3, name: row.4, tier: Council.Tier(rawValue: row.5) ?? .unitary),
             category: .init(code: row.6, name: row.7), status: ReportStatus(rawValue: row.8) ?? .open,
             location: LatLon(lat: row.9, lon: row.10), address: row.11, description: row.12, attributes: attributes,
-            photoIDs: row.22, reporter: reporter.isEmpty ? nil : reporter, anonymous: row.17, externalReference: row.18,
-            createdAt: row.19, updatedAt: row.20, closedAt: row.21)
+            photoIDs: row.23, reporter: reporter.isEmpty ? nil : reporter, anonymous: row.17, externalReference: row.18,
+            createdAt: row.19, updatedAt: row.20, closedAt: row.21, expectedAt: row.22)
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Report] {

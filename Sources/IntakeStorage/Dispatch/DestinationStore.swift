@@ -1,0 +1,304 @@
+import Foundation
+import IntakeCore
+import Logging
+import PostgresNIO
+
+/// SQL for councils' back-office destinations and the figures operators watch.
+public struct DestinationStore: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    public enum WriteError: Error, Equatable {
+        case nameTaken
+        /// Categories name it, or jobs still wait for it.
+        case inUse(String)
+    }
+
+    /// Creates a destination; a webhook gets a new signing secret. Making it the default takes
+    /// that role from another. Jobs that were waiting for a destination are routed at once.
+    public func create(_ definition: DestinationDefinition, councilID: UUID) async throws -> Destination {
+        let logger = self.logger
+        let secret = definition.kind == .webhook ? WebhookSignature.generateSecret() : nil
+        do {
+            return try await database.withTransaction { connection in
+                if definition.isDefault { try await Self.clearDefault(councilID: councilID, on: connection, logger: logger) }
+                let rows = try await connection.query(
+                    """
+                    WITH inserted AS (
+                        INSERT INTO destinations (council_id, name, kind, is_default, url, secret, open311_api_key,
+                            open311_jurisdiction, timeout_seconds, max_attempts, visibility_timeout_seconds)
+                        VALUES (\(councilID), \(definition.name), \(definition.kind.rawValue), \(definition.isDefault),
+                            \(definition.url), \(secret), \(definition.open311APIKey), \(definition.open311Jurisdiction),
+                            \(definition.timeoutSeconds), \(definition.maxAttempts), \(definition.visibilityTimeoutSeconds))
+                        RETURNING *
+                    )
+                    SELECT \(unescaped: Self.columns) FROM inserted d JOIN councils c ON c.id = d.council_id
+                    """, logger: logger)
+                let created = try await Self.decode(rows).first!
+                try await Self.routeWaitingJobs(councilID: councilID, on: connection, logger: logger)
+                return created
+            }
+        } catch where DatabaseErrors.sqlState(error) == "23505" {
+            throw WriteError.nameTaken
+        }
+    }
+
+    public func update(_ definition: DestinationDefinition, councilID: UUID) async throws -> Destination? {
+        let logger = self.logger
+        return try await database.withTransaction { connection in
+            if definition.isDefault { try await Self.clearDefault(councilID: councilID, except: definition.name, on: connection, logger: logger) }
+            let rows = try await connection.query(
+                """
+                WITH updated AS (
+                    UPDATE destinations SET is_default = \(definition.isDefault), url = \(definition.url),
+                        open311_api_key = \(definition.open311APIKey), open311_jurisdiction = \(definition.open311Jurisdiction),
+                        timeout_seconds = \(definition.timeoutSeconds), max_attempts = \(definition.maxAttempts),
+                        visibility_timeout_seconds = \(definition.visibilityTimeoutSeconds), updated_at = now()
+                    WHERE council_id = \(councilID) AND name = \(definition.name)
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.columns) FROM updated d JOIN councils c ON c.id = d.council_id
+                """, logger: logger)
+            let updated = try await Self.decode(rows).first
+            if updated != nil { try await Self.routeWaitingJobs(councilID: councilID, on: connection, logger: logger) }
+            return updated
+        }
+    }
+
+    /// Enables (clearing a 410's disablement) or disables a destination by hand.
+    public func setEnabled(_ enabled: Bool, name: String, councilID: UUID, reason: String? = nil) async throws -> Destination? {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH updated AS (
+                    UPDATE destinations SET
+                        disabled_at = CASE WHEN \(enabled) THEN NULL ELSE COALESCE(disabled_at, now()) END,
+                        disabled_reason = CASE WHEN \(enabled) THEN NULL ELSE COALESCE(\(reason), disabled_reason) END,
+                        updated_at = now()
+                    WHERE council_id = \(councilID) AND name = \(name)
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.columns) FROM updated d JOIN councils c ON c.id = d.council_id
+                """, logger: logger)
+            let destination = try await Self.decode(rows).first
+            if enabled, let destination {
+                _ = try await connection.query(
+                    "SELECT pg_notify('dispatch_jobs', \(destination.id.uuidString.lowercased()))", logger: logger)
+            }
+            return destination
+        }
+    }
+
+    /// A new signing secret; the old one keeps signing for `overlap` so receivers can switch.
+    public func rotateSecret(name: String, councilID: UUID, overlap: Duration) async throws -> Destination? {
+        let logger = self.logger
+        let secret = WebhookSignature.generateSecret()
+        let seconds = Double(overlap.components.seconds)
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH updated AS (
+                    UPDATE destinations SET previous_secret = secret, secret = \(secret),
+                        previous_secret_expires_at = now() + make_interval(secs => \(seconds)), updated_at = now()
+                    WHERE council_id = \(councilID) AND name = \(name) AND kind = 'webhook'
+                    RETURNING *
+                )
+                SELECT \(unescaped: Self.columns) FROM updated d JOIN councils c ON c.id = d.council_id
+                """, logger: logger)
+            return try await Self.decode(rows).first
+        }
+    }
+
+    /// Deletes a destination no category names and no job waits for.
+    public func delete(name: String, councilID: UUID) async throws -> Bool {
+        let logger = self.logger
+        return try await database.withTransaction { connection in
+            let rows = try await connection.query(
+                """
+                SELECT
+                    (SELECT count(*)::int FROM categories cat WHERE cat.council_id = d.council_id AND cat.destination = d.name
+                        AND cat.retired_at IS NULL),
+                    (SELECT count(*)::int FROM dispatch_jobs j WHERE j.destination_id = d.id AND j.state IN ('pending', 'running'))
+                FROM destinations d WHERE d.council_id = \(councilID) AND d.name = \(name)
+                FOR UPDATE OF d
+                """, logger: logger)
+            var usage: (Int, Int)?
+            for try await row in rows.decode((Int, Int).self) { usage = row }
+            guard let usage else { return false }
+            if usage.0 > 0 { throw WriteError.inUse("\(usage.0) categories send their cases here") }
+            if usage.1 > 0 { throw WriteError.inUse("\(usage.1) messages are still waiting in it") }
+            _ = try await connection.query(
+                "DELETE FROM destinations WHERE council_id = \(councilID) AND name = \(name)", logger: logger)
+            return true
+        }
+    }
+
+    public func find(name: String, councilID: UUID) async throws -> Destination? {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM destinations d JOIN councils c ON c.id = d.council_id
+                WHERE d.council_id = \(councilID) AND d.name = \(name)
+                """, logger: logger)
+            return try await Self.decode(rows).first
+        }
+    }
+
+    public func list(councilID: UUID, kind: Destination.Kind? = nil) async throws -> [Destination] {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM destinations d JOIN councils c ON c.id = d.council_id
+                WHERE d.council_id = \(councilID) AND (\(kind?.rawValue)::text IS NULL OR d.kind = \(kind?.rawValue))
+                ORDER BY d.name
+                """, logger: logger)
+            return try await Self.decode(rows)
+        }
+    }
+
+    /// Depth, in-flight, oldest age and dead count per destination (one council, or all).
+    public func stats(councilID: UUID? = nil, kind: Destination.Kind? = nil) async throws -> [QueueStats] {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT d.id, c.slug, d.name, d.kind,
+                    count(j.id) FILTER (WHERE j.state = 'pending' OR (j.state = 'running' AND j.run_at <= now()))::int,
+                    count(j.id) FILTER (WHERE j.state = 'running' AND j.run_at > now())::int,
+                    COALESCE(EXTRACT(EPOCH FROM now() - min(j.created_at)), 0)::float8,
+                    (SELECT count(*)::int FROM dispatch_jobs x WHERE x.destination_id = d.id AND x.state = 'dead'),
+                    d.disabled_at IS NOT NULL
+                FROM destinations d
+                JOIN councils c ON c.id = d.council_id
+                LEFT JOIN dispatch_jobs j ON j.destination_id = d.id AND j.state IN ('pending', 'running')
+                WHERE (\(councilID)::uuid IS NULL OR d.council_id = \(councilID))
+                  AND (\(kind?.rawValue)::text IS NULL OR d.kind = \(kind?.rawValue))
+                GROUP BY d.id, c.slug
+                ORDER BY c.slug, d.name
+                """, logger: logger)
+            var stats: [QueueStats] = []
+            for try await row in rows.decode((UUID, String, String, String, Int, Int, Double, Int, Bool).self) {
+                stats.append(
+                    QueueStats(
+                        destinationID: row.0, councilSlug: row.1, name: row.2, kind: Destination.Kind(rawValue: row.3) ?? .pull,
+                        depth: row.4, inFlight: row.5, oldestAgeSeconds: (row.6 * 1000).rounded() / 1000, dead: row.7,
+                        disabled: row.8))
+            }
+            return stats
+        }
+    }
+
+    /// Jobs whose council had no destination for them when they were written.
+    public func unroutedCount() async throws -> Int {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT count(*)::int FROM dispatch_jobs WHERE destination_id IS NULL AND state = 'pending'", logger: logger)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+
+    /// The most recent push attempts of a destination, newest first.
+    public func attempts(destinationID: UUID, limit: Int) async throws -> [DeliveryAttempt] {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT message_id, event_type, attempt, started_at, duration_ms, outcome, status_code, response_excerpt, error
+                FROM dispatch_attempts WHERE destination_id = \(destinationID)
+                ORDER BY id DESC LIMIT \(limit)
+                """, logger: logger)
+            var attempts: [DeliveryAttempt] = []
+            for try await row in rows.decode((UUID, String, Int, Date, Int, String, Int?, String?, String?).self) {
+                attempts.append(
+                    DeliveryAttempt(
+                        messageID: row.0, eventType: row.1, attempt: row.2, startedAt: row.3, durationMilliseconds: row.4,
+                        outcome: DeliveryOutcome.Kind(rawValue: row.5) ?? .retry, statusCode: row.6, responseExcerpt: row.7,
+                        error: row.8))
+            }
+            return attempts
+        }
+    }
+
+    // MARK: -
+
+    static func clearDefault(councilID: UUID, except name: String? = nil, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        _ = try await connection.query(
+            """
+            UPDATE destinations SET is_default = false, updated_at = now()
+            WHERE council_id = \(councilID) AND is_default AND name IS DISTINCT FROM \(name)
+            """, logger: logger)
+    }
+
+    /// Gives jobs written while their council had no destination for them somewhere to go.
+    static func routeWaitingJobs(councilID: UUID?, on connection: PostgresConnection, logger: Logger) async throws {
+        _ = try await connection.query(
+            """
+            UPDATE dispatch_jobs j SET destination_id = dispatch_destination(r.council_id, r.category_id)
+            FROM reports r
+            WHERE j.destination_id IS NULL AND j.state = 'pending' AND r.id = j.report_id
+              AND (\(councilID)::uuid IS NULL OR r.council_id = \(councilID))
+              AND dispatch_destination(r.council_id, r.category_id) IS NOT NULL
+            """, logger: logger)
+    }
+
+    public func routeWaitingJobs() async throws {
+        let logger = self.logger
+        try await database.withConnection { connection in
+            try await Self.routeWaitingJobs(councilID: nil, on: connection, logger: logger)
+        }
+    }
+
+    static let columns = """
+        d.id, c.id, c.slug, c.name, c.tier, d.name, d.kind, d.is_default, d.url, d.secret, d.previous_secret,
+        d.previous_secret_expires_at, d.open311_api_key, d.open311_jurisdiction, d.timeout_seconds, d.max_attempts,
+        d.visibility_timeout_seconds, d.disabled_at, d.disabled_reason, d.created_at, d.updated_at
+        """
+
+    typealias Row = (
+        UUID, UUID, String, String, String, String, String, Bool, String?, String?, String?, Date?, String?, String?, Int, Int,
+        Int, Date?, String?, Date, Date
+    )
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Destination] {
+        var destinations: [Destination] = []
+        for try await row in rows.decode(Row.self) {
+            destinations.append(
+                Destination(
+                    id: row.0, council: CouncilRef(id: row.1, slug: row.2, name: row.3, tier: Council.Tier(rawValue: row.4) ?? .unitary),
+                    name: row.5, kind: Destination.Kind(rawValue: row.6) ?? .pull, isDefault: row.7, url: row.8, secret: row.9,
+                    previousSecret: row.10, previousSecretExpiresAt: row.11, open311APIKey: row.12, open311Jurisdiction: row.13,
+                    timeoutSeconds: row.14, maxAttempts: row.15, visibilityTimeoutSeconds: row.16, disabledAt: row.17,
+                    disabledReason: row.18, createdAt: row.19, updatedAt: row.20))
+        }
+        return destinations
+    }
+}
+
+extension DestinationStore {
+    /// Destinations by id, for a batch of jobs.
+    public func find(ids: [UUID]) async throws -> [UUID: Destination] {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM destinations d JOIN councils c ON c.id = d.council_id
+                WHERE d.id = ANY(\(ids)::uuid[])
+                """, logger: logger)
+            var found: [UUID: Destination] = [:]
+            for destination in try await Self.decode(rows) { found[destination.id] = destination }
+            return found
+        }
+    }
+}

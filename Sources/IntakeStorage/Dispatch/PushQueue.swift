@@ -1,0 +1,218 @@
+import Foundation
+import IntakeCore
+import Logging
+import PostgresNIO
+
+/// The push side of the dispatch queue: the worker claims due jobs for webhook and Open311
+/// destinations, delivers them outside any transaction, and records the outcomes in one
+/// statement per batch.
+///
+/// A claim leases a job: state `running`, a new receipt, `run_at` = when the lease expires. A
+/// job whose lease expires (its worker died) is claimable again, or dead if that was its last
+/// attempt. Only the holder of the current receipt can complete a job, so a worker that lost
+/// its lease cannot overwrite the outcome of the one that took over.
+public struct PushQueue: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    public struct Job: Sendable, Equatable {
+        public var id: Int64
+        public var messageID: UUID
+        public var receipt: UUID
+        public var eventType: String
+        /// 1-based: this is the job's `attempt`th try.
+        public var attempt: Int
+        public var reportID: UUID
+        public var eventID: Int64
+        public var destinationID: UUID
+        public var open311Token: String?
+    }
+
+    /// Claims up to `limit` due jobs of enabled push destinations, at most one per case, oldest
+    /// first, each leased for `lease`.
+    /// The lease is the destination's timeout plus `leaseMargin` seconds: long enough to finish
+    /// and record the attempt, short enough that a crashed worker's jobs come back soon.
+    public func claim(limit: Int, leaseMargin: Double, workerID: String) async throws -> [Job] {
+        let logger = self.logger
+        let leaseSeconds = "d.timeout_seconds + \(String(format: "%.3f", max(leaseMargin, 0)))"
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH candidates AS (
+                    SELECT j.id FROM dispatch_jobs j
+                    JOIN destinations d ON d.id = j.destination_id
+                    WHERE j.state IN ('pending', 'running') AND j.run_at <= now()
+                      AND d.kind <> 'pull' AND d.disabled_at IS NULL
+                      AND NOT EXISTS (
+                          SELECT 1 FROM dispatch_jobs e
+                          WHERE e.group_key = j.group_key AND e.id < j.id AND e.state IN ('pending', 'running'))
+                    ORDER BY j.run_at, j.id
+                    LIMIT \(limit)
+                    FOR UPDATE OF j SKIP LOCKED
+                ), claimed AS (
+                    \(unescaped: Self.leaseUpdate(seconds: leaseSeconds, holder: workerID))
+                )
+                SELECT id, message_id, receipt, event_type, attempts, report_id, event_id, destination_id, open311_token
+                FROM claimed WHERE state = 'running'
+                ORDER BY id
+                """, logger: logger)
+            var jobs: [Job] = []
+            for try await row in rows.decode((Int64, UUID, UUID, String, Int, UUID, Int64, UUID, String?).self) {
+                jobs.append(
+                    Job(
+                        id: row.0, messageID: row.1, receipt: row.2, eventType: row.3, attempt: row.4, reportID: row.5,
+                        eventID: row.6, destinationID: row.7, open311Token: row.8))
+            }
+            return jobs
+        }
+    }
+
+    /// The UPDATE that leases the `candidates` rows (shared with pull receives): a job whose
+    /// expired lease was its last allowed attempt becomes dead instead of being handed out.
+    /// `seconds` (an SQL expression of numbers and `d` columns, never input) and the holder name
+    /// (reduced to safe characters) are written into the text because the surrounding query's
+    /// binds come first.
+    static func leaseUpdate(seconds: String, holder: String) -> String {
+        let safeHolder = String(holder.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_:".unicodeScalars.contains($0) }.prefix(100).map(Character.init))
+        return """
+            UPDATE dispatch_jobs j SET
+                state = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN 'dead' ELSE 'running' END,
+                attempts = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN j.attempts ELSE j.attempts + 1 END,
+                finished_at = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN now() END,
+                last_error = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts
+                    THEN 'the last attempt or receive ended without an answer' ELSE j.last_error END,
+                run_at = now() + make_interval(secs => (\(seconds))::float8),
+                receipt = gen_random_uuid(),
+                locked_by = '\(safeHolder)'
+            FROM candidates c, destinations d
+            WHERE j.id = c.id AND d.id = j.destination_id
+            RETURNING j.*
+            """
+    }
+
+    /// One finished attempt, reported by the worker.
+    public struct Completion: Sendable {
+        public var job: Job
+        public var outcome: DeliveryOutcome
+        public var result: DeliveryResult
+        public var startedAt: Date
+
+        public init(job: Job, outcome: DeliveryOutcome, result: DeliveryResult, startedAt: Date) {
+            self.job = job
+            self.outcome = outcome
+            self.result = result
+            self.startedAt = startedAt
+        }
+    }
+
+    /// Records a batch of outcomes in one statement: job states, the attempt log, `dispatched`
+    /// timeline events, Open311 references and tokens, and disabling destinations that answered
+    /// 410. Returns the ids of the jobs it completed (those whose lease was still held).
+    /// Safe to repeat after a lost answer: the receipt check makes a second run a no-op.
+    @discardableResult
+    public func complete(_ completions: [Completion]) async throws -> [Int64] {
+        guard !completions.isEmpty else { return [] }
+        let logger = self.logger
+        let ids = completions.map(\.job.id)
+        let receipts = completions.map(\.job.receipt)
+        let states = completions.map { Self.state(after: $0.outcome.kind) }
+        let delays = completions.map(\.outcome.delaySeconds)
+        let errors = completions.map { $0.outcome.error ?? "" }
+        let references = completions.map { $0.result.answer?.serviceRequestID ?? "" }
+        let tokens = completions.map { $0.result.answer?.token ?? "" }
+        let outcomes = completions.map(\.outcome.kind.rawValue)
+        let startedAt = completions.map(\.startedAt)
+        let durations = completions.map(\.result.durationMilliseconds)
+        let statusCodes = completions.map { $0.result.statusCode ?? -1 }
+        let excerpts = completions.map { $0.result.responseExcerpt ?? "" }
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH input AS (
+                    SELECT * FROM unnest(\(ids)::int8[], \(receipts)::uuid[], \(states)::text[], \(delays)::float8[],
+                        \(errors)::text[], \(references)::text[], \(tokens)::text[], \(outcomes)::text[],
+                        \(startedAt)::timestamptz[], \(durations)::int8[], \(statusCodes)::int8[], \(excerpts)::text[])
+                    AS t(id, receipt, state, delay, error, reference, token, outcome, started_at, duration, status_code, excerpt)
+                ), updated AS (
+                    UPDATE dispatch_jobs j SET state = i.state,
+                        run_at = now() + make_interval(secs => i.delay),
+                        finished_at = CASE WHEN i.state IN ('done', 'dead') THEN now() END,
+                        last_error = NULLIF(i.error, ''),
+                        open311_token = COALESCE(NULLIF(i.token, ''), j.open311_token),
+                        locked_by = NULL
+                    FROM input i
+                    WHERE j.id = i.id AND j.receipt = i.receipt AND j.state = 'running'
+                    RETURNING j.id, j.report_id, j.event_type, j.state, j.destination_id, j.message_id, j.attempts
+                ), references_set AS (
+                    UPDATE reports r SET external_reference = i.reference, updated_at = now()
+                    FROM updated u JOIN input i ON i.id = u.id
+                    WHERE r.id = u.report_id AND i.reference <> '' AND u.event_type = 'case.created'
+                      AND r.external_reference IS DISTINCT FROM i.reference
+                ), events AS (
+                    INSERT INTO report_events (report_id, kind, actor)
+                    SELECT report_id, 'dispatched', 'system' FROM updated WHERE state = 'done' AND event_type = 'case.created'
+                ), disabled AS (
+                    UPDATE destinations d SET disabled_at = now(), updated_at = now(),
+                        disabled_reason = 'the endpoint answered 410 Gone'
+                    FROM updated u JOIN input i ON i.id = u.id
+                    WHERE d.id = u.destination_id AND i.outcome = 'gone' AND d.disabled_at IS NULL
+                ), attempts AS (
+                    INSERT INTO dispatch_attempts (destination_id, message_id, event_type, attempt, started_at, duration_ms,
+                        outcome, status_code, response_excerpt, error)
+                    SELECT u.destination_id, u.message_id, u.event_type, u.attempts, i.started_at, i.duration, i.outcome,
+                        NULLIF(i.status_code, -1), NULLIF(i.excerpt, ''), NULLIF(i.error, '')
+                    FROM updated u JOIN input i ON i.id = u.id
+                )
+                SELECT id FROM updated
+                """, logger: logger)
+            var done: [Int64] = []
+            for try await id in rows.decode(Int64.self) { done.append(id) }
+            return done
+        }
+    }
+
+    static func state(after outcome: DeliveryOutcome.Kind) -> String {
+        switch outcome {
+        case .delivered: "done"
+        case .dead: "dead"
+        // A 410 leaves the job waiting for the destination to be enabled again.
+        case .retry, .gone, .awaitingToken: "pending"
+        }
+    }
+
+    /// Deletes finished jobs after `doneAfter` and attempt records after `attemptsAfter`, a
+    /// batch at a time. Dead jobs stay until redriven. Returns rows deleted.
+    public func prune(doneAfter: Duration = .seconds(86_400), attemptsAfter: Duration = .seconds(7 * 86_400), batch: Int = 5000)
+        async throws -> Int
+    {
+        let logger = self.logger
+        let doneSeconds = Double(doneAfter.components.seconds)
+        let attemptSeconds = Double(attemptsAfter.components.seconds)
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH jobs AS (
+                    DELETE FROM dispatch_jobs WHERE id IN (
+                        SELECT id FROM dispatch_jobs
+                        WHERE state = 'done' AND finished_at < now() - make_interval(secs => \(doneSeconds))
+                        LIMIT \(batch))
+                    RETURNING 1
+                ), attempts AS (
+                    DELETE FROM dispatch_attempts WHERE id IN (
+                        SELECT id FROM dispatch_attempts
+                        WHERE started_at < now() - make_interval(secs => \(attemptSeconds))
+                        LIMIT \(batch))
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM jobs)::int + (SELECT count(*) FROM attempts)::int
+                """, logger: logger)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+}
