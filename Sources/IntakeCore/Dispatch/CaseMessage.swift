@@ -15,12 +15,12 @@ public struct CaseMessage: Codable, Sendable, Equatable {
     }
 
     public struct Photo: Codable, Sendable, Equatable {
-        public var id: UUID
+        public var id: String
         public var url: String
     }
 
     public struct Case: Codable, Sendable, Equatable {
-        public var id: UUID
+        public var id: String
         public var reference: String
         public var category: Category
         public var status: String
@@ -61,7 +61,7 @@ public struct CaseMessage: Codable, Sendable, Equatable {
     }
 
     /// The same across retries and redeliveries: the receiver's deduplication key.
-    public var messageID: UUID
+    public var messageID: String
     /// `case.created`, `case.updated` or `case.comment`.
     public var type: String
     /// When the event happened.
@@ -76,13 +76,17 @@ public struct CaseMessage: Codable, Sendable, Equatable {
 
     /// `baseURL` is the public address of this service, used for photo links.
     public init(messageID: UUID, type: String, report: Report, event: TimelineEvent, baseURL: String) {
-        func photo(_ id: UUID) -> Photo { Photo(id: id, url: "\(baseURL)/v1/media/\(id)") }
-        self.messageID = messageID
+        // Identifiers in lower case, as everywhere else in the API.
+        func photo(_ id: UUID) -> Photo {
+            let text = id.uuidString.lowercased()
+            return Photo(id: text, url: "\(baseURL)/v1/media/\(text)")
+        }
+        self.messageID = messageID.uuidString.lowercased()
         self.type = type
         self.timestamp = event.createdAt
         self.council = report.council.slug
         self.case = Case(
-            id: report.id, reference: report.reference,
+            id: report.id.uuidString.lowercased(), reference: report.reference,
             category: Category(code: report.category.code, name: report.category.name), status: report.status.rawValue,
             open: report.status.isOpen, location: Location(lat: report.location.lat, lon: report.location.lon),
             address: report.address, description: report.description, attributes: report.attributes,

@@ -41,7 +41,7 @@ public enum Open311Outbound {
     {
         var form = common(apiKey: apiKey, jurisdiction: jurisdiction)
         form.append(("service_request_id", serviceRequestID))
-        form.append(("update_id", message.messageID.uuidString.lowercased()))
+        form.append(("update_id", message.messageID))
         form.append(("updated_datetime", timestamp(message.event.createdAt)))
         form.append(("status", message.case.status.uppercased()))
         form.append(("description", message.event.publicNote ?? (message.event.photo != nil ? "Photo added" : "Updated")))

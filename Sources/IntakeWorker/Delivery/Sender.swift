@@ -45,7 +45,7 @@ public struct Sender: Sendable {
         do { body = Array(try CaseMessage.encoder.encode(message)) } catch {
             return DeliveryResult(statusCode: nil, error: "could not encode the message", durationMilliseconds: 0)
         }
-        let id = message.messageID.uuidString.lowercased()
+        let id = message.messageID
         let timestamp = Int(Date().timeIntervalSince1970)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
