@@ -46,6 +46,7 @@ ALTER TABLE dispatch_jobs
     -- Jobs of one group (one case) are handed out one at a time, in id order.
     ADD COLUMN group_key uuid,
     -- The current lease: a new receipt handle per claim; run_at is when the lease expires.
+    -- locked_by names the last holder (kept after completion, for operators).
     ADD COLUMN receipt uuid,
     ADD COLUMN locked_by text,
     ADD COLUMN last_error text,

@@ -83,7 +83,7 @@ public struct PullQueue: Sendable {
                     SELECT j.id, j.message_id, j.state, j.receipt = i.receipt AS matches
                     FROM input i JOIN dispatch_jobs j ON j.message_id = i.message_id AND j.destination_id = \(destinationID)
                 ), acked AS (
-                    UPDATE dispatch_jobs j SET state = 'done', finished_at = now(), locked_by = NULL
+                    UPDATE dispatch_jobs j SET state = 'done', finished_at = now()
                     FROM target t
                     WHERE j.id = t.id AND t.matches AND j.state = 'running'
                     RETURNING j.id, j.report_id, j.event_type

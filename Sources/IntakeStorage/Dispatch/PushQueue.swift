@@ -143,8 +143,7 @@ public struct PushQueue: Sendable {
                         run_at = now() + make_interval(secs => i.delay),
                         finished_at = CASE WHEN i.state IN ('done', 'dead') THEN now() END,
                         last_error = NULLIF(i.error, ''),
-                        open311_token = COALESCE(NULLIF(i.token, ''), j.open311_token),
-                        locked_by = NULL
+                        open311_token = COALESCE(NULLIF(i.token, ''), j.open311_token)
                     FROM input i
                     WHERE j.id = i.id AND j.receipt = i.receipt AND j.state = 'running'
                     RETURNING j.id, j.report_id, j.event_type, j.state, j.destination_id, j.message_id, j.attempts
