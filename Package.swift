@@ -111,6 +111,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // `make bench`: a local webhook receiver that counts (and verifies) deliveries.
+        .executableTarget(
+            name: "webhook-sink",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/webhook-sink"
+        ),
+
         // Build-time helper: embeds Migrations/*.sql and OpenAPI/openapi.yaml into the binary.
         .executableTarget(name: "embed-files", path: "Sources/embed-files"),
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
