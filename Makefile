@@ -8,11 +8,11 @@ INTAKE := .build/debug/intake
 .PHONY: run test bench build release db-up db-down db-status psql migrate clean
 
 ## run: start PostgreSQL+PostGIS (installing it if missing), migrate, seed the demo councils,
-## serve API and worker on :8080
+## serve API and worker on :8080 (plain-http webhook URLs allowed, for trying them locally)
 run: db-up build
 	$(WITH_DB_ENV) $(INTAKE) migrate
 	$(WITH_DB_ENV) $(INTAKE) seed-demo
-	$(WITH_DB_ENV) exec $(INTAKE) dev --http-port $${HTTP_PORT:-8080}
+	$(WITH_DB_ENV) DESTINATIONS_ALLOW_HTTP=$${DESTINATIONS_ALLOW_HTTP:-true} exec $(INTAKE) dev --http-port $${HTTP_PORT:-8080}
 
 ## test: the same database bootstrap, then the whole test suite against it
 test: db-up

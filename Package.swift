@@ -116,6 +116,7 @@ let package = Package(
             name: "webhook-sink",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/webhook-sink"

@@ -82,6 +82,7 @@ struct SeedDemoCommand: AsyncParsableCommand {
             try await DemoSeed(database: database, logger: logger).run()
         }
         print("Demo councils: barsetshire (county) with districts barchester and plumstead; silverbridge (unitary).")
+        print("Each council's cases wait in its pull queue `cases` (POST /v1/backoffice/queues/cases/receive).")
         for key in keys {
             switch key.role {
             case .backoffice: print("backoffice key for \(key.councilSlug ?? "?"): \(key.token.text)")

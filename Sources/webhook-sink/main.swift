@@ -3,6 +3,7 @@
 // GET /count returns how many arrived. Listens on loopback only.
 import Crypto
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Synchronization
 

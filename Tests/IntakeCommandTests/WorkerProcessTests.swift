@@ -1,7 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import IntakeCore
 import IntakeStorage
 import IntakeTestSupport
+import NIOCore
 import PostgresNIO
 import Testing
 
@@ -65,6 +67,26 @@ import Testing
             #expect(worker.stdout.contains("worker stopped"))
             #expect(try await Self.scalar(testDB, "SELECT state || ':' || attempts FROM dispatch_jobs", as: String.self) == "done:1")
             #expect(receiver.requests.count == 1)
+        }
+    }
+
+    @Test func theWorkerServesItsMetrics() async throws {
+        let receiver = try await HTTPReceiver.start { _, _ in .init(status: 204) }
+        defer { Task { await receiver.stop() } }
+        try await withTestDatabase { testDB in
+            try await Self.setUp(testDB, receiver: receiver)
+            let metricsPort = Int.random(in: 20_000...29_999)
+            let worker = try await Self.startWorker(testDB, ["WORKER_METRICS_PORT": "\(metricsPort)"])
+            try await testDB.withDatabase(poolSize: 1) { try await DispatchFixtures.report($0) }
+            #expect(await receiver.waitForRequests(1).count == 1)
+            try await Task.sleep(for: .milliseconds(500))
+            let response = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/metrics"), timeout: .seconds(10))
+            let metrics = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            worker.signal(SIGTERM)
+            _ = await worker.waitForExit(timeout: .seconds(15))
+            #expect(metrics.contains(#"intake_dispatch_attempts_total{kind="webhook",outcome="delivered"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"intake_dispatch_queue_depth{council="barchester",destination="webhook",kind="webhook"} 0"#))
         }
     }
 

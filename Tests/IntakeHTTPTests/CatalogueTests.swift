@@ -34,6 +34,8 @@ import Testing
     @Test func attributeDefinitionsRoundTrip() async throws {
         try await withApp { client, testDB in
             try await Fixtures.council(testDB, "west", tier: "district", wkt: nil)
+            try await testDB.execute(
+                "INSERT INTO destinations (council_id, name, kind) SELECT id, 'district-queue', 'pull' FROM councils WHERE slug = 'west'")
             let auth = try await headers(testDB)
             let sent = try JSONSerialization.jsonObject(with: Data(Self.flyTipping.utf8)) as! [String: Any]
             let created = try await client.execute(
@@ -72,6 +74,8 @@ import Testing
     @Test func categoriesChangeAndRetireButStayReadable() async throws {
         try await withApp { client, testDB in
             try await Fixtures.council(testDB, "west", tier: "district", wkt: "POLYGON((0 0, 5 0, 5 10, 0 10, 0 0))")
+            try await testDB.execute(
+                "INSERT INTO destinations (council_id, name, kind) SELECT id, 'district-queue', 'pull' FROM councils WHERE slug = 'west'")
             let auth = try await headers(testDB)
             try await client.execute(
                 uri: "/v1/councils/west/categories", method: .post, headers: auth, body: ByteBuffer(string: Self.flyTipping)

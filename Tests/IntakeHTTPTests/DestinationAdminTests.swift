@@ -98,4 +98,27 @@ import Testing
             #expect(try await client.execute(uri: "/v1/dispatch/stats", method: .get, headers: backoffice) { $0.status } == .forbidden)
         }
     }
+
+    @Test func aCategoryCanOnlyNameADestinationItsCouncilHas() async throws {
+        try await withApp { client, testDB in
+            _ = try await PullQueueTests.seeded(testDB, reports: 0)
+            let key = try await bearer(testDB, role: .backoffice, council: "barchester")
+            let patch = { (body: String) in
+                try await client.execute(
+                    uri: "/v1/councils/barchester/categories/graffiti", method: .patch,
+                    headers: key.merging([.contentType: "application/json"]), body: ByteBuffer(string: body)
+                ) { ($0.status, $0.json) }
+            }
+            let (refused, problem) = try await patch(#"{"destination": "crm"}"#)
+            #expect(refused == .unprocessableContent)
+            #expect((problem["errors"] as? [[String: Any]])?.first?["code"] as? String == "unknown_destination")
+            #expect(try await patch(#"{"destination": "cases"}"#).0 == .ok)
+            // Named by a category, the destination cannot be deleted.
+            let (status, conflict) = try await client.execute(uri: Self.base + "/cases", method: .delete, headers: key) {
+                ($0.status, $0.json)
+            }
+            #expect(status == .conflict)
+            #expect((conflict["detail"] as? String)?.contains("categories") == true)
+        }
+    }
 }

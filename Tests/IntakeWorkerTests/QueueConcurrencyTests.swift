@@ -83,6 +83,20 @@ import Testing
         }
     }
 
+    @Test func deliveredJobsArePrunedAfterADayAndDeadOnesKept() async throws {
+        try await DispatchWorld.run { world in
+            for _ in 0..<3 { try await DispatchFixtures.report(world.database) }
+            try await world.execute(
+                """
+                UPDATE dispatch_jobs SET state = CASE WHEN id = (SELECT min(id) FROM dispatch_jobs) THEN 'dead' ELSE 'done' END,
+                    finished_at = now() - interval '25 hours'
+                """)
+            try await world.execute("UPDATE dispatch_jobs SET finished_at = now() WHERE id = (SELECT max(id) FROM dispatch_jobs)")
+            #expect(try await world.queue.prune() == 1)
+            #expect(try await world.jobStates() == ["dead", "done"])
+        }
+    }
+
     @Test func theWorkerWakesOnANotification() async throws {
         try await DispatchWorld.run { world in
             try await DispatchFixtures.barchesterDestination(world.database, kind: .webhook, url: world.receiver.url)

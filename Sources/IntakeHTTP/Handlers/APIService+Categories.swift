@@ -30,6 +30,7 @@ extension APIService {
             photoRequired: body.photoRequired ?? false, anonymousAllowed: body.anonymousAllowed ?? true,
             contactRequired: body.contactRequired ?? false, destination: body.destination)
         try definition.validate()
+        try await checkDestination(definition.destination, councilID: council.id)
         do {
             return .created(.init(body: .json(.init(try await categories.create(definition, councilID: council.id)))))
         } catch CategoryStore.WriteError.codeTaken {
@@ -58,10 +59,19 @@ extension APIService {
         if let contactRequired = body.contactRequired { definition.contactRequired = contactRequired }
         if let destination = body.destination { definition.destination = destination.isEmpty ? nil : destination }
         try definition.validate()
+        if body.destination != nil { try await checkDestination(definition.destination, councilID: council.id) }
         guard let updated = try await categories.update(definition, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
         return .ok(.init(body: .json(.init(updated))))
+    }
+
+    /// A category may only name one of its council's destinations: a typo would otherwise send
+    /// its cases silently to the default.
+    func checkDestination(_ name: String?, councilID: UUID) async throws {
+        guard let name, try await destinations.find(name: name, councilID: councilID) == nil else { return }
+        throw APIError.validation(
+            [FieldError(pointer: "/destination", detail: "the council has no destination named '\(name)'", code: "unknown_destination")])
     }
 
     func retireCategory(_ input: Operations.RetireCategory.Input) async throws -> Operations.RetireCategory.Output {

@@ -2,6 +2,7 @@ import Foundation
 import IntakeAPI
 import IntakeCore
 import IntakeStorage
+import OpenAPIRuntime
 
 /// The pull API back offices read their queues with (SQS-shaped). Only back-office keys: the
 /// queues are the key's own council's pull destinations, so another council's queue, message
@@ -177,9 +178,34 @@ extension APIService {
         return receipt
     }
 
-    /// The domain message as its generated wire type (same JSON, so a round trip is exact).
+    /// The domain message as its generated wire type (the same JSON the webhooks carry).
     static func wire(_ message: CaseMessage) throws -> Components.Schemas.CaseMessage {
-        try CaseMessage.decoder.decode(Components.Schemas.CaseMessage.self, from: CaseMessage.encoder.encode(message))
+        func photo(_ photo: CaseMessage.Photo) -> Components.Schemas.CaseMessagePhoto { .init(id: photo.id, url: photo.url) }
+        let item = message.case
+        var answers: [String: (any Sendable)?] = [:]
+        for (code, answer) in item.attributes {
+            switch answer {
+            case .text(let text): answers[code] = text
+            case .number(let number): answers[code] = number
+            case .list(let list): answers[code] = list.map { $0 as (any Sendable)? }
+            }
+        }
+        guard let type = Components.Schemas.CaseMessage._TypePayload(rawValue: message.type),
+            let status = Components.Schemas.ReportStatus(rawValue: item.status)
+        else { throw APIError.internalError }
+        return .init(
+            messageId: message.messageID, _type: type, timestamp: message.timestamp, council: message.council,
+            _case: .init(
+                id: item.id, reference: item.reference, category: .init(code: item.category.code, name: item.category.name),
+                status: status, open: item.open, location: .init(lat: item.location.lat, lon: item.location.lon),
+                address: item.address, description: item.description,
+                attributes: .init(additionalProperties: try OpenAPIObjectContainer(unvalidatedValue: answers)),
+                reporter: item.reporter.map { .init(name: $0.name, email: $0.email, phone: $0.phone) }, anonymous: item.anonymous,
+                photos: item.photos.map(photo), externalReference: item.externalReference, expectedAt: item.expectedAt,
+                createdAt: item.createdAt, updatedAt: item.updatedAt, closedAt: item.closedAt),
+            event: .init(
+                id: message.event.id, kind: message.event.kind, status: message.event.status.flatMap(Components.Schemas.ReportStatus.init(rawValue:)),
+                publicNote: message.event.publicNote, photo: message.event.photo.map(photo), createdAt: message.event.createdAt))
     }
 }
 

@@ -30,27 +30,11 @@ public struct PullQueue: Sendable {
     /// Leases up to `max` visible messages of the queue for `visibilitySeconds`.
     public func receive(destinationID: UUID, max: Int, visibilitySeconds: Int, holder: String) async throws -> [Received] {
         let logger = self.logger
+        let statement = ReceiveStatement(
+            destinationID: destinationID, max: max, visibilitySeconds: Double(Swift.max(visibilitySeconds, 0)), holder: holder)
         return try await database.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                WITH candidates AS (
-                    SELECT j.id FROM dispatch_jobs j
-                    WHERE j.destination_id = \(destinationID) AND j.state IN ('pending', 'running') AND j.run_at <= now()
-                      AND NOT EXISTS (
-                          SELECT 1 FROM dispatch_jobs e
-                          WHERE e.group_key = j.group_key AND e.id < j.id AND e.state IN ('pending', 'running'))
-                    ORDER BY j.run_at, j.id
-                    LIMIT \(max)
-                    FOR UPDATE OF j SKIP LOCKED
-                ), claimed AS (
-                    \(unescaped: PushQueue.leaseUpdate(seconds: String(Swift.max(visibilitySeconds, 0)), holder: holder))
-                )
-                SELECT id, message_id, receipt, attempts, event_type, report_id, event_id, created_at
-                FROM claimed WHERE state = 'running'
-                ORDER BY id
-                """, logger: logger)
             var received: [Received] = []
-            for try await row in rows.decode((Int64, UUID, UUID, Int, String, UUID, Int64, Date).self) {
+            for try await row in try await connection.execute(statement, logger: logger) {
                 received.append(
                     Received(
                         jobID: row.0, messageID: row.1, receipt: row.2, receiveCount: row.3, eventType: row.4, reportID: row.5,
@@ -58,6 +42,45 @@ public struct PullQueue: Sendable {
             }
             return received
         }
+    }
+
+    /// Prepared once per connection: receives and acks are the hot path of the pull API, and
+    /// planning these statements costs more than running them.
+    struct ReceiveStatement: PostgresPreparedStatement {
+        static let sql = """
+            WITH candidates AS (
+                SELECT j.id FROM dispatch_jobs j
+                WHERE j.destination_id = $1 AND j.state IN ('pending', 'running') AND j.run_at <= now()
+                  AND NOT EXISTS (
+                      SELECT 1 FROM dispatch_jobs e
+                      WHERE e.group_key = j.group_key AND e.id < j.id AND e.state IN ('pending', 'running'))
+                ORDER BY j.run_at, j.id
+                LIMIT $2
+                FOR UPDATE OF j SKIP LOCKED
+            ), claimed AS (
+                \(PushQueue.leaseUpdate(seconds: "$3", holder: "$4"))
+            )
+            SELECT id, message_id, receipt, attempts, event_type, report_id, event_id, created_at
+            FROM claimed WHERE state = 'running'
+            ORDER BY id
+            """
+        typealias Row = (Int64, UUID, UUID, Int, String, UUID, Int64, Date)
+
+        var destinationID: UUID
+        var max: Int
+        var visibilitySeconds: Double
+        var holder: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 4)
+            bindings.append(destinationID)
+            bindings.append(max)
+            bindings.append(visibilitySeconds)
+            bindings.append(holder)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     public enum AckResult: Sendable, Equatable {
@@ -72,29 +95,11 @@ public struct PullQueue: Sendable {
     public func ack(destinationID: UUID, _ entries: [(messageID: UUID, receipt: UUID)]) async throws -> [UUID: AckResult] {
         guard !entries.isEmpty else { return [:] }
         let logger = self.logger
-        let messageIDs = entries.map(\.messageID)
-        let receipts = entries.map(\.receipt)
+        let statement = AckStatement(
+            destinationID: destinationID, messageIDs: entries.map(\.messageID), receipts: entries.map(\.receipt))
         return try await database.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                WITH input AS (
-                    SELECT * FROM unnest(\(messageIDs)::uuid[], \(receipts)::uuid[]) AS t(message_id, receipt)
-                ), target AS (
-                    SELECT j.id, j.message_id, j.state, j.receipt = i.receipt AS matches
-                    FROM input i JOIN dispatch_jobs j ON j.message_id = i.message_id AND j.destination_id = \(destinationID)
-                ), acked AS (
-                    UPDATE dispatch_jobs j SET state = 'done', finished_at = now()
-                    FROM target t
-                    WHERE j.id = t.id AND t.matches AND j.state = 'running'
-                    RETURNING j.id, j.report_id, j.event_type
-                ), events AS (
-                    INSERT INTO report_events (report_id, kind, actor)
-                    SELECT report_id, 'dispatched', 'system' FROM acked WHERE event_type = 'case.created'
-                )
-                SELECT i.message_id, t.state, COALESCE(t.matches, false) FROM input i LEFT JOIN target t ON t.message_id = i.message_id
-                """, logger: logger)
             var results: [UUID: AckResult] = [:]
-            for try await (messageID, state, matches) in rows.decode((UUID, String?, Bool).self) {
+            for try await (messageID, state, matches) in try await connection.execute(statement, logger: logger) {
                 guard let state else {
                     results[messageID] = .notFound
                     continue
@@ -103,6 +108,41 @@ public struct PullQueue: Sendable {
             }
             return results
         }
+    }
+
+    struct AckStatement: PostgresPreparedStatement {
+        static let sql = """
+            WITH input AS (
+                SELECT * FROM unnest($2::uuid[], $3::uuid[]) AS t(message_id, receipt)
+            ), target AS (
+                SELECT j.id, j.message_id, j.state, j.receipt = i.receipt AS matches
+                FROM input i JOIN dispatch_jobs j ON j.message_id = i.message_id AND j.destination_id = $1
+            ), acked AS (
+                UPDATE dispatch_jobs j SET state = 'done', finished_at = now()
+                FROM target t
+                WHERE j.id = t.id AND t.matches AND j.state = 'running'
+                RETURNING j.id, j.report_id, j.event_type
+            ), events AS (
+                INSERT INTO report_events (report_id, kind, actor)
+                SELECT report_id, 'dispatched', 'system' FROM acked WHERE event_type = 'case.created'
+            )
+            SELECT i.message_id, t.state, COALESCE(t.matches, false) FROM input i LEFT JOIN target t ON t.message_id = i.message_id
+            """
+        typealias Row = (UUID, String?, Bool)
+
+        var destinationID: UUID
+        var messageIDs: [UUID]
+        var receipts: [UUID]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(destinationID)
+            bindings.append(messageIDs)
+            bindings.append(receipts)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     /// Extends or shortens a received message's lease; 0 makes it visible at once. Only while

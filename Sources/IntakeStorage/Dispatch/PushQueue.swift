@@ -40,6 +40,7 @@ public struct PushQueue: Sendable {
     public func claim(limit: Int, leaseMargin: Double, workerID: String) async throws -> [Job] {
         let logger = self.logger
         let leaseSeconds = "d.timeout_seconds + \(String(format: "%.3f", max(leaseMargin, 0)))"
+        let holder = "'" + String(workerID.unicodeScalars.filter(Self.isSafeInHolder).prefix(100).map(Character.init)) + "'"
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
@@ -55,7 +56,7 @@ public struct PushQueue: Sendable {
                     LIMIT \(limit)
                     FOR UPDATE OF j SKIP LOCKED
                 ), claimed AS (
-                    \(unescaped: Self.leaseUpdate(seconds: leaseSeconds, holder: workerID))
+                    \(unescaped: Self.leaseUpdate(seconds: leaseSeconds, holder: holder))
                 )
                 SELECT id, message_id, receipt, event_type, attempts, report_id, event_id, destination_id, open311_token
                 FROM claimed WHERE state = 'running'
@@ -74,12 +75,10 @@ public struct PushQueue: Sendable {
 
     /// The UPDATE that leases the `candidates` rows (shared with pull receives): a job whose
     /// expired lease was its last allowed attempt becomes dead instead of being handed out.
-    /// `seconds` (an SQL expression of numbers and `d` columns, never input) and the holder name
-    /// (reduced to safe characters) are written into the text because the surrounding query's
-    /// binds come first.
+    /// `seconds` and `holder` are SQL expressions: placeholders of a prepared statement, or
+    /// text the caller built from numbers and a holder name reduced to safe characters.
     static func leaseUpdate(seconds: String, holder: String) -> String {
-        let safeHolder = String(holder.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_:".unicodeScalars.contains($0) }.prefix(100).map(Character.init))
-        return """
+        """
             UPDATE dispatch_jobs j SET
                 state = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN 'dead' ELSE 'running' END,
                 attempts = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN j.attempts ELSE j.attempts + 1 END,
@@ -88,11 +87,15 @@ public struct PushQueue: Sendable {
                     THEN 'the last attempt or receive ended without an answer' ELSE j.last_error END,
                 run_at = now() + make_interval(secs => (\(seconds))::float8),
                 receipt = gen_random_uuid(),
-                locked_by = '\(safeHolder)'
+                locked_by = \(holder)
             FROM candidates c, destinations d
             WHERE j.id = c.id AND d.id = j.destination_id
             RETURNING j.*
             """
+    }
+
+    static func isSafeInHolder(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || ".-_:".unicodeScalars.contains(scalar)
     }
 
     /// One finished attempt, reported by the worker.
