@@ -59,6 +59,18 @@ let package = Package(
             ],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
+        // The Open311 GeoReport v2 facade (XML and JSON), for FixMyStreet and other Open311 clients.
+        .target(
+            name: "IntakeOpen311",
+            dependencies: [
+                "IntakeCore",
+                "IntakeStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP API: implements the generated protocol, middleware, problem errors.
         .target(
             name: "IntakeHTTP",
@@ -66,6 +78,7 @@ let package = Package(
                 "IntakeCore",
                 "IntakeStorage",
                 "IntakeAPI",
+                "IntakeOpen311",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -152,7 +165,10 @@ let package = Package(
         ),
         .testTarget(
             name: "IntakeWorkerTests",
-            dependencies: ["IntakeCore", "IntakeStorage", "IntakeWorker", "IntakeTestSupport"]
+            dependencies: [
+                "IntakeCore", "IntakeStorage", "IntakeWorker", "IntakeHTTP", "IntakeTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .testTarget(
             name: "IntakeHTTPTests",

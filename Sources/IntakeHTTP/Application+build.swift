@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import IntakeAPI
 import IntakeCore
+import IntakeOpen311
 import IntakeStorage
 import Logging
 import OpenAPIRuntime
@@ -61,6 +62,8 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     try api.registerHandlers(
         on: RecordingTransport(router: router, routes: routes),
         configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
+    // The Open311 facade answers in its own formats, under /open311/v2/.
+    Open311Facade(config: deps.config, database: db, logger: deps.logger).register(on: router)
     StaticRoutes.register(
         on: router, routes: routes, metrics: deps.metrics,
         queueGauges: QueueGauges(registry: deps.metrics, destinations: DestinationStore(database: db, logger: deps.logger)))

@@ -9,7 +9,7 @@ import Testing
 
 /// The real `intake worker` binary against a real receiver: hard and graceful stops, and two
 /// workers sharing one queue.
-@Suite struct WorkerProcessTests {
+@Suite(.timeLimit(.minutes(3))) struct WorkerProcessTests {
     static func environment(_ testDB: TestDatabase, _ extra: [String: String] = [:]) -> [String: String] {
         ["DATABASE_URL": testDB.settings.url, "WORKER_POLL_INTERVAL": "0.2", "LOG_FORMAT": "json"].merging(extra) { $1 }
     }

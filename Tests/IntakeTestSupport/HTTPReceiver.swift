@@ -67,7 +67,9 @@ public final class HTTPReceiver: Sendable {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portBox.set(channel.localAddress?.port) }, logger: logger)
-        let task = Task { try await app.runService() }
+        // No signal handlers: they would change how this test process (and the processes it
+        // starts) treat SIGTERM and SIGINT.
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         let deadline = ContinuousClock.now + .seconds(10)
         while portBox.get() == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         guard let port = portBox.get() else { throw CancellationError() }
@@ -88,8 +90,7 @@ public final class HTTPReceiver: Sendable {
     public func setResponder(_ respond: @escaping Respond) { self.respond.withLock { $0 = respond } }
 
     public func stop() async {
-        task.cancel()
-        _ = try? await task.value
+        await cancelAndSettle(task)
     }
 
     /// Waits until at least `count` requests have arrived (or the timeout passes).

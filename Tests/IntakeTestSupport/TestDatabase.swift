@@ -45,10 +45,14 @@ public struct TestDatabase: Sendable {
         _ body: @Sendable (Database) async throws -> T
     ) async throws -> T {
         let database = Database(settings: settings, poolSize: poolSize, acquireTimeout: acquireTimeout, logger: .quiet)
-        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            group.addTask { try await database.run() }
-            defer { group.cancelAll() }
-            return try await body(database)
+        let runner = Task { try await database.run() }
+        do {
+            let result = try await body(database)
+            await cancelAndSettle(runner)
+            return result
+        } catch {
+            await cancelAndSettle(runner)
+            throw error
         }
     }
 

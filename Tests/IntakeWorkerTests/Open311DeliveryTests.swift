@@ -7,7 +7,7 @@ import Testing
 @testable import IntakeWorker
 
 /// Delivery to a council's Open311 server (a real local one), the way FixMyStreet posts.
-@Suite struct Open311DeliveryTests {
+@Suite(.timeLimit(.minutes(3))) struct Open311DeliveryTests {
     static let xmlHeader = #"<?xml version="1.0" encoding="utf-8"?>"#
 
     @Test func aCaseIsPostedAsAServiceRequestAndItsUpdatesFollow() async throws {

@@ -8,7 +8,7 @@ import Testing
 @testable import IntakeWorker
 
 /// The queue's guarantees under concurrency, against the real database.
-@Suite struct QueueConcurrencyTests {
+@Suite(.timeLimit(.minutes(3))) struct QueueConcurrencyTests {
     @Test func twentyConcurrentClaimersNeverLeaseTwoJobsOfOneCaseAndKeepItsOrder() async throws {
         try await DispatchWorld.run { world in
             try await DispatchFixtures.barchesterDestination(world.database, kind: .webhook, url: world.receiver.url)

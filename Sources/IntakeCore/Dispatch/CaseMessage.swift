@@ -33,6 +33,8 @@ public struct CaseMessage: Codable, Sendable, Equatable {
         public var reporter: ReporterContact?
         public var anonymous: Bool
         public var photos: [Photo]
+        /// Photos the sending system hosts (Open311 `media_url`), as links.
+        public var mediaURLs: [String]
         public var externalReference: String?
         public var expectedAt: Date?
         public var createdAt: Date
@@ -41,7 +43,7 @@ public struct CaseMessage: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case id, reference, category, status, open, location, address, description, attributes, reporter, anonymous, photos
-            case externalReference = "external_reference", expectedAt = "expected_at", createdAt = "created_at"
+            case mediaURLs = "media_urls", externalReference = "external_reference", expectedAt = "expected_at", createdAt = "created_at"
             case updatedAt = "updated_at", closedAt = "closed_at"
         }
     }
@@ -90,7 +92,7 @@ public struct CaseMessage: Codable, Sendable, Equatable {
             category: Category(code: report.category.code, name: report.category.name), status: report.status.rawValue,
             open: report.status.isOpen, location: Location(lat: report.location.lat, lon: report.location.lon),
             address: report.address, description: report.description, attributes: report.attributes,
-            reporter: report.reporter, anonymous: report.anonymous, photos: report.photoIDs.map(photo),
+            reporter: report.reporter, anonymous: report.anonymous, photos: report.photoIDs.map(photo), mediaURLs: report.mediaURLs,
             externalReference: report.externalReference, expectedAt: report.expectedAt, createdAt: report.createdAt,
             updatedAt: report.updatedAt, closedAt: report.closedAt)
         self.event = Event(

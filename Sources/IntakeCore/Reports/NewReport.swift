@@ -70,6 +70,17 @@ public struct NewReport: Sendable, Equatable {
     public var reporter: ReporterContact?
     public var anonymous: Bool
     public var photoIDs: [UUID]
+    /// Photos the sender hosts (Open311 `media_url`): kept as links.
+    public var mediaURLs: [String] = []
+    /// Where the report came from. Open311 senders attach attributes of their own (FixMyStreet's
+    /// `fixmystreet_id`…), send every answer as text, and have no anonymity flag: their reports
+    /// keep unknown answers aside instead of refusing them, have text answers read by the
+    /// question's type, and hide the reporter's name unless the category requires it.
+    public var source: Source = .api
+    public enum Source: Sendable, Equatable { case api, open311 }
+    /// Open311 `account_id` and `device_id`.
+    public var accountID: String?
+    public var deviceID: String?
 
     public init(
         categoryCode: String, position: ReportPosition, description: String, address: String?,

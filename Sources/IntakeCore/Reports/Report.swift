@@ -32,13 +32,16 @@ public struct Report: Sendable, Equatable {
     public var closedAt: Date?
     /// When the council expects to have dealt with it (set with a status update).
     public var expectedAt: Date?
+    /// Photos the sending system holds itself (Open311 `media_url`), kept as links.
+    public var mediaURLs: [String] = []
 
     public init(
         id: UUID, reference: String, council: CouncilRef, category: CategoryRef, status: ReportStatus, location: LatLon,
         address: String?, description: String, attributes: [String: AttributeAnswer], photoIDs: [UUID],
         reporter: ReporterContact?, anonymous: Bool, externalReference: String?, createdAt: Date, updatedAt: Date,
-        closedAt: Date?, expectedAt: Date? = nil
+        closedAt: Date?, expectedAt: Date? = nil, mediaURLs: [String] = []
     ) {
+        self.mediaURLs = mediaURLs
         self.id = id
         self.reference = reference
         self.council = council

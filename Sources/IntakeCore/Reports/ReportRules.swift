@@ -70,6 +70,32 @@ public enum ReportRules {
         return errors
     }
 
+    /// Open311 answers: those the category asks for, read by the question's type (everything
+    /// arrives as text), and the rest, kept aside as text.
+    public static func adoptForeignAnswers(_ answers: [String: AttributeAnswer], questions: [CategoryAttribute])
+        -> (known: [String: AttributeAnswer], other: [String: String])
+    {
+        let byCode = Dictionary(uniqueKeysWithValues: questions.map { ($0.code, $0) })
+        var known: [String: AttributeAnswer] = [:]
+        var other: [String: String] = [:]
+        for (code, answer) in answers {
+            guard let question = byCode[code] else {
+                switch answer {
+                case .text(let text): other[code] = text
+                case .number(let number): other[code] = String(number)
+                case .list(let list): other[code] = list.joined(separator: ",")
+                }
+                continue
+            }
+            switch (question.datatype, answer) {
+            case (.number, .text(let text)): known[code] = Double(text).map(AttributeAnswer.number) ?? answer
+            case (.multivaluelist, .text(let text)): known[code] = .list([text])
+            default: known[code] = answer
+            }
+        }
+        return (known, other)
+    }
+
     /// Checks against the category the report was routed to.
     public static func check(_ report: NewReport, against category: CategoryDefinition) -> [FieldError] {
         var errors = checkAttributes(report.attributes, against: category.attributes)
@@ -90,7 +116,7 @@ public enum ReportRules {
                     FieldError(pointer: "/anonymous", detail: "\(category.name) reports cannot hide the reporter's name", code: "not_allowed"))
             }
         }
-        if category.photoRequired && report.photoIDs.isEmpty {
+        if category.photoRequired && report.photoIDs.isEmpty && report.mediaURLs.isEmpty {
             errors.append(FieldError(pointer: "/photos", detail: "at least one photo is required for \(category.name)", code: "required"))
         }
         return errors

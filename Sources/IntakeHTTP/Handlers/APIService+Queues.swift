@@ -201,7 +201,7 @@ extension APIService {
                 address: item.address, description: item.description,
                 attributes: .init(additionalProperties: try OpenAPIObjectContainer(unvalidatedValue: answers)),
                 reporter: item.reporter.map { .init(name: $0.name, email: $0.email, phone: $0.phone) }, anonymous: item.anonymous,
-                photos: item.photos.map(photo), externalReference: item.externalReference, expectedAt: item.expectedAt,
+                photos: item.photos.map(photo), mediaUrls: item.mediaURLs, externalReference: item.externalReference, expectedAt: item.expectedAt,
                 createdAt: item.createdAt, updatedAt: item.updatedAt, closedAt: item.closedAt),
             event: .init(
                 id: message.event.id, kind: message.event.kind, status: message.event.status.flatMap(Components.Schemas.ReportStatus.init(rawValue:)),

@@ -50,8 +50,13 @@ public final class Database: Service, Sendable {
     }
 
     public func run() async throws {
+        running.withLock { $0 = true }
         await client.run()
     }
+
+    /// Set when `run()` begins: leasing a connection before then makes postgres-nio log a
+    /// warning (to stdout, in front of a command's own output).
+    private let running = Mutex(false)
 
     /// Runs `body` on a pooled connection. Waiting for the connection is bounded by the acquire
     /// timeout; the body itself is not.
@@ -119,6 +124,9 @@ public final class Database: Service, Sendable {
     /// `DatabaseUnavailable` that says where it looked (never the password).
     public func waitUntilReachable(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
+        while !running.withLock({ $0 }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        // `run()` has been entered; give the client a moment to mark itself running.
+        try await Task.sleep(for: .milliseconds(10))
         var lastError: (any Error)?
         while ContinuousClock.now < deadline {
             do {

@@ -33,7 +33,7 @@ public struct CaseMessages: Sendable {
 
     typealias Row = (
         UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID],
+        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String],
         Int64, String, String?, String?, String?, String, Date, UUID?
     )
 
@@ -75,11 +75,11 @@ public struct CaseMessages: Sendable {
             for try await row in try await connection.execute(statement, logger: logger) {
                 let report = try ReportStore.report(
                     (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13,
-                     row.14, row.15, row.16, row.17, row.18, row.19, row.20, row.21, row.22, row.23))
+                     row.14, row.15, row.16, row.17, row.18, row.19, row.20, row.21, row.22, row.23, row.24))
                 let event = TimelineEvent(
-                    id: row.24, kind: TimelineEvent.Kind(rawValue: row.25) ?? .comment,
-                    status: row.26.flatMap(ReportStatus.init(rawValue:)), publicNote: row.27, internalNote: row.28,
-                    actor: TimelineEvent.Actor(rawValue: row.29) ?? .system, createdAt: row.30, photoID: row.31)
+                    id: row.25, kind: TimelineEvent.Kind(rawValue: row.26) ?? .comment,
+                    status: row.27.flatMap(ReportStatus.init(rawValue:)), publicNote: row.28, internalNote: row.29,
+                    actor: TimelineEvent.Actor(rawValue: row.30) ?? .system, createdAt: row.31, photoID: row.32)
                 found.append((report, event))
             }
             return found

@@ -41,7 +41,7 @@ extension ReportStore {
             for try await row in rows.decode(Self.RowWithMicros.self) {
                 let report = try Self.report(Self.row(row))
                 reports.append(report)
-                positions.append(ReportQuery.Cursor(createdAtMicros: row.24, id: report.id))
+                positions.append(ReportQuery.Cursor(createdAtMicros: row.25, id: report.id))
             }
             guard reports.count > query.limit else { return Page(reports: reports, next: nil) }
             return Page(reports: Array(reports.prefix(query.limit)), next: positions[query.limit - 1])
@@ -70,12 +70,12 @@ extension ReportStore {
                   AND r.created_at > now() - make_interval(days => \(days)::int)
                   AND r.location && ST_Expand(here.p, \(degrees))
                   AND ST_DWithin(r.location::geography, here.p::geography, \(Double(radiusMetres)))
-                ORDER BY 25, r.id
+                ORDER BY 26, r.id
                 LIMIT \(limit)
                 """, logger: logger)
             var found: [(Report, Double)] = []
             for try await row in rows.decode(Self.RowWithDistance.self) {
-                found.append((try Self.report(Self.row(row)), (row.24 * 10).rounded() / 10))
+                found.append((try Self.report(Self.row(row)), (row.25 * 10).rounded() / 10))
             }
             return found
         }
@@ -83,20 +83,20 @@ extension ReportStore {
 
     typealias RowWithMicros = (
         UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], Int64
+        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String], Int64
     )
     typealias RowWithDistance = (
         UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], Double
+        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String], Double
     )
 
     /// The report columns of a row that has one more column after them.
     static func row<Extra>(
         _ r: (
             UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-            String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], Extra
+            String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String], Extra
         )
     ) -> Row {
-        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23)
+        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24)
     }
 }

@@ -7,7 +7,11 @@ extension ReportStore {
     /// The reporter's update: a public `comment` event and/or a `photo_added` event per photo,
     /// each with its dispatch job (`case.comment`, `case.updated`), committed together. Photos
     /// must have been uploaded with the same client key as the report and not attached yet.
-    public func addUpdate(reportID: UUID, comment: String?, photoIDs: [UUID]) async throws -> [TimelineEvent] {
+    /// `beforeCommit` runs last inside the transaction (idempotency records the answer there).
+    public func addUpdate(
+        reportID: UUID, comment: String?, photoIDs: [UUID],
+        beforeCommit: @escaping @Sendable ([TimelineEvent], PostgresConnection) async throws -> Void = { _, _ in }
+    ) async throws -> [TimelineEvent] {
         let logger = self.logger
         return try await database.withTransaction { connection in
             var clientKeyID: UUID?
@@ -45,6 +49,7 @@ extension ReportStore {
                 }
             }
             _ = try await connection.query("UPDATE reports SET updated_at = now() WHERE id = \(reportID)", logger: logger)
+            try await beforeCommit(events, connection)
             return events
         }
     }
@@ -64,6 +69,7 @@ extension ReportStore {
             let rows = try await connection.query(
                 """
                 UPDATE reports SET reporter_name = NULL, reporter_email = NULL, reporter_phone = NULL,
+                    reporter_account_id = NULL, reporter_device_id = NULL,
                     contact_erased_at = COALESCE(contact_erased_at, now())
                 WHERE id = \(reportID)
                 RETURNING id
@@ -87,6 +93,7 @@ extension ReportStore {
                     FOR UPDATE SKIP LOCKED
                 ), erased AS (
                     UPDATE reports r SET reporter_name = NULL, reporter_email = NULL, reporter_phone = NULL,
+                        reporter_account_id = NULL, reporter_device_id = NULL,
                         contact_erased_at = now()
                     FROM due WHERE r.id = due.id
                     RETURNING 1

@@ -30,12 +30,20 @@ public struct ReportStore: Sendable {
         return try await database.withTransaction { connection in
             let point = try await Self.wgs84(input.position, on: connection, logger: logger)
             let category = try await Self.route(input.categoryCode, at: point, on: connection, logger: logger)
+            var input = input
+            var sourceAttributes: [String: String] = [:]
+            if input.source == .open311 {
+                (input.attributes, sourceAttributes) = ReportRules.adoptForeignAnswers(
+                    input.attributes, questions: category.definition.attributes)
+                input.anonymous = category.definition.anonymousAllowed
+            }
             let problems = ReportRules.check(input, against: category.definition)
             if !problems.isEmpty { throw APIError.validation(problems) }
             let prefix = ReportRules.referencePrefix(for: category.code)
             let number = try await Self.nextReferenceNumber(councilID: category.council.id, prefix: prefix, on: connection, logger: logger)
             let token = TrackingToken.generate()
             let attributes = String(decoding: try JSONEncoder().encode(input.attributes), as: UTF8.self)
+            let extras = String(decoding: try JSONEncoder().encode(sourceAttributes), as: UTF8.self)
             let reporter = input.reporter ?? ReporterContact()
             let rows = try await connection.query(
                 """
@@ -43,11 +51,13 @@ public struct ReportStore: Sendable {
                     SELECT id FROM categories WHERE council_id = \(category.council.id) AND code = \(category.code)
                 ), report AS (
                     INSERT INTO reports (reference, council_id, category_id, location, address, description, attributes,
-                        reporter_name, reporter_email, reporter_phone, anonymous, tracking_token_hash, client_key_id)
+                        reporter_name, reporter_email, reporter_phone, anonymous, tracking_token_hash, client_key_id,
+                        media_urls, source_attributes, reporter_account_id, reporter_device_id)
                     SELECT \(ReportRules.reference(prefix: prefix, number: number)), \(category.council.id), category.id,
                         ST_SetSRID(ST_MakePoint(\(point.lon), \(point.lat)), 4326), \(input.address), \(input.description),
                         \(attributes)::jsonb, \(reporter.name), \(reporter.email), \(reporter.phone), \(input.anonymous),
-                        \(Data(token.hash)), \(clientKeyID)
+                        \(Data(token.hash)), \(clientKeyID), \(input.mediaURLs), \(extras)::jsonb, \(input.accountID),
+                        \(input.deviceID)
                     FROM category
                     RETURNING *
                 ), created AS (
@@ -91,7 +101,7 @@ public struct ReportStore: Sendable {
                 WHERE r.id = \(id)
                 """, logger: logger)
             for try await row in rows.decode(Self.RowWithToken.self) {
-                return (try Self.report(Self.row(row)), Array(row.24))
+                return (try Self.report(Self.row(row)), Array(row.25))
             }
             return nil
         }
@@ -168,16 +178,16 @@ public struct ReportStore: Sendable {
         ST_Y(r.location), ST_X(r.location), r.address, r.description, r.attributes::text,
         r.reporter_name, r.reporter_email, r.reporter_phone, r.anonymous, r.external_reference,
         r.created_at, r.updated_at, r.closed_at, r.expected_at,
-        ARRAY(SELECT m.id FROM media m WHERE m.report_id = r.id ORDER BY m.position, m.attached_at)
+        ARRAY(SELECT m.id FROM media m WHERE m.report_id = r.id ORDER BY m.position, m.attached_at), r.media_urls
         """
 
     typealias Row = (
         UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID]
+        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String]
     )
     typealias RowWithToken = (
         UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], Data
+        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String], Data
     )
 
     static func report(_ row: Row) throws -> Report {
@@ -189,7 +199,7 @@ public struct ReportStore: Sendable {
             category: .init(code: row.6, name: row.7), status: ReportStatus(rawValue: row.8) ?? .open,
             location: LatLon(lat: row.9, lon: row.10), address: row.11, description: row.12, attributes: attributes,
             photoIDs: row.23, reporter: reporter.isEmpty ? nil : reporter, anonymous: row.17, externalReference: row.18,
-            createdAt: row.19, updatedAt: row.20, closedAt: row.21, expectedAt: row.22)
+            createdAt: row.19, updatedAt: row.20, closedAt: row.21, expectedAt: row.22, mediaURLs: row.24)
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Report] {

@@ -1,0 +1,153 @@
+import Foundation
+
+/// A response body of the Open311 facade, written as XML or JSON from one tree so the two
+/// formats always carry the same data.
+///
+/// Lists name their items for XML (`services` holds `service` elements) and are top-level
+/// arrays in JSON; records keep their field order. A nil field is left out of XML and is
+/// `null` in JSON (clients index JSON fields directly).
+indirect enum Open311Node: Sendable, Equatable {
+    case text(String?)
+    case number(Double)
+    case bool(Bool)
+    case list(item: String, [Open311Node])
+    case record([(String, Open311Node)])
+
+    static func == (lhs: Open311Node, rhs: Open311Node) -> Bool {
+        switch (lhs, rhs) {
+        case (.text(let a), .text(let b)): a == b
+        case (.number(let a), .number(let b)): a == b
+        case (.bool(let a), .bool(let b)): a == b
+        case (.list(let x, let a), .list(let y, let b)): x == y && a == b
+        case (.record(let a), .record(let b)): a.map(\.0) == b.map(\.0) && a.map(\.1) == b.map(\.1)
+        default: false
+        }
+    }
+
+    static func date(_ date: Date?) -> Open311Node { .text(date.map(Open311Dates.format)) }
+}
+
+enum Open311Format: String, Sendable {
+    case xml, json
+
+    var contentType: String { self == .xml ? "text/xml; charset=utf-8" : "application/json; charset=utf-8" }
+
+    /// `services.xml` → ("services", .xml); nil without a known suffix.
+    static func split(_ file: String) -> (name: String, format: Open311Format)? {
+        guard let dot = file.lastIndex(of: "."), let format = Open311Format(rawValue: String(file[file.index(after: dot)...]).lowercased())
+        else { return nil }
+        return (String(file[..<dot]), format)
+    }
+}
+
+/// Datetimes as the spec and open311-adapter want them: `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+enum Open311Dates {
+    static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    /// W3C datetimes with a timezone, with or without fractional seconds.
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}
+
+enum Open311Writer {
+    static func render(_ node: Open311Node, root: String, format: Open311Format) -> String {
+        switch format {
+        case .xml:
+            var out = #"<?xml version="1.0" encoding="utf-8"?>"#
+            xml(node, name: root, into: &out)
+            return out
+        case .json:
+            var out = ""
+            json(node, into: &out)
+            return out
+        }
+    }
+
+    static func xml(_ node: Open311Node, name: String, into out: inout String) {
+        switch node {
+        case .text(nil): return
+        case .text(let text?): out += "<\(name)>\(escapeXML(text))</\(name)>"
+        case .number(let number): out += "<\(name)>\(formatNumber(number))</\(name)>"
+        case .bool(let value): out += "<\(name)>\(value)</\(name)>"
+        case .list(let item, let items):
+            out += "<\(name)>"
+            for child in items { xml(child, name: item, into: &out) }
+            out += "</\(name)>"
+        case .record(let fields):
+            out += "<\(name)>"
+            for (key, value) in fields { xml(value, name: key, into: &out) }
+            out += "</\(name)>"
+        }
+    }
+
+    static func json(_ node: Open311Node, into out: inout String) {
+        switch node {
+        case .text(nil): out += "null"
+        case .text(let text?): out += quoteJSON(text)
+        case .number(let number): out += formatNumber(number)
+        case .bool(let value): out += value ? "true" : "false"
+        case .list(_, let items):
+            out += "["
+            for (index, child) in items.enumerated() {
+                if index > 0 { out += "," }
+                json(child, into: &out)
+            }
+            out += "]"
+        case .record(let fields):
+            out += "{"
+            for (index, (key, value)) in fields.enumerated() {
+                if index > 0 { out += "," }
+                out += quoteJSON(key) + ":"
+                json(value, into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func formatNumber(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+    }
+
+    static func escapeXML(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            // Characters XML 1.0 cannot carry at all.
+            case _ where scalar.value < 0x20 && scalar != "\n" && scalar != "\r" && scalar != "\t": continue
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func quoteJSON(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

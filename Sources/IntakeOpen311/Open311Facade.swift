@@ -1,0 +1,202 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IntakeCore
+import IntakeStorage
+import Logging
+
+/// The Open311 GeoReport v2 facade under `/open311/v2/`, in XML and JSON by suffix, for
+/// FixMyStreet and other Open311 clients. It is a second door onto the same intake: reports
+/// made here go through `ReportStore.create` like any other (routing, rules, timeline, dispatch
+/// job). Errors use Open311's own format (`errors/error{code, description}`), never problems.
+public struct Open311Facade: Sendable {
+    static let prefix = "/open311/v2"
+    /// The date this facade's behaviour last changed (discovery's `changeset`).
+    static let changeset = Date(timeIntervalSince1970: 1_795_824_000)  // 2026-11-28
+    static let logger = Logger(label: "intake.open311")
+
+    let baseURL: String
+    let maxMediaBytes: Int
+    let keys: APIKeyStore
+    let councils: CouncilStore
+    let categories: CategoryStore
+    let routing: RoutingStore
+    let reports: ReportStore
+    let media: MediaStore
+    let idempotency: IdempotencyStore
+    let store: Open311Store
+
+    public init(config: IntakeConfig, database: Database, logger: Logger) {
+        self.baseURL = config.publicBaseURL
+        self.maxMediaBytes = config.maxMediaBytes
+        self.keys = APIKeyStore(database: database, logger: logger)
+        self.councils = CouncilStore(database: database, logger: logger)
+        self.categories = CategoryStore(database: database, logger: logger)
+        self.routing = RoutingStore(database: database, logger: logger)
+        self.reports = ReportStore(database: database, logger: logger)
+        self.media = MediaStore(database: database, logger: logger)
+        self.idempotency = IdempotencyStore(database: database, logger: logger)
+        self.store = Open311Store(database: database, logger: logger)
+    }
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        let facade = self
+        router.get(RouterPath("\(Self.prefix)/:file")) { request, context in
+            await facade.handle(request, context, file: context.parameters.get("file")) { name, format, query in
+                switch name {
+                case "discovery": return facade.discovery(format)
+                case "services": return try await facade.services(format, query)
+                case "requests": return try await facade.requests(format, query)
+                case "servicerequestupdates": return try await facade.updates(format, query)
+                default: throw Open311Failure.notFound("There is no \(name) resource.")
+                }
+            }
+        }
+        router.post(RouterPath("\(Self.prefix)/:file")) { request, context in
+            let body = try? await request.body.collect(upTo: facade.maxMediaBytes * 5 + 64 * 1024)
+            return await facade.handle(request, context, file: context.parameters.get("file")) { name, format, query in
+                guard let body else { throw Open311Failure.badRequest("The request body is too large.") }
+                let form: Open311Form
+                do {
+                    form = try Open311Form.parse(contentType: request.headers[.contentType], body: Array(body.readableBytesView))
+                } catch Open311Form.ParseError.unsupported(let detail), Open311Form.ParseError.malformed(let detail) {
+                    throw Open311Failure.badRequest("Cannot read the request body: \(detail).")
+                }
+                let merged = Open311Form(fields: query.fields + form.fields, files: form.files)
+                switch name {
+                case "requests": return try await facade.createRequest(format, merged, idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!])
+                case "servicerequestupdates": return try await facade.createUpdate(format, merged)
+                default: throw Open311Failure.notFound("There is no \(name) resource to POST to.")
+                }
+            }
+        }
+        router.get(RouterPath("\(Self.prefix)/services/:file")) { request, context in
+            await facade.handle(request, context, file: context.parameters.get("file")) { code, _, query in
+                try await facade.serviceDefinition(code, query)
+            }
+        }
+        router.get(RouterPath("\(Self.prefix)/requests/:file")) { request, context in
+            await facade.handle(request, context, file: context.parameters.get("file")) { id, _, query in
+                try await facade.oneRequest(id, query)
+            }
+        }
+        router.get(RouterPath("\(Self.prefix)/tokens/:file")) { request, context in
+            await facade.handle(request, context, file: context.parameters.get("file")) { token, _, _ in
+                try await facade.token(token)
+            }
+        }
+    }
+
+    /// Parses the suffix and query, runs `body`, and turns every failure into an Open311 error
+    /// in the requested format.
+    func handle<Context: RequestContext>(
+        _ request: Request, _ context: Context, file: String?,
+        _ body: (String, Open311Format, Open311Form) async throws -> Open311Reply
+    ) async -> Response {
+        guard let file, let (name, format) = Open311Format.split(file) else {
+            return errorResponse(.notFound("Open311 resources end in .xml or .json."), format: .xml)
+        }
+        let query = Open311Form(fields: Open311Form.urlencoded(request.uri.query ?? ""))
+        do {
+            let reply = try await body(name, format, query)
+            return render(reply, format: format)
+        } catch let failure as Open311Failure {
+            return errorResponse(failure, format: format)
+        } catch let error as APIError {
+            return errorResponse(Open311Failure(error), format: format)
+        } catch is DatabaseUnavailable {
+            return errorResponse(.init(status: 503, descriptions: ["The service is briefly unavailable; try again shortly."]), format: format)
+        } catch {
+            context.logger.error("open311 request failed", metadata: ["error": .string(DatabaseErrors.summary(error))])
+            return errorResponse(.init(status: 500, descriptions: ["Something went wrong on our side."]), format: format)
+        }
+    }
+
+    func render(_ reply: Open311Reply, format: Open311Format) -> Response {
+        Response(
+            status: .init(code: reply.status), headers: [.contentType: format.contentType],
+            body: .init(byteBuffer: ByteBuffer(string: Open311Writer.render(reply.node, root: reply.root, format: format))))
+    }
+
+    func errorResponse(_ failure: Open311Failure, format: Open311Format) -> Response {
+        render(
+            Open311Reply(
+                root: "errors", status: failure.status,
+                node: .list(
+                    item: "error",
+                    failure.descriptions.map { .record([("code", .number(Double(failure.status))), ("description", .text($0))]) })),
+            format: format)
+    }
+
+    /// The caller's client key from `api_key`; 403 when missing or not a client key.
+    func requireClient(_ form: Open311Form) async throws -> Principal {
+        guard let presented = form.value("api_key") else { throw Open311Failure.forbidden("api_key is required.") }
+        guard let token = APIKeyToken(parsing: presented), let principal = try await keys.authenticate(token),
+            principal.role == .client
+        else { throw Open311Failure.forbidden("The api_key is not a valid client key.") }
+        return principal
+    }
+
+    /// The council named by `jurisdiction_id`, if any (404 when there is no such council).
+    func jurisdiction(_ form: Open311Form) async throws -> Council? {
+        guard let slug = form.value("jurisdiction_id") else { return nil }
+        guard let council = try await councils.find(slug: slug) else {
+            throw Open311Failure.notFound("No jurisdiction has the id '\(slug)'.")
+        }
+        return council
+    }
+}
+
+/// A body and status for the writer.
+struct Open311Reply: Sendable {
+    var root: String
+    var status: Int = 200
+    var node: Open311Node
+}
+
+/// An Open311 error: 400 anything wrong with the request, 403 the api_key, 404 unknown.
+struct Open311Failure: Error, Sendable {
+    var status: Int
+    var descriptions: [String]
+
+    static func badRequest(_ description: String) -> Open311Failure { .init(status: 400, descriptions: [description]) }
+    static func forbidden(_ description: String) -> Open311Failure { .init(status: 403, descriptions: [description]) }
+    static func notFound(_ description: String) -> Open311Failure { .init(status: 404, descriptions: [description]) }
+
+    init(status: Int, descriptions: [String]) {
+        self.status = status
+        self.descriptions = descriptions
+    }
+
+    /// The intake's own errors, in Open311 terms: field errors name the Open311 field.
+    init(_ error: APIError) {
+        switch error.status {
+        case 401, 403: status = 403
+        case 404: status = 404
+        case 500...: status = error.status
+        default: status = 400
+        }
+        if error.fieldErrors.isEmpty {
+            descriptions = [error.detail ?? error.title]
+        } else {
+            descriptions = error.fieldErrors.map { "\(Self.field(for: $0.pointer)): \($0.detail)" }
+        }
+        if let available = error.extensions["available"] {
+            descriptions = descriptions.map { "\($0) (available here: \(available.joined(separator: ", ")))" }
+        }
+    }
+
+    static func field(for pointer: String) -> String {
+        switch pointer {
+        case "/reporter/email": "email"
+        case "/reporter/phone": "phone"
+        case "/reporter/name": "first_name"
+        case "/reporter": "email"
+        case "/location": "lat"
+        case "/category": "service_code"
+        case "/photos": "media"
+        case _ where pointer.hasPrefix("/attributes/"): "attribute[\(pointer.dropFirst("/attributes/".count))]"
+        default: String(pointer.dropFirst())
+        }
+    }
+}
