@@ -50,6 +50,12 @@ LUA
 cat > "$WORK/open311.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+-- Each wrk thread numbers its own reports, so every FixMyStreet id is unique.
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 local n = 0
 request = function()
   n = n + 1
@@ -57,8 +63,8 @@ request = function()
   local lat = 52.05 + (n % 89) * 0.005
   local body = string.format("api_key=$CLIENT_KEY&jurisdiction_id=barchester&service_code=fly_tipping&lat=%.6f&long=%.6f"
     .. "&description=Bags+dumped+by+the+gate%%2C+number+%d&first_name=Bench&last_name=Tester&email=bench%%40example.org"
-    .. "&attribute%%5Bwaste_type%%5D=household&attribute%%5Bsize%%5D=car_boot&attribute%%5Bfixmystreet_id%%5D=%d%06d",
-    lat, lon, n, n, math.random(0, 999999))
+    .. "&attribute%%5Bwaste_type%%5D=household&attribute%%5Bsize%%5D=car_boot&attribute%%5Bfixmystreet_id%%5D=%d%08d",
+    lat, lon, n, tid, n)
   return wrk.format(nil, "/open311/v2/requests.xml", nil, body)
 end
 LUA

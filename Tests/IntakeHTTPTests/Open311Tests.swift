@@ -41,7 +41,7 @@ import Testing
         [
             ("api_key", key), ("jurisdiction_id", "barchester"), ("service_code", "fly_tipping"),
             ("lat", "52.300000"), ("long", "-1.900000"), ("first_name", "Septimus"), ("last_name", "Harding"),
-            ("email", "harding@example.org"), ("phone", "01632 960555"),
+            ("email", "harding@example.org"), ("phone", "01632 960555"), ("account_id", "fms-user-77"),
             ("description", "title: Sofa in the close\n\ndetail: Dumped overnight by the gate.\n\nurl: https://www.fixmystreet.com/report/4242\n\nSubmitted via FixMyStreet\n"),
             ("media_url", "https://www.fixmystreet.com/photo/4242.0.full.jpeg"),
             ("attribute[fixmystreet_id]", fixMyStreetID), ("attribute[easting]", "406916"), ("attribute[northing]", "266880"),
@@ -170,6 +170,11 @@ import Testing
             let (oneStatus, one, _) = try await Self.get(client, "requests/\(id).xml")
             #expect(oneStatus == 200)
             let request = try #require(XMLTree.parse(one)?.child("request"))
+            // Absent values are left out of XML; the rest come in the spec's order.
+            #expect(request.childNames == [
+                "service_request_id", "status", "service_name", "service_code", "description", "agency_responsible",
+                "requested_datetime", "updated_datetime", "lat", "long", "media_url",
+            ])
             #expect(request["service_request_id"] == id)
             #expect(request["status"] == "open")
             #expect(request["service_code"] == "fly_tipping")
@@ -189,6 +194,15 @@ import Testing
             #expect(array[0]["service_request_id"] as? String == id)
             #expect(array[0]["lat"] as? Double == 52.3)
             #expect(array[0]["zipcode"] is NSNull)
+            #expect(Set(array[0].keys) == [
+                "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+                "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime", "address",
+                "address_id", "zipcode", "lat", "long", "media_url",
+            ])
+            let account = try await testDB.withDatabase(poolSize: 1) {
+                try await DispatchFixtures.scalar($0, "SELECT reporter_account_id FROM reports WHERE id = '\(id)'", as: String.self)
+            }
+            #expect(account == "fms-user-77")
 
             let (tokenStatus, token, _) = try await Self.get(client, "tokens/\(id).xml")
             #expect(tokenStatus == 200)
@@ -266,6 +280,7 @@ import Testing
             #expect(updates.first?["description"] == "Crew booked.")
             #expect(updates.first?["update_id"]?.isEmpty == false)
             #expect(updates.first?["updated_datetime"]?.hasSuffix("Z") == true)
+            #expect(updates.first?.childNames == ["update_id", "service_request_id", "status", "description", "updated_datetime"])
             #expect(!list.contains("crew B"), "internal notes stay inside")
 
             let (_, listJSON, _) = try await Self.get(
@@ -275,6 +290,34 @@ import Testing
             let earlier = "start_date=\(W3C.date(now.addingTimeInterval(-7200)))&end_date=\(W3C.date(now.addingTimeInterval(-3600)))"
             let (_, empty, _) = try await Self.get(client, "servicerequestupdates.xml?api_key=\(key)&\(earlier)")
             #expect(XMLTree.parse(empty)?.all("request_update").isEmpty == true)
+        }
+    }
+
+    @Test func listAnswersArriveAsRepeatedFieldsAndNumbersAsText() async throws {
+        try await withApp { client, testDB in
+            let key = try await Self.seeded(testDB)
+            try await testDB.execute(
+                """
+                UPDATE categories SET attributes = attributes || '[
+                  {"code": "items", "description": "Which items?", "datatype": "multivaluelist", "required": false, "variable": true,
+                   "order": 3, "datatype_description": "", "values": [{"key": "sofa", "name": "Sofa"}, {"key": "mattress", "name": "Mattress"}]},
+                  {"code": "bags", "description": "How many bags?", "datatype": "number", "required": false, "variable": true,
+                   "order": 4, "datatype_description": "", "values": []}]'::jsonb
+                WHERE code = 'fly_tipping'
+                """)
+            let form = Self.fixMyStreetForm(key) + [("attribute[items][]", "sofa"), ("attribute[items][]", "mattress"), ("attribute[bags]", "6")]
+            let (status, body) = try await Self.post(client, "requests.xml", form)
+            #expect(status == 201, "\(body)")
+            let id = try #require(XMLTree.parse(body)?.child("request")?["service_request_id"])
+            let report = try await testDB.withDatabase(poolSize: 1) {
+                try await ReportStore(database: $0, logger: .quiet).find(id: UUID(uuidString: id)!)!.0
+            }
+            #expect(report.attributes["items"] == .list(["sofa", "mattress"]))
+            #expect(report.attributes["bags"] == .number(6))
+            let (bad, problem) = try await Self.post(
+                client, "requests.xml", Self.fixMyStreetForm(key, fixMyStreetID: "9") + [("attribute[items][]", "piano")])
+            #expect(bad == 400)
+            Self.expectError(problem, format: "xml", code: 400, containing: "attribute[items]")
         }
     }
 
