@@ -1,9 +1,8 @@
 import Foundation
 import IntakeCore
-import Synchronization
 
 /// Runs the built `intake` binary as an operator would, capturing its output.
-final class IntakeProcess: Sendable {
+final class IntakeProcess: @unchecked Sendable {
     static let binary: URL = {
         // Tests/IntakeCommandTests/IntakeProcess.swift → package root → .build/debug/intake
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -11,26 +10,28 @@ final class IntakeProcess: Sendable {
     }()
 
     private let process: Process
-    private let stdoutBuffer = OutputBuffer()
-    private let stderrBuffer = OutputBuffer()
+    private let outputDirectory: URL
+    private var stdoutFile: URL { outputDirectory.appendingPathComponent("stdout") }
+    private var stderrFile: URL { outputDirectory.appendingPathComponent("stderr") }
 
+    /// The output goes to files through the shell (`exec` keeps the pid), not through pipes:
+    /// Foundation's Pipe handling can close a descriptor twice, and in a busy test process that
+    /// descriptor number may already belong to someone else (a socket, a timer).
     init(_ arguments: [String], environment: [String: String]) throws {
+        outputDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-process-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", #"out="$1"; err="$2"; shift 2; exec "$@" >"$out" 2>"$err" </dev/null"#, "sh",
+            outputDirectory.appendingPathComponent("stdout").path, outputDirectory.appendingPathComponent("stderr").path,
+            Self.binary.path] + arguments
         // A clean environment: only what the test sets, plus PATH.
         process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) { a, _ in a }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        out.fileHandleForReading.readabilityHandler = { [stdoutBuffer] in stdoutBuffer.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { [stderrBuffer] in stderrBuffer.append($0.availableData) }
         try process.run()
     }
 
-    var stdout: String { stdoutBuffer.text }
-    var stderr: String { stderrBuffer.text }
+    var stdout: String { (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
     var isRunning: Bool { process.isRunning }
     var pid: Int32 { process.processIdentifier }
 
@@ -85,10 +86,4 @@ extension DatabaseSettings {
     var url: String {
         "postgres://\(username)\(password.map { ":\($0)" } ?? "")@\(host):\(port)/\(database)?sslmode=disable"
     }
-}
-
-private final class OutputBuffer: Sendable {
-    private let data = Mutex(Data())
-    func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
-    var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }
 }

@@ -60,40 +60,52 @@ public final class Database: Service, Sendable {
 
     /// Runs `body` on a pooled connection. Waiting for the connection is bounded by the acquire
     /// timeout; the body itself is not.
+    ///
+    /// The lease runs in a task of its own and the caller waits on a gate that the first of
+    /// "acquired", "failed" and "timed out" opens. When the time is up the caller is answered at
+    /// once and the lease is cancelled without waiting for it: a pool that does not honour
+    /// cancellation (seen under heavy load) must not turn a prompt 503 into a hung request.
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let lease = LeaseState()
+        let gate = AcquireGate()
         let waitStarted = ContinuousClock.now
         let metrics = poolMetrics
         metrics.waiting.increment()
-        defer { if !lease.isAcquired { metrics.waiting.decrement() } }
-
-        return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
-            group.addTask { [client] in
-                let value = try await client.withConnection { connection in
-                    lease.markAcquired()
+        let work = Task { [client] () async throws -> T in
+            do {
+                return try await client.withConnection { connection in
+                    // Too late: the caller has been told the database is unavailable.
+                    guard gate.open(.acquired) else { throw CancellationError() }
                     metrics.waiting.decrement()
                     metrics.acquireTime.record(duration: ContinuousClock.now - waitStarted)
                     metrics.inUse.increment()
                     defer { metrics.inUse.decrement() }
                     return try await body(connection)
                 }
-                return .value(value)
+            } catch {
+                if gate.open(.failed) { metrics.waiting.decrement() }
+                throw error
             }
-            group.addTask { [acquireTimeout] in
-                try await Task.sleep(for: acquireTimeout)
-                guard lease.isAcquired else {
-                    throw DatabaseUnavailable(reason: "no connection within \(acquireTimeout)")
-                }
-                return .timerExpired
-            }
-            // Leaving the group (returning or throwing) cancels whichever child is still running.
-            defer { group.cancelAll() }
-            while let outcome = try await group.next() {
-                if case .value(let value) = outcome { return value }
-            }
-            throw CancellationError()
+        }
+        let timer = Task { [acquireTimeout] in
+            try? await Task.sleep(for: acquireTimeout)
+            if gate.open(.timedOut) { metrics.waiting.decrement() }
+        }
+        let outcome = await withTaskCancellationHandler {
+            await gate.wait()
+        } onCancel: {
+            if gate.open(.timedOut) { metrics.waiting.decrement() }
+            work.cancel()
+        }
+        timer.cancel()
+        switch outcome {
+        case .timedOut:
+            work.cancel()
+            if Task.isCancelled { throw CancellationError() }
+            throw DatabaseUnavailable(reason: "no connection within \(acquireTimeout)")
+        case .acquired, .failed:
+            return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
         }
     }
 
@@ -161,15 +173,41 @@ struct PoolMetrics: Sendable {
     }
 }
 
-private enum LeaseOutcome<T: Sendable>: Sendable {
-    case value(T)
-    case timerExpired
-}
+/// Opens once, for the first of: a connection was leased, the lease failed, time ran out.
+final class AcquireGate: Sendable {
+    enum Outcome: Sendable { case acquired, failed, timedOut }
 
-private final class LeaseState: Sendable {
-    private let acquired = Mutex(false)
-    var isAcquired: Bool { acquired.withLock { $0 } }
-    func markAcquired() { acquired.withLock { $0 = true } }
+    private struct State {
+        var outcome: Outcome?
+        var waiter: CheckedContinuation<Outcome, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    /// True when this call decided the outcome.
+    @discardableResult
+    func open(_ outcome: Outcome) -> Bool {
+        let waiter: CheckedContinuation<Outcome, Never>?? = state.withLock { state in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
+            defer { state.waiter = nil }
+            return .some(state.waiter)
+        }
+        guard let waiter else { return false }
+        waiter?.resume(returning: outcome)
+        return true
+    }
+
+    func wait() async -> Outcome {
+        await withCheckedContinuation { continuation in
+            let decided: Outcome? = state.withLock { state in
+                if let outcome = state.outcome { return outcome }
+                state.waiter = continuation
+                return nil
+            }
+            if let decided { continuation.resume(returning: decided) }
+        }
+    }
 }
 
 extension Timer {
