@@ -1,4 +1,5 @@
 import Foundation
+import IntakeCore
 
 /// A response body of the Open311 facade, written as XML or JSON from one tree so the two
 /// formats always carry the same data.
@@ -76,7 +77,7 @@ enum Open311Writer {
         switch node {
         case .text(nil): return
         case .text(let text?): out += "<\(name)>\(escapeXML(text))</\(name)>"
-        case .number(let number): out += "<\(name)>\(formatNumber(number))</\(name)>"
+        case .number(let number): out += "<\(name)>\(Open311Outbound.format(number))</\(name)>"
         case .bool(let value): out += "<\(name)>\(value)</\(name)>"
         case .list(let item, let items):
             out += "<\(name)>"
@@ -93,7 +94,7 @@ enum Open311Writer {
         switch node {
         case .text(nil): out += "null"
         case .text(let text?): out += quoteJSON(text)
-        case .number(let number): out += formatNumber(number)
+        case .number(let number): out += Open311Outbound.format(number)
         case .bool(let value): out += value ? "true" : "false"
         case .list(_, let items):
             out += "["
@@ -111,10 +112,6 @@ enum Open311Writer {
             }
             out += "}"
         }
-    }
-
-    static func formatNumber(_ number: Double) -> String {
-        number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
     }
 
     static func escapeXML(_ text: String) -> String {

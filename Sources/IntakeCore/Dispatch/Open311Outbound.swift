@@ -100,7 +100,8 @@ public enum Open311Outbound {
 
     static func coordinate(_ value: Double) -> String { String(format: "%.6f", value) }
 
-    static func format(_ number: Double) -> String {
+    /// Whole numbers without a decimal point, as Open311 clients expect them.
+    public static func format(_ number: Double) -> String {
         number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
     }
 

@@ -182,14 +182,6 @@ extension APIService {
     static func wire(_ message: CaseMessage) throws -> Components.Schemas.CaseMessage {
         func photo(_ photo: CaseMessage.Photo) -> Components.Schemas.CaseMessagePhoto { .init(id: photo.id, url: photo.url) }
         let item = message.case
-        var answers: [String: (any Sendable)?] = [:]
-        for (code, answer) in item.attributes {
-            switch answer {
-            case .text(let text): answers[code] = text
-            case .number(let number): answers[code] = number
-            case .list(let list): answers[code] = list.map { $0 as (any Sendable)? }
-            }
-        }
         guard let type = Components.Schemas.CaseMessage._TypePayload(rawValue: message.type),
             let status = Components.Schemas.ReportStatus(rawValue: item.status)
         else { throw APIError.internalError }
@@ -199,7 +191,7 @@ extension APIService {
                 id: item.id, reference: item.reference, category: .init(code: item.category.code, name: item.category.name),
                 status: status, open: item.open, location: .init(lat: item.location.lat, lon: item.location.lon),
                 address: item.address, description: item.description,
-                attributes: .init(additionalProperties: try OpenAPIObjectContainer(unvalidatedValue: answers)),
+                attributes: .init(additionalProperties: try OpenAPIObjectContainer(answers: item.attributes)),
                 reporter: item.reporter.map { .init(name: $0.name, email: $0.email, phone: $0.phone) }, anonymous: item.anonymous,
                 photos: item.photos.map(photo), mediaUrls: item.mediaURLs, externalReference: item.externalReference, expectedAt: item.expectedAt,
                 createdAt: item.createdAt, updatedAt: item.updatedAt, closedAt: item.closedAt),

@@ -151,27 +151,34 @@ enum ReportInput {
 
 extension Components.Schemas.Report {
     init(_ report: Report, audience: ReportAudience) throws {
-        var answers: [String: (any Sendable)?] = [:]
-        for (code, answer) in report.attributes {
-            switch answer {
-            case .text(let text): answers[code] = text
-            case .number(let number): answers[code] = number
-            case .list(let list): answers[code] = list.map { $0 as (any Sendable)? }
-            }
-        }
         let fullView = audience != .publicView
         self.init(
             id: report.id.uuidString.lowercased(), reference: report.reference, council: .init(report.council),
             category: .init(code: report.category.code, name: report.category.name),
             status: .init(rawValue: report.status.rawValue)!, open: report.status.isOpen,
             location: .init(lat: report.location.lat, lon: report.location.lon), address: report.address,
-            description: report.description, attributes: .init(additionalProperties: try OpenAPIObjectContainer(unvalidatedValue: answers)),
+            description: report.description, attributes: .init(additionalProperties: try OpenAPIObjectContainer(answers: report.attributes)),
             photos: report.photoIDs.map { $0.uuidString.lowercased() },
             reporterName: fullView ? report.reporter?.name : report.publicReporterName,
             reporter: fullView ? report.reporter.map { .init(name: $0.name, email: $0.email, phone: $0.phone) } : nil,
             externalReference: audience == .council ? report.externalReference : nil, expectedAt: report.expectedAt,
             createdAt: report.createdAt,
             updatedAt: report.updatedAt, closedAt: report.closedAt)
+    }
+}
+
+extension OpenAPIObjectContainer {
+    /// Attribute answers as a free-form JSON object (text, number or list of keys per code).
+    init(answers: [String: AttributeAnswer]) throws {
+        var values: [String: (any Sendable)?] = [:]
+        for (code, answer) in answers {
+            switch answer {
+            case .text(let text): values[code] = text
+            case .number(let number): values[code] = number
+            case .list(let list): values[code] = list.map { $0 as (any Sendable)? }
+            }
+        }
+        try self.init(unvalidatedValue: values)
     }
 }
 

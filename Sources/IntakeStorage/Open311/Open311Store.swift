@@ -45,31 +45,23 @@ public struct Open311Store: Sendable {
             ReportStatus.allCases.filter { $0.isOpen == open }.map(\.rawValue)
         }
         return try await database.withConnection { connection in
-            let rows: PostgresRowSequence
-            if let ids = filter.ids {
-                rows = try await connection.query(
-                    """
-                    SELECT \(unescaped: ReportStore.columns), \(unescaped: Self.statusNote) FROM reports r
-                    JOIN councils c ON c.id = r.council_id
-                    JOIN categories cat ON cat.id = r.category_id
-                    WHERE r.id = ANY(\(ids)::uuid[]) AND (\(filter.councilID)::uuid IS NULL OR r.council_id = \(filter.councilID))
-                    ORDER BY r.created_at DESC, r.id DESC
-                    """, logger: logger)
-            } else {
-                rows = try await connection.query(
-                    """
-                    SELECT \(unescaped: ReportStore.columns), \(unescaped: Self.statusNote) FROM reports r
-                    JOIN councils c ON c.id = r.council_id
-                    JOIN categories cat ON cat.id = r.category_id
-                    WHERE (\(filter.councilID)::uuid IS NULL OR r.council_id = \(filter.councilID))
-                      AND (\(filter.serviceCodes)::text[] IS NULL OR cat.code = ANY(\(filter.serviceCodes)::text[]))
+            // A list of ids overrides every other filter (as the spec says).
+            let byID = filter.ids != nil
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: ReportStore.columns), \(unescaped: Self.statusNote) FROM reports r
+                JOIN councils c ON c.id = r.council_id
+                JOIN categories cat ON cat.id = r.category_id
+                WHERE (\(filter.councilID)::uuid IS NULL OR r.council_id = \(filter.councilID))
+                  AND (\(filter.ids)::uuid[] IS NULL OR r.id = ANY(\(filter.ids)::uuid[]))
+                  AND (\(byID) OR (
+                      (\(filter.serviceCodes)::text[] IS NULL OR cat.code = ANY(\(filter.serviceCodes)::text[]))
                       AND (\(statuses)::text[] IS NULL OR r.status = ANY(\(statuses)::text[]))
                       AND (\(filter.since)::timestamptz IS NULL OR r.created_at >= \(filter.since))
-                      AND (\(filter.until)::timestamptz IS NULL OR r.created_at <= \(filter.until))
-                    ORDER BY r.created_at DESC, r.id DESC
-                    LIMIT \(filter.limit)
-                    """, logger: logger)
-            }
+                      AND (\(filter.until)::timestamptz IS NULL OR r.created_at <= \(filter.until))))
+                ORDER BY r.created_at DESC, r.id DESC
+                LIMIT \(filter.limit)
+                """, logger: logger)
             var found: [(Report, String?)] = []
             for try await row in rows.decode(ReportStore.RowWithNote.self) {
                 found.append((try ReportStore.report(ReportStore.row(row)), row.25))
