@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        // Tests only: the Chrome DevTools Protocol client that drives headless Chromium.
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
     ],
     targets: [
         // Domain core: types, rules and configuration. No I/O.
@@ -71,6 +73,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Payment providers (GOV.UK Pay, the built-in sandbox) and what happens to intents
+        // between the API, the providers' webhooks and the expiry sweep.
+        .target(
+            name: "IntakePayments",
+            dependencies: [
+                "IntakeCore",
+                "IntakeStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP API: implements the generated protocol, middleware, problem errors.
         .target(
             name: "IntakeHTTP",
@@ -79,6 +96,7 @@ let package = Package(
                 "IntakeStorage",
                 "IntakeAPI",
                 "IntakeOpen311",
+                "IntakePayments",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -97,6 +115,7 @@ let package = Package(
             dependencies: [
                 "IntakeCore",
                 "IntakeStorage",
+                "IntakePayments",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -177,6 +196,16 @@ let package = Package(
                 "IntakeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .testTarget(
+            name: "IntakePaymentsTests",
+            dependencies: [
+                "IntakeCore", "IntakeStorage", "IntakePayments", "IntakeHTTP", "IntakeWorker", "IntakeTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
             ]
         ),
         .testTarget(

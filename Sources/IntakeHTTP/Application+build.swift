@@ -3,6 +3,7 @@ import Hummingbird
 import IntakeAPI
 import IntakeCore
 import IntakeOpen311
+import IntakePayments
 import IntakeStorage
 import Logging
 import OpenAPIRuntime
@@ -45,6 +46,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
     let db = deps.database
     let keys = APIKeyStore(database: db, logger: deps.logger)
+    let payments = PaymentService(database: db, config: deps.config, logger: deps.logger)
     let api = APIService(
         config: deps.config, database: db, migrator: migrator, auth: Authenticator(keys: keys), keys: keys,
         councils: CouncilStore(database: db, logger: deps.logger),
@@ -56,7 +58,8 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         media: MediaStore(database: db, logger: deps.logger),
         destinations: DestinationStore(database: db, logger: deps.logger),
         pull: PullQueue(database: db, logger: deps.logger),
-        caseMessages: CaseMessages(database: db, logger: deps.logger, baseURL: deps.config.publicBaseURL),
+        queueMessages: QueueMessages(database: db, logger: deps.logger, baseURL: deps.config.publicBaseURL),
+        payments: payments,
         signals: deps.signals)
     // Compact JSON: the runtime's default pretty-prints every response, which costs CPU and bytes.
     try api.registerHandlers(
@@ -64,6 +67,9 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
     // The Open311 facade answers in its own formats, under /open311/v2/.
     Open311Facade(config: deps.config, database: db, logger: deps.logger).register(on: router)
+    // Providers' webhooks and the sandbox provider's payer page (HTML, not JSON API).
+    PaymentProviderRoutes(payments: payments, councils: CouncilStore(database: db, logger: deps.logger),
+        sandbox: SandboxPaymentStore(database: db, logger: deps.logger)).register(on: router, routes: routes)
     StaticRoutes.register(
         on: router, routes: routes, metrics: deps.metrics,
         queueGauges: QueueGauges(registry: deps.metrics, destinations: DestinationStore(database: db, logger: deps.logger)))

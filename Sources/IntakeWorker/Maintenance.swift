@@ -1,3 +1,4 @@
+import IntakePayments
 import IntakeStorage
 import Logging
 import Synchronization
@@ -5,8 +6,9 @@ import Synchronization
 /// Housekeeping the worker does between dispatch passes: erasing contact details of reports
 /// closed longer than the retention period, forgetting idempotency keys after 48 hours,
 /// deleting photos never attached to a report after 24 hours, pruning delivered jobs after 24
-/// hours and attempt records after 7 days, and routing jobs whose council had no destination
-/// for them when they were written.
+/// hours and attempt records after 7 days, routing jobs whose council had no destination
+/// for them when they were written, and expiring payment intents left unpaid (after asking
+/// their provider).
 /// Safe with many workers: each step skips rows another worker holds, or is idempotent.
 public final class Maintenance: Sendable {
     let reports: ReportStore
@@ -14,6 +16,7 @@ public final class Maintenance: Sendable {
     let media: MediaStore
     let queue: PushQueue?
     let destinations: DestinationStore?
+    let payments: PaymentService?
     let contactRetentionDays: Int
     let interval: Duration
     let logger: Logger
@@ -21,8 +24,10 @@ public final class Maintenance: Sendable {
 
     public init(
         reports: ReportStore, idempotency: IdempotencyStore, media: MediaStore, queue: PushQueue? = nil,
-        destinations: DestinationStore? = nil, contactRetentionDays: Int, interval: Duration = .seconds(60), logger: Logger
+        destinations: DestinationStore? = nil, payments: PaymentService? = nil, contactRetentionDays: Int,
+        interval: Duration = .seconds(60), logger: Logger
     ) {
+        self.payments = payments
         self.queue = queue
         self.destinations = destinations
         self.reports = reports
@@ -52,14 +57,17 @@ public final class Maintenance: Sendable {
         let photos = try await media.pruneUnattached()
         let jobs = try await queue?.prune() ?? 0
         try await destinations?.routeWaitingJobs()
-        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 {
+        let expired = try await payments?.expireDue() ?? 0
+        let events = try await payments?.payments.pruneProviderEvents() ?? 0
+        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 {
             logger.info(
                 "maintenance",
                 metadata: [
                     "contacts_erased": "\(erased)", "idempotency_keys_pruned": "\(pruned)", "unattached_photos_deleted": "\(photos)",
-                    "dispatch_rows_pruned": "\(jobs)",
+                    "dispatch_rows_pruned": "\(jobs)", "payment_intents_expired": "\(expired)",
+                    "provider_events_pruned": "\(events)",
                 ])
         }
-        return erased + pruned + photos + jobs
+        return erased + pruned + photos + jobs + expired + events
     }
 }

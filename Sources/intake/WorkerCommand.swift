@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IntakeCore
 import IntakeHTTP
+import IntakePayments
 import IntakeStorage
 import IntakeWorker
 import Logging
@@ -41,13 +42,14 @@ struct WorkerCommand: AsyncParsableCommand {
         let sender = Sender(client: Sender.makeClient())
         let dispatcher = Dispatcher(
             queue: queue, destinations: destinations,
-            messages: CaseMessages(database: database, logger: logger, baseURL: config.publicBaseURL),
+            messages: QueueMessages(database: database, logger: logger, baseURL: config.publicBaseURL),
             sender: sender, batchSize: config.workerBatchSize, leaseMargin: config.workerLeaseMargin,
             workerID: workerID(), logger: logger)
         let maintenance = Maintenance(
             reports: ReportStore(database: database, logger: logger),
             idempotency: IdempotencyStore(database: database, logger: logger),
             media: MediaStore(database: database, logger: logger), queue: queue, destinations: destinations,
+            payments: PaymentService(database: database, config: config, logger: logger),
             contactRetentionDays: config.contactRetentionDays, logger: logger)
         return DispatchWorker(
             pollInterval: config.workerPollInterval, lanes: config.workerLanes, doorbell: signals.any, logger: logger,

@@ -27,7 +27,7 @@ struct DispatchWorld: Sendable {
                     let queue = PushQueue(database: database, logger: .quiet)
                     let dispatcher = Dispatcher(
                         queue: queue, destinations: DestinationStore(database: database, logger: .quiet),
-                        messages: CaseMessages(database: database, logger: .quiet, baseURL: "https://intake.example"),
+                        messages: QueueMessages(database: database, logger: .quiet, baseURL: "https://intake.example"),
                         sender: sender, batchSize: 50, leaseMargin: leaseMargin, workerID: "test-worker", logger: .quiet)
                     try await body(
                         DispatchWorld(

@@ -34,13 +34,13 @@ import Testing
                             }
                             idle = 0
                             for job in jobs {
-                                let fresh = tracker.inFlight.withLock { $0.insert(job.reportID).inserted }
+                                let fresh = tracker.inFlight.withLock { $0.insert(job.reportID!).inserted }
                                 if !fresh { tracker.violations.withLock { $0 += 1 } }
                             }
                             try await Task.sleep(for: .milliseconds(Int.random(in: 1...8)))
                             for job in jobs {
-                                tracker.completed.withLock { $0[job.reportID, default: []].append(job.id) }
-                                tracker.inFlight.withLock { _ = $0.remove(job.reportID) }
+                                tracker.completed.withLock { $0[job.reportID!, default: []].append(job.id) }
+                                tracker.inFlight.withLock { _ = $0.remove(job.reportID!) }
                             }
                             try await queue.complete(
                                 jobs.map {

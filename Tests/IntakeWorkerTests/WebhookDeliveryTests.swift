@@ -201,8 +201,10 @@ import Testing
             try await DispatchFixtures.report(world.database)
             let jobs = try await world.queue.claim(limit: 10, leaseMargin: 30, workerID: "test")
             let destination = try #require(try await DestinationStore(database: world.database, logger: .quiet).find(ids: [jobs[0].destinationID]).values.first)
-            let messages = try await CaseMessages(database: world.database, logger: .quiet, baseURL: "https://intake.example").build(
-                [.init(messageID: jobs[0].messageID, eventType: jobs[0].eventType, reportID: jobs[0].reportID, eventID: jobs[0].eventID)])
+            let messages = try await QueueMessages(database: world.database, logger: .quiet, baseURL: "https://intake.example").build(
+                [.init(
+                    messageID: jobs[0].messageID, eventType: jobs[0].eventType, reportID: jobs[0].reportID, eventID: jobs[0].eventID,
+                    paymentIntentID: nil)])
             let result = await world.sender.deliver(jobs[0], to: destination, message: messages[jobs[0].messageID]!)
             #expect(result.statusCode == 204)
 

@@ -53,6 +53,10 @@ public struct IntakeConfig: Sendable {
     public var webhookSecretOverlap: Duration = .seconds(86_400)
     /// The `intake worker` process serves /metrics on this port (0 = none).
     public var workerMetricsPort: Int = 0
+    /// An unpaid payment intent expires this many minutes after it was made (GOV.UK Pay: 90).
+    public var paymentExpiryMinutes: Int64 = 90
+    /// GOV.UK Pay's public API (a test or stub server in development).
+    public var govukPayBaseURL: String = "https://publicapi.payments.service.gov.uk"
 
     public init(
         database: DatabaseSettings, databasePoolSize: Int = 20, databaseConnectTimeout: Duration = .seconds(10),
@@ -93,6 +97,12 @@ public struct IntakeConfig: Sendable {
         config.allowHTTPDestinations = try source.bool("DESTINATIONS_ALLOW_HTTP", default: false)
         config.webhookSecretOverlap = try source.seconds("WEBHOOK_SECRET_OVERLAP", default: 86_400, range: 0...(30 * 86_400))
         config.workerMetricsPort = try source.int("WORKER_METRICS_PORT", default: 0, range: 0...65535)
+        config.paymentExpiryMinutes = Int64(try source.int("PAYMENT_EXPIRY_MINUTES", default: 90, range: 1...1440))
+        let pay = source.string("GOVUK_PAY_BASE_URL", default: config.govukPayBaseURL)
+        guard let payURL = URL(string: pay), ["http", "https"].contains(payURL.scheme?.lowercased() ?? ""), payURL.host != nil else {
+            throw ConfigError(setting: "GOVUK_PAY_BASE_URL", message: "expected an http or https URL, got '\(pay)'")
+        }
+        config.govukPayBaseURL = pay
         return config
     }
 

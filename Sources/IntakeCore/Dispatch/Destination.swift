@@ -13,6 +13,8 @@ public struct Destination: Sendable, Equatable {
     public var kind: Kind
     /// Cases of categories that name no destination go to the council's default.
     public var isDefault: Bool
+    /// The council's revenues destination: paid payment intents are handed off here.
+    public var receivesPayments: Bool = false
     /// Webhook URL, or the base of an Open311 endpoint (`…/open311/v2/`). nil for pull.
     public var url: String?
     /// Webhook signing secret (`whsec_…`); the previous one also signs until it expires.
@@ -61,7 +63,7 @@ public struct Destination: Sendable, Equatable {
         DestinationDefinition(
             name: name, kind: kind, isDefault: isDefault, url: url, open311APIKey: open311APIKey,
             open311Jurisdiction: open311Jurisdiction, timeoutSeconds: timeoutSeconds, maxAttempts: maxAttempts,
-            visibilityTimeoutSeconds: visibilityTimeoutSeconds)
+            visibilityTimeoutSeconds: visibilityTimeoutSeconds, receivesPayments: receivesPayments)
     }
 
     /// The secrets that sign a message now: the current one, and the previous one until it expires.
@@ -84,14 +86,16 @@ public struct DestinationDefinition: Sendable, Equatable {
     public var timeoutSeconds: Int
     public var maxAttempts: Int
     public var visibilityTimeoutSeconds: Int
+    public var receivesPayments: Bool
 
     public static let defaultMaxAttempts = RetrySchedule.standard.maxAttempts
 
     public init(
         name: String, kind: Destination.Kind, isDefault: Bool = false, url: String? = nil, open311APIKey: String? = nil,
         open311Jurisdiction: String? = nil, timeoutSeconds: Int = 15, maxAttempts: Int = defaultMaxAttempts,
-        visibilityTimeoutSeconds: Int = 30
+        visibilityTimeoutSeconds: Int = 30, receivesPayments: Bool = false
     ) {
+        self.receivesPayments = receivesPayments
         self.name = name
         self.kind = kind
         self.isDefault = isDefault
@@ -129,6 +133,10 @@ public struct DestinationDefinition: Sendable, Equatable {
         if kind != .open311 && (open311APIKey != nil || open311Jurisdiction != nil) {
             let pointer = open311APIKey != nil ? "/open311_api_key" : "/open311_jurisdiction_id"
             errors.append(FieldError(pointer: pointer, detail: "is only for open311 destinations", code: "not_allowed"))
+        }
+        if receivesPayments && kind == .open311 {
+            errors.append(
+                FieldError(pointer: "/receives_payments", detail: "payments go to a pull or webhook destination, not Open311", code: "not_allowed"))
         }
         if !(1...60).contains(timeoutSeconds) {
             errors.append(FieldError(pointer: "/timeout_seconds", detail: "must be 1–60", code: "out_of_range"))

@@ -1,20 +1,23 @@
 import Foundation
 import IntakeAPI
 import IntakeCore
+import IntakePayments
 import IntakeStorage
 import OpenAPIRuntime
 
 extension APIService {
     func listCouncils(_ input: Operations.ListCouncils.Input) async throws -> Operations.ListCouncils.Output {
         let all = try await councils.list()
-        return .ok(.init(body: .json(.init(councils: all.map(Components.Schemas.Council.init)))))
+        let settings = try await payments.settings.all()
+        return .ok(.init(body: .json(.init(councils: all.map { Components.Schemas.Council($0, payments: settings[$0.id]) }))))
     }
 
     func getCouncil(_ input: Operations.GetCouncil.Input) async throws -> Operations.GetCouncil.Output {
         guard let council = try await councils.find(slug: input.path.slug) else {
             throw APIError.councilNotFound(input.path.slug)
         }
-        return .ok(.init(body: .json(.init(council))))
+        let settings = try await payments.settings.find(councilID: council.id)
+        return .ok(.init(body: .json(.init(council, payments: settings))))
     }
 
     func createCouncil(_ input: Operations.CreateCouncil.Input) async throws -> Operations.CreateCouncil.Output {
@@ -113,7 +116,9 @@ enum GeoJSONInput {
 // Mapping between the generated wire types and the domain.
 
 extension Components.Schemas.Council {
-    init(_ council: Council) {
+    /// `payments`: the council's settings, when it takes payments (what payers need to know).
+    init(_ council: Council, payments: PaymentSettings? = nil) {
+        let rule = payments?.referenceRule
         self.init(
             slug: council.slug, name: council.name, tier: .init(council.tier), code: council.code,
             contact: .init(council.contact), hasBoundary: council.geography != nil,
@@ -123,6 +128,9 @@ extension Components.Schemas.Council {
             representativePoint: council.geography.map {
                 .init(lat: $0.representativePoint.lat, lon: $0.representativePoint.lon)
             },
+            acceptsPayments: payments != nil, accountReferenceRule: rule?.description, accountReferencePattern: rule?.pattern,
+            accountReferenceCheck: rule.flatMap { .init(rawValue: $0.checkScheme.rawValue) }, exampleReference: rule?.example,
+            maxPaymentPence: payments?.maxAmountPence,
             createdAt: council.createdAt, updatedAt: council.updatedAt)
     }
 }

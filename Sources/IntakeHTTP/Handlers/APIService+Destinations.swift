@@ -21,7 +21,7 @@ extension APIService {
             name: body.name, kind: kind, isDefault: body._default ?? false, url: body.url, open311APIKey: body.open311ApiKey,
             open311Jurisdiction: body.open311JurisdictionId, timeoutSeconds: body.timeoutSeconds ?? 15,
             maxAttempts: body.maxAttempts ?? DestinationDefinition.defaultMaxAttempts,
-            visibilityTimeoutSeconds: body.visibilityTimeoutSeconds ?? 30)
+            visibilityTimeoutSeconds: body.visibilityTimeoutSeconds ?? 30, receivesPayments: body.receivesPayments ?? false)
         try definition.validate(allowHTTP: config.allowHTTPDestinations)
         do {
             let created = try await destinations.create(definition, councilID: council.id)
@@ -49,6 +49,7 @@ extension APIService {
         if let timeout = body.timeoutSeconds { definition.timeoutSeconds = timeout }
         if let attempts = body.maxAttempts { definition.maxAttempts = attempts }
         if let visibility = body.visibilityTimeoutSeconds { definition.visibilityTimeoutSeconds = visibility }
+        if let receives = body.receivesPayments { definition.receivesPayments = receives }
         try definition.validate(allowHTTP: config.allowHTTPDestinations)
         guard var updated = try await destinations.update(definition, councilID: council.id) else {
             throw APIError.destinationNotFound(input.path.name)
@@ -153,7 +154,8 @@ extension APIService {
             messages: page.map {
                 .init(
                     messageId: $0.messageID.uuidString.lowercased(), eventType: $0.eventType,
-                    caseId: $0.reportID.uuidString.lowercased(), attempts: $0.attempts, lastError: $0.lastError,
+                    caseId: $0.reportID?.uuidString.lowercased(), paymentId: $0.paymentIntentID?.uuidString.lowercased(),
+                    attempts: $0.attempts, lastError: $0.lastError,
                     diedAt: $0.diedAt, createdAt: $0.createdAt)
             },
             nextCursor: dead.count > limit ? page.last.map { String($0.jobID) } : nil)
@@ -212,6 +214,7 @@ extension Components.Schemas.Destination {
             open311ApiKeySet: destination.kind == .open311 ? destination.open311APIKey != nil : nil,
             timeoutSeconds: destination.timeoutSeconds, maxAttempts: destination.maxAttempts,
             visibilityTimeoutSeconds: destination.visibilityTimeoutSeconds, enabled: destination.disabledAt == nil,
+            receivesPayments: destination.receivesPayments,
             disabledAt: destination.disabledAt, disabledReason: destination.disabledReason,
             signingSecret: showSecret ? destination.secret : nil,
             previousSecretExpiresAt: previousValid ? destination.previousSecretExpiresAt : nil, queue: .init(stats),

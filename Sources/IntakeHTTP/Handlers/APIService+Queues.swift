@@ -57,8 +57,12 @@ extension APIService {
             // A notification for this queue wakes the wait; the 1 s cap is the backstop.
             await bell.wait(after: generation, timeout: min(deadline - now, .seconds(1)))
         }
-        let built = try await caseMessages.build(
-            received.map { .init(messageID: $0.messageID, eventType: $0.eventType, reportID: $0.reportID, eventID: $0.eventID) })
+        let built = try await queueMessages.build(
+            received.map {
+                .init(
+                    messageID: $0.messageID, eventType: $0.eventType, reportID: $0.reportID, eventID: $0.eventID,
+                    paymentIntentID: $0.paymentIntentID)
+            })
         var messages: [Components.Schemas.ReceivedMessage] = []
         for message in received {
             guard let payload = built[message.messageID] else { continue }
@@ -176,6 +180,17 @@ extension APIService {
                 [FieldError(pointer: pointer, detail: "is not a receipt handle this API gave", code: "invalid_receipt_handle")])
         }
         return receipt
+    }
+
+    /// Either kind of message as the generated payload type (the same JSON the webhooks carry).
+    static func wire(_ message: QueueMessage) throws -> Components.Schemas.ReceivedMessage.PayloadPayload {
+        switch message {
+        case .caseEvent(let message): return .CaseMessage(try wire(message))
+        case .payment(let message):
+            // One encoding for webhook bodies and pulled payloads: the domain type's own.
+            let data = try CaseMessage.encoder.encode(message)
+            return .PaymentMessage(try CaseMessage.decoder.decode(Components.Schemas.PaymentMessage.self, from: data))
+        }
     }
 
     /// The domain message as its generated wire type (the same JSON the webhooks carry).

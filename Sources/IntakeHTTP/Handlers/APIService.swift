@@ -1,5 +1,6 @@
 import IntakeAPI
 import IntakeCore
+import IntakePayments
 import IntakeStorage
 
 /// Implements the operations generated from `OpenAPI/openapi.yaml`. Each resource's handlers
@@ -19,6 +20,7 @@ struct APIService: APIProtocol {
     let media: MediaStore
     let destinations: DestinationStore
     let pull: PullQueue
-    let caseMessages: CaseMessages
+    let queueMessages: QueueMessages
+    let payments: PaymentService
     let signals: DispatchSignals
 }

@@ -76,6 +76,27 @@ public struct DemoSeed: Sendable {
                     ON CONFLICT (council_id, name) DO NOTHING
                     """, logger: logger)
             }
+            // Billing councils (districts and unitaries collect council tax) take payments through
+            // the sandbox provider; paid intents go to a pull queue `revenues`.
+            for (slug, settings) in Self.payments {
+                let rule = settings.referenceRule
+                _ = try await connection.query(
+                    """
+                    INSERT INTO council_payment_settings (council_id, provider, webhook_secret, fund_code, max_amount_pence,
+                        reference_pattern, reference_check, reference_description, reference_example)
+                    SELECT id, \(settings.provider.rawValue), \(Secrets.randomHex(bytes: 32)), \(settings.fundCode),
+                        \(settings.maxAmountPence), \(rule.pattern), \(rule.checkScheme.rawValue), \(rule.description), \(rule.example)
+                    FROM councils WHERE slug = \(slug)
+                    ON CONFLICT (council_id) DO NOTHING
+                    """, logger: logger)
+                _ = try await connection.query(
+                    """
+                    INSERT INTO destinations (council_id, name, kind, receives_payments)
+                    SELECT id, 'revenues', 'pull', NOT EXISTS (SELECT 1 FROM destinations d WHERE d.council_id = councils.id AND d.receives_payments)
+                    FROM councils WHERE slug = \(slug)
+                    ON CONFLICT (council_id, name) DO NOTHING
+                    """, logger: logger)
+            }
             try await DestinationStore.routeWaitingJobs(councilID: nil, on: connection, logger: logger)
             var keys = [Key(role: .client, councilSlug: nil, token: Self.token("client"))]
             keys += councils.map { Key(role: .backoffice, councilSlug: $0.slug, token: Self.token("backoffice-\($0.slug)")) }
@@ -91,6 +112,31 @@ public struct DemoSeed: Sendable {
             return keys
         }
     }
+
+    /// Each billing council's own account-reference format (there is no national one).
+    static let payments: [(String, PaymentSettings)] = [
+        (
+            "barchester",
+            PaymentSettings(
+                provider: .sandbox, providerAPIKey: nil, webhookSecret: "", fundCode: "CTAX", maxAmountPence: 10_000_000,
+                referenceRule: AccountReferenceRule(
+                    pattern: "4[0-9]{6}[0-9X]", checkScheme: .modulus11,
+                    description: "8 characters: 4 and six more digits, then a check digit (which may be X)", example: "41234561"))
+        ),
+        (
+            "plumstead",
+            PaymentSettings(
+                provider: .sandbox, providerAPIKey: nil, webhookSecret: "", fundCode: "CT01", maxAmountPence: 10_000_000,
+                referenceRule: AccountReferenceRule(
+                    pattern: "50[0-9]{8}", description: "10 digits starting with 50", example: "5001234567"))
+        ),
+        (
+            "silverbridge",
+            PaymentSettings(
+                provider: .sandbox, providerAPIKey: nil, webhookSecret: "", fundCode: "CTAX-SB", maxAmountPence: 5_000_000,
+                referenceRule: AccountReferenceRule(pattern: "[0-9]{9}", description: "9 digits", example: "123456789"))
+        ),
+    ]
 
     /// A key derived from a fixed name: the same on every install.
     static func token(_ name: String) -> APIKeyToken {

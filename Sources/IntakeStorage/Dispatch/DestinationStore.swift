@@ -27,14 +27,16 @@ public struct DestinationStore: Sendable {
         do {
             return try await database.withTransaction { connection in
                 if definition.isDefault { try await Self.clearDefault(councilID: councilID, on: connection, logger: logger) }
+                if definition.receivesPayments { try await Self.clearRevenues(councilID: councilID, except: definition.name, on: connection, logger: logger) }
                 let rows = try await connection.query(
                     """
                     WITH inserted AS (
                         INSERT INTO destinations (council_id, name, kind, is_default, url, secret, open311_api_key,
-                            open311_jurisdiction, timeout_seconds, max_attempts, visibility_timeout_seconds)
+                            open311_jurisdiction, timeout_seconds, max_attempts, visibility_timeout_seconds, receives_payments)
                         VALUES (\(councilID), \(definition.name), \(definition.kind.rawValue), \(definition.isDefault),
                             \(definition.url), \(secret), \(definition.open311APIKey), \(definition.open311Jurisdiction),
-                            \(definition.timeoutSeconds), \(definition.maxAttempts), \(definition.visibilityTimeoutSeconds))
+                            \(definition.timeoutSeconds), \(definition.maxAttempts), \(definition.visibilityTimeoutSeconds),
+                            \(definition.receivesPayments))
                         RETURNING *
                     )
                     SELECT \(unescaped: Self.columns) FROM inserted d JOIN councils c ON c.id = d.council_id
@@ -52,13 +54,15 @@ public struct DestinationStore: Sendable {
         let logger = self.logger
         return try await database.withTransaction { connection in
             if definition.isDefault { try await Self.clearDefault(councilID: councilID, except: definition.name, on: connection, logger: logger) }
+            if definition.receivesPayments { try await Self.clearRevenues(councilID: councilID, except: definition.name, on: connection, logger: logger) }
             let rows = try await connection.query(
                 """
                 WITH updated AS (
                     UPDATE destinations SET is_default = \(definition.isDefault), url = \(definition.url),
                         open311_api_key = \(definition.open311APIKey), open311_jurisdiction = \(definition.open311Jurisdiction),
                         timeout_seconds = \(definition.timeoutSeconds), max_attempts = \(definition.maxAttempts),
-                        visibility_timeout_seconds = \(definition.visibilityTimeoutSeconds), updated_at = now()
+                        visibility_timeout_seconds = \(definition.visibilityTimeoutSeconds),
+                        receives_payments = \(definition.receivesPayments), updated_at = now()
                     WHERE council_id = \(councilID) AND name = \(definition.name)
                     RETURNING *
                 )
@@ -241,6 +245,15 @@ public struct DestinationStore: Sendable {
             """, logger: logger)
     }
 
+    /// One revenues destination per council: naming a new one takes the role from the old.
+    static func clearRevenues(councilID: UUID, except name: String, on connection: PostgresConnection, logger: Logger) async throws {
+        _ = try await connection.query(
+            """
+            UPDATE destinations SET receives_payments = false, updated_at = now()
+            WHERE council_id = \(councilID) AND receives_payments AND name <> \(name)
+            """, logger: logger)
+    }
+
     /// Gives jobs written while their council had no destination for them somewhere to go.
     static func routeWaitingJobs(councilID: UUID?, on connection: PostgresConnection, logger: Logger) async throws {
         _ = try await connection.query(
@@ -250,6 +263,13 @@ public struct DestinationStore: Sendable {
             WHERE j.destination_id IS NULL AND j.state = 'pending' AND r.id = j.report_id
               AND (\(councilID)::uuid IS NULL OR r.council_id = \(councilID))
               AND dispatch_destination(r.council_id, r.category_id) IS NOT NULL
+            """, logger: logger)
+        _ = try await connection.query(
+            """
+            UPDATE dispatch_jobs j SET destination_id = d.id
+            FROM payment_intents p JOIN destinations d ON d.council_id = p.council_id AND d.receives_payments
+            WHERE j.destination_id IS NULL AND j.state = 'pending' AND p.id = j.payment_intent_id
+              AND (\(councilID)::uuid IS NULL OR p.council_id = \(councilID))
             """, logger: logger)
     }
 
@@ -263,24 +283,26 @@ public struct DestinationStore: Sendable {
     static let columns = """
         d.id, c.id, c.slug, c.name, c.tier, d.name, d.kind, d.is_default, d.url, d.secret, d.previous_secret,
         d.previous_secret_expires_at, d.open311_api_key, d.open311_jurisdiction, d.timeout_seconds, d.max_attempts,
-        d.visibility_timeout_seconds, d.disabled_at, d.disabled_reason, d.created_at, d.updated_at
+        d.visibility_timeout_seconds, d.disabled_at, d.disabled_reason, d.created_at, d.updated_at, d.receives_payments
         """
 
     typealias Row = (
         UUID, UUID, String, String, String, String, String, Bool, String?, String?, String?, Date?, String?, String?, Int, Int,
-        Int, Date?, String?, Date, Date
+        Int, Date?, String?, Date, Date, Bool
     )
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Destination] {
         var destinations: [Destination] = []
         for try await row in rows.decode(Row.self) {
-            destinations.append(
+            var destination =
                 Destination(
                     id: row.0, council: CouncilRef(id: row.1, slug: row.2, name: row.3, tier: Council.Tier(rawValue: row.4) ?? .unitary),
                     name: row.5, kind: Destination.Kind(rawValue: row.6) ?? .pull, isDefault: row.7, url: row.8, secret: row.9,
                     previousSecret: row.10, previousSecretExpiresAt: row.11, open311APIKey: row.12, open311Jurisdiction: row.13,
                     timeoutSeconds: row.14, maxAttempts: row.15, visibilityTimeoutSeconds: row.16, disabledAt: row.17,
-                    disabledReason: row.18, createdAt: row.19, updatedAt: row.20))
+                    disabledReason: row.18, createdAt: row.19, updatedAt: row.20)
+            destination.receivesPayments = row.21
+            destinations.append(destination)
         }
         return destinations
     }

@@ -22,8 +22,9 @@ public struct PullQueue: Sendable {
         public var receipt: UUID
         public var receiveCount: Int
         public var eventType: String
-        public var reportID: UUID
-        public var eventID: Int64
+        public var reportID: UUID?
+        public var eventID: Int64?
+        public var paymentIntentID: UUID?
         public var sentAt: Date
     }
 
@@ -38,7 +39,7 @@ public struct PullQueue: Sendable {
                 received.append(
                     Received(
                         jobID: row.0, messageID: row.1, receipt: row.2, receiveCount: row.3, eventType: row.4, reportID: row.5,
-                        eventID: row.6, sentAt: row.7))
+                        eventID: row.6, paymentIntentID: row.8, sentAt: row.7))
             }
             return received
         }
@@ -60,11 +61,11 @@ public struct PullQueue: Sendable {
             ), claimed AS (
                 \(PushQueue.leaseUpdate(seconds: "$3", holder: "$4"))
             )
-            SELECT id, message_id, receipt, attempts, event_type, report_id, event_id, created_at
+            SELECT id, message_id, receipt, attempts, event_type, report_id, event_id, created_at, payment_intent_id
             FROM claimed WHERE state = 'running'
             ORDER BY id
             """
-        typealias Row = (Int64, UUID, UUID, Int, String, UUID, Int64, Date)
+        typealias Row = (Int64, UUID, UUID, Int, String, UUID?, Int64?, Date, UUID?)
 
         var destinationID: UUID
         var max: Int
@@ -181,7 +182,8 @@ public struct PullQueue: Sendable {
         public var attempts: Int
         public var lastError: String?
         public var diedAt: Date?
-        public var reportID: UUID
+        public var reportID: UUID?
+        public var paymentIntentID: UUID?
         public var createdAt: Date
     }
 
@@ -191,17 +193,17 @@ public struct PullQueue: Sendable {
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT id, message_id, event_type, attempts, last_error, finished_at, report_id, created_at
+                SELECT id, message_id, event_type, attempts, last_error, finished_at, report_id, created_at, payment_intent_id
                 FROM dispatch_jobs
                 WHERE destination_id = \(destinationID) AND state = 'dead' AND id > \(after ?? 0)
                 ORDER BY id LIMIT \(limit)
                 """, logger: logger)
             var dead: [DeadMessage] = []
-            for try await row in rows.decode((Int64, UUID, String, Int, String?, Date?, UUID, Date).self) {
+            for try await row in rows.decode((Int64, UUID, String, Int, String?, Date?, UUID?, Date, UUID?).self) {
                 dead.append(
                     DeadMessage(
                         jobID: row.0, messageID: row.1, eventType: row.2, attempts: row.3, lastError: row.4, diedAt: row.5,
-                        reportID: row.6, createdAt: row.7))
+                        reportID: row.6, paymentIntentID: row.8, createdAt: row.7))
             }
             return dead
         }

@@ -27,8 +27,10 @@ public struct PushQueue: Sendable {
         public var eventType: String
         /// 1-based: this is the job's `attempt`th try.
         public var attempt: Int
-        public var reportID: UUID
-        public var eventID: Int64
+        /// A case event's job has a report and event; a payment hand-off has an intent.
+        public var reportID: UUID?
+        public var eventID: Int64?
+        public var paymentIntentID: UUID?
         public var destinationID: UUID
         public var open311Token: String?
     }
@@ -58,16 +60,17 @@ public struct PushQueue: Sendable {
                 ), claimed AS (
                     \(unescaped: Self.leaseUpdate(seconds: leaseSeconds, holder: holder))
                 )
-                SELECT id, message_id, receipt, event_type, attempts, report_id, event_id, destination_id, open311_token
+                SELECT id, message_id, receipt, event_type, attempts, report_id, event_id, destination_id, open311_token,
+                       payment_intent_id
                 FROM claimed WHERE state = 'running'
                 ORDER BY id
                 """, logger: logger)
             var jobs: [Job] = []
-            for try await row in rows.decode((Int64, UUID, UUID, String, Int, UUID, Int64, UUID, String?).self) {
+            for try await row in rows.decode((Int64, UUID, UUID, String, Int, UUID?, Int64?, UUID, String?, UUID?).self) {
                 jobs.append(
                     Job(
                         id: row.0, messageID: row.1, receipt: row.2, eventType: row.3, attempt: row.4, reportID: row.5,
-                        eventID: row.6, destinationID: row.7, open311Token: row.8))
+                        eventID: row.6, paymentIntentID: row.9, destinationID: row.7, open311Token: row.8))
             }
             return jobs
         }

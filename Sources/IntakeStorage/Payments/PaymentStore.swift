@@ -5,7 +5,8 @@ import PostgresNIO
 
 /// SQL for payment intents. Every change of state is one guarded statement: it moves the
 /// intent only from the state the caller saw, and writes the event in the same statement, so
-/// concurrent or replayed confirmations make one move and the rest change nothing.
+/// concurrent or replayed confirmations make one move and the rest change nothing. (The
+/// database's own trigger refuses any move `PaymentState.transitions` does not list.)
 public struct PaymentStore: Sendable {
     let database: Database
     let logger: Logger
@@ -22,27 +23,46 @@ public struct PaymentStore: Sendable {
         public var returnURL: String
         public var provider: String
         public var expiresAt: Date
+        public var fundCode: String
+        public var description: String
+        public var payerName: String?
+        public var payerEmail: String?
+        public var metadata: [String: PaymentIntent.MetadataValue]
+        public var clientKeyID: UUID?
 
-        public init(councilID: UUID, accountReference: String, amountPence: Int64, returnURL: String, provider: String, expiresAt: Date) {
+        public init(
+            councilID: UUID, accountReference: String, amountPence: Int64, returnURL: String, provider: String, expiresAt: Date,
+            fundCode: String = "", description: String = "", payerName: String? = nil, payerEmail: String? = nil,
+            metadata: [String: PaymentIntent.MetadataValue] = [:], clientKeyID: UUID? = nil
+        ) {
             self.councilID = councilID
             self.accountReference = accountReference
             self.amountPence = amountPence
             self.returnURL = returnURL
             self.provider = provider
             self.expiresAt = expiresAt
+            self.fundCode = fundCode
+            self.description = description
+            self.payerName = payerName
+            self.payerEmail = payerEmail
+            self.metadata = metadata
+            self.clientKeyID = clientKeyID
         }
     }
 
     /// Stores a new intent in `created`, with its first event; returns its id.
     public func create(_ intent: NewIntent, actor: String) async throws -> UUID {
         let logger = self.logger
+        let metadata = String(decoding: try CaseMessage.encoder.encode(intent.metadata), as: UTF8.self)
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
                 WITH intent AS (
-                    INSERT INTO payment_intents (council_id, purpose, account_reference, amount_pence, return_url, provider, expires_at)
+                    INSERT INTO payment_intents (council_id, purpose, account_reference, amount_pence, return_url, provider, expires_at,
+                                                 fund_code, description, payer_name, payer_email, metadata, client_key_id)
                     VALUES (\(intent.councilID), 'council_tax', \(intent.accountReference), \(intent.amountPence), \(intent.returnURL),
-                            \(intent.provider), \(intent.expiresAt))
+                            \(intent.provider), \(intent.expiresAt), \(intent.fundCode), \(intent.description), \(intent.payerName),
+                            \(intent.payerEmail), \(metadata)::jsonb, \(intent.clientKeyID))
                     RETURNING id
                 ), event AS (
                     INSERT INTO payment_events (intent_id, from_state, to_state, actor, reason)
@@ -65,39 +85,143 @@ public struct PaymentStore: Sendable {
 
     /// Moves an intent from `from` to `to` if, and only if, it is still in `from`.
     public func move(_ id: UUID, from: PaymentState, to: PaymentState, actor: String, reason: String) async throws -> MoveResult {
-        guard from.canMove(to: to) else { return .forbidden }
         let logger = self.logger
         return try await database.withConnection { connection in
-            let rows = try await connection.query(
+            try await Self.move(id, from: from, to: to, actor: actor, reason: reason, on: connection, logger: logger)
+        }
+    }
+
+    /// The guarded move, on a connection the caller may hold a transaction on. `set` adds
+    /// assignments (SQL the caller built from bindings) made only if the move happens.
+    static func move(
+        _ id: UUID, from: PaymentState, to: PaymentState, actor: String, reason: String, set: PostgresQuery? = nil,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> MoveResult {
+        guard from.canMove(to: to) else { return .forbidden }
+        let rows = try await connection.query(
+            """
+            WITH moved AS (
+                UPDATE payment_intents SET state = \(to.rawValue), updated_at = now(),
+                    paid_at = CASE WHEN \(to.rawValue) = 'succeeded' THEN now() ELSE paid_at END
+                WHERE id = \(id) AND state = \(from.rawValue)
+                RETURNING id
+            ), event AS (
+                INSERT INTO payment_events (intent_id, from_state, to_state, actor, reason)
+                SELECT id, \(from.rawValue), \(to.rawValue), \(actor), \(reason) FROM moved
+            )
+            SELECT (SELECT count(*)::int FROM moved), (SELECT state FROM payment_intents WHERE id = \(id))
+            """, logger: logger)
+        for try await (count, current) in rows.decode((Int, String?).self) {
+            return count == 1 ? .moved : .notInExpectedState(current: current.flatMap(PaymentState.init(rawValue:)))
+        }
+        return .notInExpectedState(current: nil)
+    }
+
+    /// Records the provider's payment (reference and the payer's page) and moves the intent to
+    /// pending; `beforeCommit` runs in the same transaction (the idempotent response is stored
+    /// with it).
+    public func attachProvider(
+        _ id: UUID, reference: String, nextURL: String,
+        beforeCommit: @escaping @Sendable (PostgresConnection) async throws -> Void = { _ in }
+    ) async throws -> MoveResult {
+        let logger = self.logger
+        return try await database.withTransaction { connection in
+            _ = try await connection.query(
                 """
-                WITH moved AS (
-                    UPDATE payment_intents SET state = \(to.rawValue), updated_at = now()
-                    WHERE id = \(id) AND state = \(from.rawValue)
-                    RETURNING id
-                ), event AS (
-                    INSERT INTO payment_events (intent_id, from_state, to_state, actor, reason)
-                    SELECT id, \(from.rawValue), \(to.rawValue), \(actor), \(reason) FROM moved
-                )
-                SELECT (SELECT count(*)::int FROM moved), (SELECT state FROM payment_intents WHERE id = \(id))
+                UPDATE payment_intents SET provider_reference = \(reference), next_url = \(nextURL)
+                WHERE id = \(id) AND state = 'created'
                 """, logger: logger)
-            for try await (count, current) in rows.decode((Int, String?).self) {
-                return count == 1 ? .moved : .notInExpectedState(current: current.flatMap(PaymentState.init(rawValue:)))
-            }
-            return .notInExpectedState(current: nil)
+            let result = try await Self.move(
+                id, from: .created, to: .pending, actor: "system", reason: "payment created at the provider", on: connection, logger: logger)
+            if result == .moved { try await beforeCommit(connection) }
+            return result
         }
     }
 
     /// The intent's states in order, from its events.
     public func history(_ id: UUID) async throws -> [(from: PaymentState?, to: PaymentState, actor: String)] {
+        try await events(id).map { ($0.from, $0.to, $0.actor) }
+    }
+
+    public struct Event: Sendable, Equatable {
+        public var from: PaymentState?
+        public var to: PaymentState
+        public var actor: String
+        public var reason: String
+        public var at: Date
+    }
+
+    public func events(_ id: UUID) async throws -> [Event] {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT from_state, to_state, actor FROM payment_events WHERE intent_id = \(id) ORDER BY id", logger: logger)
-            var events: [(PaymentState?, PaymentState, String)] = []
-            for try await (from, to, actor) in rows.decode((String?, String, String).self) {
-                events.append((from.flatMap(PaymentState.init(rawValue:)), PaymentState(rawValue: to) ?? .created, actor))
+                "SELECT from_state, to_state, actor, reason, created_at FROM payment_events WHERE intent_id = \(id) ORDER BY id",
+                logger: logger)
+            var events: [Event] = []
+            for try await (from, to, actor, reason, at) in rows.decode((String?, String, String, String, Date).self) {
+                events.append(
+                    Event(
+                        from: from.flatMap(PaymentState.init(rawValue:)), to: PaymentState(rawValue: to) ?? .created, actor: actor,
+                        reason: reason, at: at))
             }
             return events
         }
+    }
+
+    // MARK: Reading intents
+
+    static let columns = """
+        i.id, c.id, c.slug, c.name, i.purpose, i.account_reference, i.fund_code, i.amount_pence, i.description, i.state,
+        i.payer_name, i.payer_email, i.return_url, i.metadata::text, i.provider, i.provider_reference, i.next_url,
+        i.failure_code, i.client_key_id, i.expires_at, i.paid_at, i.created_at, i.updated_at
+        """
+    typealias Row = (
+        UUID, UUID, String, String, String, String, String, Int64, String, String, String?, String?, String, String, String,
+        String?, String?, String?, UUID?, Date, Date?, Date, Date
+    )
+
+    static func intent(_ row: Row) -> PaymentIntent {
+        let metadata = (try? CaseMessage.decoder.decode([String: PaymentIntent.MetadataValue].self, from: Data(row.13.utf8))) ?? [:]
+        return PaymentIntent(
+            id: row.0, council: .init(id: row.1, slug: row.2, name: row.3), purpose: PaymentIntent.Purpose(rawValue: row.4) ?? .councilTax,
+            accountReference: row.5, fundCode: row.6, amountPence: row.7, description: row.8,
+            state: PaymentState(rawValue: row.9) ?? .created, payerName: row.10, payerEmail: row.11, returnURL: row.12,
+            metadata: metadata, provider: row.14, providerReference: row.15, nextURL: row.16, failureCode: row.17,
+            clientKeyID: row.18, expiresAt: row.19, paidAt: row.20, createdAt: row.21, updatedAt: row.22)
+    }
+
+    public func find(id: UUID) async throws -> PaymentIntent? {
+        try await first("WHERE i.id = \(id)")
+    }
+
+    public func find(provider: String, reference: String) async throws -> PaymentIntent? {
+        try await first("WHERE i.provider = \(provider) AND i.provider_reference = \(reference)")
+    }
+
+    func first(_ filter: PostgresQuery) async throws -> PaymentIntent? {
+        try await list(filter).first
+    }
+
+    /// Intents matching `filter` (SQL after the FROM clause, over `payment_intents i` and `councils c`).
+    func list(_ filter: PostgresQuery) async throws -> [PaymentIntent] {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            try await Self.list(filter, on: connection, logger: logger)
+        }
+    }
+
+    static func list(_ filter: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [PaymentIntent] {
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT \(Self.columns) FROM payment_intents i JOIN councils c ON c.id = i.council_id " + filter.sql,
+            binds: filter.binds)
+        let rows = try await connection.query(query, logger: logger)
+        var intents: [PaymentIntent] = []
+        for try await row in rows.decode(Row.self) { intents.append(Self.intent(row)) }
+        return intents
+    }
+
+    /// Inside a transaction that has just changed it.
+    public static func find(id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> PaymentIntent? {
+        try await list("WHERE i.id = \(id)", on: connection, logger: logger).first
     }
 }

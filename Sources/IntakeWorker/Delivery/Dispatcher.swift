@@ -11,7 +11,7 @@ import Metrics
 public struct Dispatcher: Sendable {
     let queue: PushQueue
     let destinations: DestinationStore
-    let messages: CaseMessages
+    let messages: QueueMessages
     let sender: Sender
     let schedule: RetrySchedule
     let batchSize: Int
@@ -20,7 +20,7 @@ public struct Dispatcher: Sendable {
     let logger: Logger
 
     public init(
-        queue: PushQueue, destinations: DestinationStore, messages: CaseMessages, sender: Sender,
+        queue: PushQueue, destinations: DestinationStore, messages: QueueMessages, sender: Sender,
         schedule: RetrySchedule = .standard, batchSize: Int, leaseMargin: Double, workerID: String, logger: Logger
     ) {
         self.queue = queue
@@ -40,7 +40,11 @@ public struct Dispatcher: Sendable {
         guard !jobs.isEmpty else { return 0 }
         let targets = try await destinations.find(ids: Array(Set(jobs.map(\.destinationID))))
         let built = try await messages.build(
-            jobs.map { .init(messageID: $0.messageID, eventType: $0.eventType, reportID: $0.reportID, eventID: $0.eventID) })
+            jobs.map {
+                .init(
+                    messageID: $0.messageID, eventType: $0.eventType, reportID: $0.reportID, eventID: $0.eventID,
+                    paymentIntentID: $0.paymentIntentID)
+            })
 
         let completions = await withTaskGroup(of: PushQueue.Completion.self) { group in
             for job in jobs {
@@ -50,7 +54,7 @@ public struct Dispatcher: Sendable {
                     if let destination = targets[job.destinationID], let message = built[job.messageID] {
                         result = await sender.deliver(job, to: destination, message: message)
                     } else {
-                        result = DeliveryResult(statusCode: nil, error: "the case or its destination no longer exists", durationMilliseconds: 0)
+                        result = DeliveryResult(statusCode: nil, error: "the case (or payment) or its destination no longer exists", durationMilliseconds: 0)
                     }
                     let maxAttempts = targets[job.destinationID]?.maxAttempts ?? job.attempt
                     var random = SystemRandomNumberGenerator()

@@ -29,20 +29,22 @@ public struct Sender: Sendable {
         try? await client.shutdown()
     }
 
-    public func deliver(_ job: PushQueue.Job, to destination: Destination, message: CaseMessage) async -> DeliveryResult {
-        switch destination.kind {
-        case .webhook: return await webhook(message, to: destination)
-        case .open311: return await open311(job, message, to: destination)
-        case .pull: return DeliveryResult(statusCode: nil, error: "pull queues are not pushed", durationMilliseconds: 0)
+    public func deliver(_ job: PushQueue.Job, to destination: Destination, message: QueueMessage) async -> DeliveryResult {
+        switch (destination.kind, message) {
+        case (.webhook, _): return await webhook(message, to: destination)
+        case (.open311, .caseEvent(let caseMessage)): return await open311(job, caseMessage, to: destination)
+        case (.open311, .payment):
+            return DeliveryResult(statusCode: nil, error: "Open311 destinations do not take payments", durationMilliseconds: 0)
+        case (.pull, _): return DeliveryResult(statusCode: nil, error: "pull queues are not pushed", durationMilliseconds: 0)
         }
     }
 
     // MARK: Webhook
 
-    func webhook(_ message: CaseMessage, to destination: Destination) async -> DeliveryResult {
+    func webhook(_ message: QueueMessage, to destination: Destination) async -> DeliveryResult {
         guard let url = destination.url else { return DeliveryResult(statusCode: nil, error: "no URL", durationMilliseconds: 0) }
         let body: [UInt8]
-        do { body = Array(try CaseMessage.encoder.encode(message)) } catch {
+        do { body = try message.encoded() } catch {
             return DeliveryResult(statusCode: nil, error: "could not encode the message", durationMilliseconds: 0)
         }
         let id = message.messageID

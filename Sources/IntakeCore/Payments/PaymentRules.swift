@@ -1,0 +1,79 @@
+import Foundation
+
+/// Checks a payment request against GOV.UK Pay's limits and the council's own rules, naming
+/// every field that is wrong at once.
+public enum PaymentRules {
+    public static let maxMetadataKeys = 15
+    public static let maxMetadataKeyLength = 30
+    public static let maxMetadataTextLength = 100
+
+    /// Checks that need no council: shape, limits, URL. The account reference and the amount's
+    /// upper bound are the council's (`councilProblems`).
+    public static func shapeProblems(_ request: NewPaymentIntent) -> [FieldError] {
+        var errors: [FieldError] = []
+        if request.amountPence < 1 {
+            errors.append(FieldError(pointer: "/amount", detail: "must be a whole number of pence, at least 1", code: "out_of_range"))
+        }
+        if request.accountReference.trimmingCharacters(in: .whitespaces).isEmpty || request.accountReference.count > 64 {
+            errors.append(FieldError(pointer: "/account_reference", detail: "must be 1–64 characters", code: "invalid_length"))
+        }
+        if let name = request.payerName, name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 255 {
+            errors.append(FieldError(pointer: "/payer_name", detail: "must be 1–255 characters", code: "invalid_length"))
+        }
+        if let email = request.payerEmail, !isEmail(email) {
+            errors.append(FieldError(pointer: "/payer_email", detail: "is not an email address", code: "invalid_email"))
+        }
+        if !isHTTPSURL(request.returnURL) {
+            errors.append(FieldError(pointer: "/return_url", detail: "must be an https URL (at most 2000 characters)", code: "invalid_url"))
+        }
+        if request.metadata.count > maxMetadataKeys {
+            errors.append(FieldError(pointer: "/metadata", detail: "may hold at most \(maxMetadataKeys) keys", code: "too_many_keys"))
+        }
+        for (key, value) in request.metadata.sorted(by: { $0.key < $1.key }) {
+            let pointer = "/metadata/" + JSONPointer.escape(key)
+            if !(1...maxMetadataKeyLength).contains(key.count) {
+                errors.append(FieldError(pointer: pointer, detail: "keys must be 1–\(maxMetadataKeyLength) characters", code: "invalid_key"))
+            }
+            if case .text(let text) = value, text.count > maxMetadataTextLength {
+                errors.append(
+                    FieldError(pointer: pointer, detail: "text values may be at most \(maxMetadataTextLength) characters", code: "invalid_length"))
+            }
+        }
+        return errors
+    }
+
+    /// The council's rules: the amount's maximum and the account reference's format. Returns
+    /// the normalised reference when it passes.
+    public static func councilProblems(_ request: NewPaymentIntent, settings: PaymentSettings) -> (String?, [FieldError]) {
+        var errors: [FieldError] = []
+        if request.amountPence > settings.maxAmountPence {
+            errors.append(
+                FieldError(
+                    pointer: "/amount", detail: "must be at most \(settings.maxAmountPence) pence for this council", code: "out_of_range"))
+        }
+        let rule = settings.referenceRule
+        var normalised: String?
+        switch rule.check(request.accountReference) {
+        case .success(let reference): normalised = reference
+        case .failure(let failure):
+            let why = failure == .pattern ? "is not in this council's format" : "has a wrong check character"
+            errors.append(
+                FieldError(
+                    pointer: "/account_reference",
+                    detail: "\(why): \(rule.description) (for example \(rule.example))", code: "invalid_account_reference"))
+        }
+        return (normalised, errors)
+    }
+
+    static func isEmail(_ text: String) -> Bool {
+        guard text.count <= 254, !text.contains(where: { $0.isWhitespace }) else { return false }
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+    }
+
+    static func isHTTPSURL(_ text: String) -> Bool {
+        guard text.count <= 2000, let url = URL(string: text), url.scheme?.lowercased() == "https", let host = url.host, !host.isEmpty
+        else { return false }
+        return true
+    }
+}

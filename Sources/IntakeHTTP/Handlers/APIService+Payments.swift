@@ -1,0 +1,160 @@
+import Foundation
+import IntakeAPI
+import IntakeCore
+import IntakePayments
+import IntakeStorage
+import OpenAPIRuntime
+
+/// Payment intents for client apps: create (idempotent, required key) and read back.
+extension APIService {
+    static let paymentOperation = "POST /v1/payment-intents"
+
+    func createPaymentIntent(_ input: Operations.CreatePaymentIntent.Input) async throws -> Operations.CreatePaymentIntent.Output {
+        let principal = try await auth.require([.client])
+        guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
+        guard let rawKey = input.headers.idempotencyKey else {
+            throw APIError.badRequest(
+                "Payments need an Idempotency-Key header (a new UUID per payment), so a retry never pays twice.",
+                code: "idempotency_key_required")
+        }
+        let key = try ReportInput.idempotencyKey(rawKey)
+        let request = try PaymentInput.newIntent(from: body)
+        var errors = PaymentRules.shapeProblems(request)
+        var accepted: (Council, PaymentSettings, String)?
+        if let council = try await councils.find(slug: request.councilSlug) {
+            if let settings = try await payments.settings.find(councilID: council.id) {
+                let (normalised, councilErrors) = PaymentRules.councilProblems(request, settings: settings)
+                errors += councilErrors
+                if let normalised { accepted = (council, settings, normalised) }
+            } else {
+                errors.append(FieldError(pointer: "/council", detail: "\(council.name) does not take payments here", code: "payments_not_enabled"))
+            }
+        } else {
+            errors.append(FieldError(pointer: "/council", detail: "no council has the slug '\(request.councilSlug)'", code: "unknown_council"))
+        }
+        guard errors.isEmpty, let (council, settings, reference) = accepted else { throw APIError.validation(errors) }
+
+        let scope = IdempotencyStore.Scope(
+            clientKeyID: principal.keyID, operation: Self.paymentOperation, key: key,
+            requestHash: Secrets.sha256(try PaymentInput.canonicalJSON(body)))
+        if case .replay(_, let stored) = try await idempotency.claim(scope) {
+            return .created(.init(body: .json(try ReportInput.decoder.decode(Components.Schemas.PaymentIntent.self, from: stored))))
+        }
+        do {
+            let expiresAt = Date().addingTimeInterval(TimeInterval(payments.expiry.components.seconds))
+            let description = "Council tax, \(council.name)"
+            let id = try await payments.payments.create(
+                .init(
+                    councilID: council.id, accountReference: reference, amountPence: request.amountPence, returnURL: request.returnURL,
+                    provider: settings.provider.rawValue, expiresAt: expiresAt, fundCode: settings.fundCode, description: description,
+                    payerName: request.payerName, payerEmail: request.payerEmail, metadata: request.metadata, clientKeyID: principal.keyID),
+                actor: "client")
+            let providerRequest = ProviderPaymentRequest(
+                intentID: id, amountPence: request.amountPence, reference: reference, description: description,
+                returnURL: request.returnURL, email: request.payerEmail, metadata: request.metadata)
+            let intent = try await payments.start(id, request: providerRequest, settings: settings) { intent, connection in
+                let body = try ReportInput.encoder.encode(Components.Schemas.PaymentIntent(intent, history: nil))
+                try await IdempotencyStore.record(scope, status: 201, body: body, on: connection, logger: RequestScope.logger)
+            }
+            return .created(.init(body: .json(try .init(intent, history: nil))))
+        } catch let error as ProviderError {
+            try? await idempotency.release(scope)
+            throw APIError.provider(error)
+        } catch {
+            try? await idempotency.release(scope)
+            throw error
+        }
+    }
+
+    func getPaymentIntent(_ input: Operations.GetPaymentIntent.Input) async throws -> Operations.GetPaymentIntent.Output {
+        let principal = try await auth.require(Set(Role.allCases))
+        guard let id = UUID(uuidString: input.path.id), var intent = try await payments.payments.find(id: id) else {
+            throw APIError.paymentNotFound(input.path.id)
+        }
+        let isStaff = principal.role == .admin || (principal.role == .backoffice && principal.councilID == intent.council.id)
+        guard isStaff || (principal.role == .client && intent.clientKeyID == principal.keyID) else {
+            throw APIError.paymentNotFound(input.path.id)
+        }
+        // A payer back from the provider's page may arrive before its webhook: ask the provider
+        // (its state is authoritative); if it cannot answer, the stored state stands.
+        if !intent.state.isSettled, let fresh = try? await payments.refresh(intent, actor: "provider") { intent = fresh }
+        let history = isStaff ? try await payments.payments.events(intent.id) : nil
+        return .ok(.init(body: .json(try .init(intent, history: history))))
+    }
+}
+
+extension APIError {
+    static func paymentNotFound(_ id: String) -> APIError {
+        .notFound("No payment intent has the id '\(id)'.")
+    }
+
+    static func provider(_ error: ProviderError) -> APIError {
+        switch error {
+        case .unavailable:
+            APIError(
+                status: 503, code: "payment_provider_unavailable", title: "Payment provider unavailable",
+                detail: "The payment provider did not answer; nothing was charged. Retry with a new Idempotency-Key.",
+                retryAfter: 5)
+        case .rejected(_, let code, let description):
+            APIError(
+                status: 502, code: "payment_provider_refused", title: "Payment provider refused the payment",
+                detail: "The payment provider refused it\(code.map { " (\($0))" } ?? ""): \(description)")
+        case .notFound:
+            APIError(status: 502, code: "payment_provider_refused", title: "Payment provider refused the payment")
+        }
+    }
+}
+
+/// Turning the wire request into a `NewPaymentIntent`.
+enum PaymentInput {
+    static func newIntent(from body: Components.Schemas.PaymentIntentCreate) throws -> NewPaymentIntent {
+        var metadata: [String: PaymentIntent.MetadataValue] = [:]
+        var errors: [FieldError] = []
+        for (key, value) in (body.metadata?.additionalProperties.value ?? [:]).sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case let text as String: metadata[key] = .text(text)
+            case let bool as Bool: metadata[key] = .bool(bool)
+            case let number as Int: metadata[key] = .number(Double(number))
+            case let number as Double: metadata[key] = .number(number)
+            default:
+                errors.append(
+                    FieldError(
+                        pointer: "/metadata/\(JSONPointer.escape(key))", detail: "must be text, a number or true/false", code: "wrong_type"))
+            }
+        }
+        if !errors.isEmpty { throw APIError.validation(errors) }
+        return NewPaymentIntent(
+            councilSlug: body.council, purpose: .councilTax, accountReference: body.accountReference, amountPence: body.amount,
+            payerName: body.payerName, payerEmail: body.payerEmail, returnURL: body.returnUrl, metadata: metadata)
+    }
+
+    static func canonicalJSON(_ body: Components.Schemas.PaymentIntentCreate) throws -> String {
+        String(decoding: try ReportInput.encoder.encode(body), as: UTF8.self)
+    }
+}
+
+extension Components.Schemas.PaymentIntent {
+    init(_ intent: PaymentIntent, history: [PaymentStore.Event]?) throws {
+        let metadata = try intent.metadata.isEmpty ? nil : Components.Schemas.PaymentIntent.MetadataPayload(
+            additionalProperties: OpenAPIObjectContainer(unvalidatedValue: intent.metadata.mapValues { value -> (any Sendable)? in
+                switch value {
+                case .text(let text): text
+                case .number(let number): number == number.rounded() && abs(number) < 1e15 ? Int(number) : number
+                case .bool(let bool): bool
+                }
+            }))
+        self.init(
+            id: intent.id.uuidString.lowercased(), council: intent.council.slug, purpose: .councilTax,
+            accountReference: intent.accountReference, fundCode: intent.fundCode, amount: intent.amountPence,
+            state: .init(rawValue: intent.state.rawValue)!, nextUrl: intent.state == .pending ? intent.nextURL : nil,
+            returnUrl: intent.returnURL, payerName: intent.payerName, payerEmail: intent.payerEmail, metadata: metadata,
+            provider: .init(rawValue: intent.provider) ?? .sandbox, providerReference: intent.providerReference,
+            failureCode: intent.failureCode, expiresAt: intent.expiresAt, paidAt: intent.paidAt, createdAt: intent.createdAt,
+            updatedAt: intent.updatedAt,
+            history: history?.map {
+                .init(
+                    fromState: $0.from.map { .init(rawValue: $0.rawValue)! }, toState: .init(rawValue: $0.to.rawValue)!,
+                    actor: $0.actor, reason: $0.reason, at: $0.at)
+            })
+    }
+}

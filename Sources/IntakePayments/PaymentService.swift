@@ -1,0 +1,164 @@
+import Foundation
+import IntakeCore
+import IntakeStorage
+import Logging
+import PostgresNIO
+
+/// What happens to payment intents between the API and the providers: starting a payment,
+/// bringing an intent up to date with its provider (webhooks and the expiry sweep), expiring
+/// unpaid intents.
+public struct PaymentService: Sendable {
+    public let payments: PaymentStore
+    public let settings: PaymentSettingsStore
+    let govukPay: GovUKPay
+    let sandbox: SandboxProvider
+    /// How long a payer has before an unpaid intent expires.
+    public let expiry: Duration
+    let logger: Logger
+
+    public init(database: Database, config: IntakeConfig, logger: Logger) {
+        self.payments = PaymentStore(database: database, logger: logger)
+        self.settings = PaymentSettingsStore(database: database, logger: logger)
+        self.govukPay = GovUKPay(baseURL: config.govukPayBaseURL)
+        self.sandbox = SandboxProvider(store: SandboxPaymentStore(database: database, logger: logger), baseURL: config.publicBaseURL)
+        self.expiry = .seconds(config.paymentExpiryMinutes * 60)
+        self.logger = logger
+    }
+
+    public func provider(_ name: PaymentSettings.Provider) -> any PaymentProvider {
+        switch name {
+        case .govukPay: govukPay
+        case .sandbox: sandbox
+        }
+    }
+
+    func provider(named name: String) -> (any PaymentProvider)? {
+        PaymentSettings.Provider(rawValue: name).map(provider)
+    }
+
+    /// Creates the payment at the provider for an intent stored in `created`, then records the
+    /// provider's reference and moves it to pending; `beforeCommit` runs in that transaction.
+    /// When the provider refuses or cannot be reached the intent fails (with the reason in its
+    /// history) and the error is thrown.
+    public func start(
+        _ intentID: UUID, request: ProviderPaymentRequest, settings: PaymentSettings,
+        beforeCommit: @escaping @Sendable (PaymentIntent, PostgresConnection) async throws -> Void
+    ) async throws -> PaymentIntent {
+        let account = ProviderAccount(councilID: try await councilID(of: intentID), settings: settings)
+        let created: ProviderPayment
+        do {
+            created = try await provider(settings.provider).create(request, account: account)
+        } catch {
+            _ = try? await payments.settle(intentID, to: .failed, actor: "system", reason: error.summary)
+            throw error
+        }
+        let logger = self.logger
+        let result = try await payments.attachProvider(intentID, reference: created.reference, nextURL: created.nextURL) { connection in
+            guard let intent = try await PaymentStore.find(id: intentID, on: connection, logger: logger) else { return }
+            try await beforeCommit(intent, connection)
+        }
+        guard result == .moved, let intent = try await payments.find(id: intentID) else {
+            throw APIError.internalError
+        }
+        return intent
+    }
+
+    func councilID(of intentID: UUID) async throws -> UUID {
+        guard let intent = try await payments.find(id: intentID) else { throw APIError.internalError }
+        return intent.council.id
+    }
+
+    /// Reads the provider's authoritative state and moves the intent forward to match it.
+    /// Never moves a finished intent; returns the intent as it now stands.
+    @discardableResult
+    public func refresh(_ intent: PaymentIntent, actor: String) async throws -> PaymentIntent {
+        guard !intent.state.isSettled, let reference = intent.providerReference,
+            let provider = provider(named: intent.provider),
+            let settings = try await settings.find(councilID: intent.council.id)
+        else { return intent }
+        let status = try await provider.status(of: reference, account: ProviderAccount(councilID: intent.council.id, settings: settings))
+        if let target = status.settledState {
+            _ = try await payments.settle(
+                intent.id, to: target, failureCode: target == .succeeded ? nil : status.code, actor: actor,
+                reason: "the provider reports \(status.status)\(status.code.map { " (\($0))" } ?? "")")
+        }
+        return try await payments.find(id: intent.id) ?? intent
+    }
+
+    public enum WebhookOutcome: Sendable, Equatable {
+        case applied(PaymentState)
+        case duplicate
+        case unknownPayment
+    }
+
+    public enum WebhookError: Error, Sendable, Equatable {
+        case unknownCouncil
+        case badSignature
+        case malformed
+    }
+
+    /// A provider's webhook for one council: verified with the council's signing secret before
+    /// anything is read, deduplicated by event id, then acted on only after reading the
+    /// payment's state from the provider.
+    public func handleWebhook(
+        provider name: PaymentSettings.Provider, councilID: UUID, body: [UInt8], signature: String?
+    ) async throws -> WebhookOutcome {
+        guard let settings = try await settings.find(councilID: councilID), settings.provider == name else {
+            throw WebhookError.unknownCouncil
+        }
+        guard PaySignature.verify(body, signature: signature, secret: settings.webhookSecret) else { throw WebhookError.badSignature }
+        guard let event = ProviderWebhookEvent.parse(body) else { throw WebhookError.malformed }
+        guard let intent = try await payments.find(provider: name.rawValue, reference: event.paymentReference),
+            intent.council.id == councilID
+        else { return .unknownPayment }
+        guard try await payments.recordProviderEvent(provider: name.rawValue, eventID: event.eventID, intentID: intent.id) else {
+            return .duplicate
+        }
+        do {
+            return .applied(try await refresh(intent, actor: "provider").state)
+        } catch {
+            // Handled nothing: let the provider's retry be handled.
+            try? await payments.forgetProviderEvent(provider: name.rawValue, eventID: event.eventID)
+            throw error
+        }
+    }
+
+    /// Expires intents left unpaid past their time. The provider is asked first: a payment
+    /// that succeeded at the last moment is paid, not expired; an open one is cancelled there
+    /// (and read again, in case the payer finished in between).
+    public func expireDue(limit: Int = 100) async throws -> Int {
+        var expired = 0
+        for intent in try await payments.pastExpiry(limit: limit) {
+            do {
+                if try await expire(intent) == .expired { expired += 1 }
+            } catch {
+                logger.warning(
+                    "could not expire payment intent; will try again",
+                    metadata: ["intent": "\(intent.id)", "error": "\(error)"])
+            }
+        }
+        return expired
+    }
+
+    func expire(_ intent: PaymentIntent) async throws -> PaymentState {
+        let reason = "unpaid after \(expiry.components.seconds / 60) minutes"
+        guard let reference = intent.providerReference, let provider = provider(named: intent.provider),
+            let settings = try await settings.find(councilID: intent.council.id)
+        else {
+            _ = try await payments.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
+            return try await payments.find(id: intent.id)?.state ?? .expired
+        }
+        let account = ProviderAccount(councilID: intent.council.id, settings: settings)
+        var status = try await provider.status(of: reference, account: account)
+        if status.settledState == nil {
+            try await provider.cancel(reference, account: account)
+            status = try await provider.status(of: reference, account: account)
+        }
+        if status.settledState == .succeeded {
+            _ = try await payments.settle(intent.id, to: .succeeded, actor: "system", reason: "the provider reports success (at expiry)")
+        } else {
+            _ = try await payments.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
+        }
+        return try await payments.find(id: intent.id)?.state ?? .expired
+    }
+}
