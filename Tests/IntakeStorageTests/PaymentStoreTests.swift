@@ -52,4 +52,25 @@ import Testing
             }
         }
     }
+
+    /// The database's own guard lists exactly the moves `PaymentState.transitions` allows, and
+    /// refuses any other update, whoever writes it.
+    @Test func theDatabaseGuardAgreesWithTheTransitionTable() async throws {
+        try await withTestDatabase { testDB in
+            try await testDB.withDatabase(poolSize: 2) { database in
+                for from in PaymentState.allCases {
+                    for to in PaymentState.allCases where from != to {
+                        let allowed = try await DispatchFixtures.scalar(
+                            database, "SELECT payment_move_allowed('\(from.rawValue)', '\(to.rawValue)')", as: Bool.self)
+                        #expect(allowed == from.canMove(to: to), "\(from) → \(to)")
+                    }
+                }
+                let id = try await Self.intent(database)
+                await #expect(throws: (any Error).self) {
+                    try await DispatchFixtures.execute(database, "UPDATE payment_intents SET state = 'posted' WHERE id = '\(id)'")
+                }
+                #expect(try await PaymentStore(database: database, logger: .quiet).find(id: id)?.state == .created)
+            }
+        }
+    }
 }

@@ -44,13 +44,43 @@ struct RequestBodyMiddleware: RouterMiddleware {
         } catch {
             let problem = ErrorTranslation.problem(for: error)
             guard problem.code == "malformed_json" else { throw error }
-            throw APIError.malformedJSON(JSONSyntax.describeError(in: Data(body.readableBytesView)))
+            let data = Data(body.readableBytesView)
+            // Foundation reports a fractional number where a whole one is expected as invalid
+            // JSON, with no field: when the JSON is valid, name the fractional numbers instead.
+            let fractional = JSONSyntax.fractionalNumbers(in: data)
+            if !fractional.isEmpty {
+                throw APIError.validation(fractional.map { FieldError(pointer: $0, detail: "must be a whole number", code: "wrong_type") })
+            }
+            throw APIError.malformedJSON(JSONSyntax.describeError(in: data))
         }
     }
 }
 
 /// Finds where a JSON document stops being JSON, as "line L, column C".
 enum JSONSyntax {
+    /// Pointers to the numbers with a fractional part in a valid JSON document.
+    static func fractionalNumbers(in data: Data) -> [String] {
+        guard let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return [] }
+        var found: [String] = []
+        func walk(_ value: Any, _ pointer: String) {
+            switch value {
+            case let object as [String: Any]:
+                for (key, child) in object.sorted(by: { $0.key < $1.key }) { walk(child, pointer + "/" + JSONPointer.escape(key)) }
+            case let array as [Any]:
+                for (index, child) in array.enumerated() { walk(child, pointer + "/\(index)") }
+            case is Bool, is String:
+                return
+            case let number as NSNumber:
+                let double = number.doubleValue
+                if double.isFinite, double != double.rounded() { found.append(pointer) }
+            default:
+                return
+            }
+        }
+        walk(root, "")
+        return found
+    }
+
     static func describeError(in data: Data) -> String {
         if data.isEmpty { return "The request body is empty; expected a JSON object." }
         do {

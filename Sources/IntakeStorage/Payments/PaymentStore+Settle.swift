@@ -96,7 +96,7 @@ extension PaymentStore {
             let rows = try await connection.query(
                 """
                 WITH gone AS (
-                    DELETE FROM payment_provider_events WHERE received_at < now() - make_interval(days => \(days)) RETURNING 1
+                    DELETE FROM payment_provider_events WHERE received_at < now() - make_interval(days => \(days)::int) RETURNING 1
                 ) SELECT count(*)::int FROM gone
                 """, logger: logger)
             for try await count in rows.decode(Int.self) { return count }
