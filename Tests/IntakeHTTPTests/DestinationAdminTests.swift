@@ -39,7 +39,7 @@ import Testing
             let names = try await client.execute(uri: Self.base, method: .get, headers: key) {
                 ($0.json["destinations"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
             }
-            #expect(names == ["cases", "crm"])
+            #expect(names == ["cases", "crm", "revenues"])
             #expect(try await client.execute(uri: Self.base + "/crm", method: .delete, headers: key) { $0.status } == .noContent)
         }
     }
@@ -52,6 +52,7 @@ import Testing
         (#"{"name": "crm", "kind": "open311", "url": "https://o.example/", "timeout_seconds": 0}"#, "/timeout_seconds"),
         (#"{"name": "crm", "kind": "pull", "max_attempts": 51}"#, "/max_attempts"),
         (#"{"name": "crm", "kind": "webhook", "url": "https://x.example", "open311_api_key": "k"}"#, "/open311_api_key"),
+        (#"{"name": "o311", "kind": "open311", "url": "https://x.example/open311/v2/", "receives_payments": true}"#, "/receives_payments"),
     ])
     func invalidDestinationsAreRefusedNamingTheField(body: String, pointer: String) async throws {
         try await withApp { client, testDB in
