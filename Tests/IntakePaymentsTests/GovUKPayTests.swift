@@ -179,4 +179,25 @@ import Testing
             #expect((refusal["detail"] as? String)?.contains("P0999") == true)
         }
     }
+
+    @Test func expiryCancelsTheOpenPaymentAtGovUKPay() async throws {
+        try await Self.withGovUKPay { client, database, fake, key in
+            let open = try await Self.create(client, key)
+            let paid = try await Self.create(client, key)
+            let openPayment = try #require(open["provider_reference"] as? String)
+            let paidPayment = try #require(paid["provider_reference"] as? String)
+            // The second payer finished on GOV.UK Pay; its notification is lost.
+            fake.set(paidPayment, status: "success")
+            try await DispatchFixtures.execute(database, "UPDATE payment_intents SET expires_at = now() - interval '1 second'")
+            var config = IntakeConfig(database: try DatabaseSettings.parse(url: "postgres://x@127.0.0.1:1/x"))
+            config.govukPayBaseURL = fake.url
+            #expect(try await PaymentService(database: database, config: config, logger: .quiet).expireDue() == 1)
+            #expect(fake.receiver.requests.contains { $0.method == "POST" && $0.path == "/v1/payments/\(openPayment)/cancel" })
+            #expect(!fake.receiver.requests.contains { $0.path == "/v1/payments/\(paidPayment)/cancel" })
+            #expect(fake.payments.withLock { $0[openPayment]?.status } == "cancelled")
+            let store = PaymentStore(database: database, logger: .quiet)
+            #expect(try await store.find(id: UUID(uuidString: open["id"] as! String)!)?.state == .expired)
+            #expect(try await store.find(id: UUID(uuidString: paid["id"] as! String)!)?.state == .postingQueued)
+        }
+    }
 }
