@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Intake benchmark: the release server on loopback under wrk (POST /v1/reports, GET one report,
+# Intake benchmark: the release server on loopback under wrk (POST /v1/reports, the Open311 POST,
+# POST /v1/payment-intents, GET one report,
 # a bounding-box listing, and POST again at half the peak rate), then pgbench running the SQL
 # the intake path runs, in the same run. Prints one table. Figures, not pass/fail: the targets
 # are in the README.
@@ -69,6 +70,25 @@ request = function()
 end
 LUA
 
+# Council-tax payment intents (sandbox provider): each with its own Idempotency-Key, as apps send them.
+cat > "$WORK/payments.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $CLIENT_KEY"
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+request = function()
+  n = n + 1
+  wrk.headers["Idempotency-Key"] = string.format("bench-%d-%d", tid, n)
+  local body = string.format('{"council":"barchester","purpose":"council_tax","account_reference":"41234561","amount":%d,"return_url":"https://app.example/paid","metadata":{"run":%d}}', 100 + n % 5000, n)
+  return wrk.format(nil, "/v1/payment-intents", nil, body)
+end
+LUA
+
 run_wrk() { # name, wrk args… → a table row
   local name=$1; shift
   local out
@@ -87,6 +107,7 @@ printf '%-40s %12s %10s %10s %8s\n' "load (wrk, ${CONNECTIONS} connections, ${DU
 run_wrk "POST /v1/reports" -s "$WORK/post.lua" "http://127.0.0.1:$PORT"
 PEAK=$LAST_RPS
 run_wrk "POST /open311/v2/requests.xml (form)" -s "$WORK/open311.lua" "http://127.0.0.1:$PORT"
+run_wrk "POST /v1/payment-intents (sandbox)" -s "$WORK/payments.lua" "http://127.0.0.1:$PORT"
 REPORT_ID=$($PSQL -d "$DB" -tAc "SELECT id FROM reports ORDER BY created_at DESC LIMIT 1")
 run_wrk "GET /v1/reports/{id}" "http://127.0.0.1:$PORT/v1/reports/$REPORT_ID"
 run_wrk "GET /v1/reports?bbox=... (50 a page)" "http://127.0.0.1:$PORT/v1/reports?bbox=-2.0,52.1,-1.8,52.3&limit=50"

@@ -170,18 +170,5 @@ struct PaymentProviderRoutes: Sendable {
         return "£\(grouped).\(rest < 10 ? "0" : "")\(rest)"
     }
 
-    static func html(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    static func html(_ text: String) -> String { Markup.escape(text) }
 }

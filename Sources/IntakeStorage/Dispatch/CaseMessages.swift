@@ -66,8 +66,6 @@ public struct CaseMessages: Sendable {
     public func build(_ sources: [Source]) async throws -> [UUID: CaseMessage] {
         guard !sources.isEmpty else { return [:] }
         let logger = self.logger
-        let reportIDs = sources.map(\.reportID)
-        let eventIDs = sources.map(\.eventID)
         // One round trip: each source's report columns followed by its event's.
         let statement = BuildStatement(reportIDs: sources.map(\.reportID), eventIDs: sources.map(\.eventID))
         let rows = try await database.withConnection { connection in
