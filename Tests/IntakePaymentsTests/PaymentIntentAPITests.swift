@@ -67,6 +67,12 @@ import Testing
             #expect(replayed["id"] as? String == created["id"] as? String)
             #expect(replayed["next_url"] as? String == created["next_url"] as? String)
             #expect(try await count(database, "SELECT count(*)::int FROM payment_intents") == 1)
+            // Still the first answer after the council changes its rules.
+            try await DispatchFixtures.execute(database, "UPDATE council_payment_settings SET reference_pattern = '9[0-9]{7}', reference_check = 'none'")
+            let (afterChange, stillFirst) = try await call(client, .post, "/v1/payment-intents", headers, body: intentBody())
+            #expect(afterChange == .created)
+            #expect(stillFirst["id"] as? String == created["id"] as? String)
+            try await DispatchFixtures.execute(database, "UPDATE council_payment_settings SET reference_pattern = '4[0-9]{6}[0-9X]', reference_check = 'modulus_11'")
 
             // Same key, another body: 422.
             let (reused, reusedProblem) = try await call(client, .post, "/v1/payment-intents", headers, body: intentBody(amount: "999"))

@@ -19,21 +19,11 @@ extension APIService {
         }
         let key = try ReportInput.idempotencyKey(rawKey)
         let request = try PaymentInput.newIntent(from: body)
-        var errors = PaymentRules.shapeProblems(request)
-        var accepted: (Council, PaymentSettings, String)?
-        if let council = try await councils.find(slug: request.councilSlug) {
-            if let settings = try await payments.settings.find(councilID: council.id) {
-                let (normalised, councilErrors) = PaymentRules.councilProblems(request, settings: settings)
-                errors += councilErrors
-                if let normalised { accepted = (council, settings, normalised) }
-            } else {
-                errors.append(FieldError(pointer: "/council", detail: "\(council.name) does not take payments here", code: "payments_not_enabled"))
-            }
-        } else {
-            errors.append(FieldError(pointer: "/council", detail: "no council has the slug '\(request.councilSlug)'", code: "unknown_council"))
-        }
-        guard errors.isEmpty, let (council, settings, reference) = accepted else { throw APIError.validation(errors) }
+        let shapeProblems = PaymentRules.shapeProblems(request)
+        if !shapeProblems.isEmpty { throw APIError.validation(shapeProblems) }
 
+        // Claimed before the council's rules are read, so a retry replays the first answer even
+        // if the council's settings have changed since.
         let scope = IdempotencyStore.Scope(
             clientKeyID: principal.keyID, operation: Self.paymentOperation, key: key,
             requestHash: Secrets.sha256(try PaymentInput.canonicalJSON(body)))
@@ -41,6 +31,7 @@ extension APIService {
             return .created(.init(body: .json(try ReportInput.decoder.decode(Components.Schemas.PaymentIntent.self, from: stored))))
         }
         do {
+            let (council, settings, reference) = try await councilRules(request)
             let expiresAt = Date().addingTimeInterval(TimeInterval(payments.expiry.components.seconds))
             let description = "Council tax, \(council.name)"
             let id = try await payments.payments.create(
@@ -64,6 +55,23 @@ extension APIService {
             try? await idempotency.release(scope)
             throw error
         }
+    }
+
+    /// The council, its settings and the normalised reference, or a 422 naming what is wrong.
+    func councilRules(_ request: NewPaymentIntent) async throws -> (Council, PaymentSettings, String) {
+        guard let council = try await councils.find(slug: request.councilSlug) else {
+            throw APIError.validation([
+                FieldError(pointer: "/council", detail: "no council has the slug '\(request.councilSlug)'", code: "unknown_council")
+            ])
+        }
+        guard let settings = try await payments.settings.find(councilID: council.id) else {
+            throw APIError.validation([
+                FieldError(pointer: "/council", detail: "\(council.name) does not take payments here", code: "payments_not_enabled")
+            ])
+        }
+        let (normalised, errors) = PaymentRules.councilProblems(request, settings: settings)
+        guard errors.isEmpty, let normalised else { throw APIError.validation(errors) }
+        return (council, settings, normalised)
     }
 
     func getPaymentIntent(_ input: Operations.GetPaymentIntent.Input) async throws -> Operations.GetPaymentIntent.Output {
