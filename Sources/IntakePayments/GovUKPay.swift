@@ -74,10 +74,12 @@ public struct GovUKPay: PaymentProvider {
         return ProviderStatus(status: payment.state.status, finished: payment.state.finished, code: payment.state.code)
     }
 
-    public func cancel(_ reference: String, account: ProviderAccount) async throws(ProviderError) {
+    public func cancel(_ reference: String, account: ProviderAccount) async throws(ProviderError) -> Bool {
         let (status, data) = try await send("/v1/payments/\(Self.escape(reference))/cancel", method: .POST, body: nil, account: account)
+        if status == 204 { return true }
         // 409/400: it can no longer be cancelled (already finished); the caller reads the state.
-        guard status == 204 || status == 409 || status == 400 else { throw status == 404 ? .notFound : Self.failure(status, data) }
+        guard status == 409 || status == 400 else { throw status == 404 ? .notFound : Self.failure(status, data) }
+        return false
     }
 
     func send(

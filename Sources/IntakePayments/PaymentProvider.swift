@@ -9,7 +9,8 @@ public protocol PaymentProvider: Sendable {
     func create(_ request: ProviderPaymentRequest, account: ProviderAccount) async throws(ProviderError) -> ProviderPayment
     /// The authoritative state: read before acting on any webhook.
     func status(of reference: String, account: ProviderAccount) async throws(ProviderError) -> ProviderStatus
-    func cancel(_ reference: String, account: ProviderAccount) async throws(ProviderError)
+    /// True when this call cancelled it; false when it had already finished (the caller reads the state).
+    func cancel(_ reference: String, account: ProviderAccount) async throws(ProviderError) -> Bool
 }
 
 /// The council's account at the provider.

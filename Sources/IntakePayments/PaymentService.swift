@@ -111,16 +111,13 @@ public struct PaymentService: Sendable {
         guard let intent = try await payments.find(provider: name.rawValue, reference: event.paymentReference),
             intent.council.id == councilID
         else { return .unknownPayment }
-        guard try await payments.recordProviderEvent(provider: name.rawValue, eventID: event.eventID, intentID: intent.id) else {
-            return .duplicate
-        }
-        do {
-            return .applied(try await refresh(intent, actor: "provider").state)
-        } catch {
-            // Handled nothing: let the provider's retry be handled.
-            try? await payments.forgetProviderEvent(provider: name.rawValue, eventID: event.eventID)
-            throw error
-        }
+        if try await payments.providerEventSeen(provider: name.rawValue, eventID: event.eventID) { return .duplicate }
+        // Recorded only once handled: an event whose handling failed is handled on redelivery.
+        // Concurrent deliveries of one event both read the provider; the guarded moves keep
+        // the outcome single.
+        let state = try await refresh(intent, actor: "provider").state
+        try await payments.recordProviderEvent(provider: name.rawValue, eventID: event.eventID, intentID: intent.id)
+        return .applied(state)
     }
 
     /// Expires intents left unpaid past their time. The provider is asked first: a payment
@@ -142,6 +139,7 @@ public struct PaymentService: Sendable {
 
     func expire(_ intent: PaymentIntent) async throws -> PaymentState {
         let reason = "unpaid after \(expiry.components.seconds / 60) minutes"
+        try await payments.markExpiryChecked(intent.id)
         guard let reference = intent.providerReference, let provider = provider(named: intent.provider),
             let settings = try await settings.find(councilID: intent.council.id)
         else {
@@ -149,16 +147,34 @@ public struct PaymentService: Sendable {
             return try await payments.find(id: intent.id)?.state ?? .expired
         }
         let account = ProviderAccount(councilID: intent.council.id, settings: settings)
-        var status = try await provider.status(of: reference, account: account)
-        if status.settledState == nil {
-            try await provider.cancel(reference, account: account)
+        var status = ProviderStatus(status: "unknown", finished: false)
+        var unknownThere = false
+        do {
             status = try await provider.status(of: reference, account: account)
+        } catch {
+            guard error == .notFound else { throw error }
+            unknownThere = true
         }
-        if status.settledState == .succeeded {
-            _ = try await payments.settle(intent.id, to: .succeeded, actor: "system", reason: "the provider reports success (at expiry)")
-        } else {
+        if unknownThere {
+            // The provider has no such payment (never created there, or long purged): nothing to pay.
             _ = try await payments.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
+            return try await payments.find(id: intent.id)?.state ?? .expired
         }
-        return try await payments.find(id: intent.id)?.state ?? .expired
+        if status.settledState == nil {
+            let cancelled = try await provider.cancel(reference, account: account)
+            status = try await provider.status(of: reference, account: account)
+            if cancelled && status.settledState != .succeeded {
+                _ = try await payments.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
+                return try await payments.find(id: intent.id)?.state ?? .expired
+            }
+        }
+        // Whatever the provider says it finished as; still open there (a card payment under
+        // way, a cancel it refused) waits for the next sweep rather than guessing.
+        if let target = status.settledState {
+            _ = try await payments.settle(
+                intent.id, to: target, failureCode: target == .succeeded ? nil : status.code, actor: "system",
+                reason: "the provider reports \(status.status)\(status.code.map { " (\($0))" } ?? "") (at expiry)")
+        }
+        return try await payments.find(id: intent.id)?.state ?? intent.state
     }
 }

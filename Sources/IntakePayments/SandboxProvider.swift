@@ -36,9 +36,9 @@ public struct SandboxProvider: PaymentProvider {
         return ProviderStatus(status: payment.status, finished: payment.status != "created", code: payment.failureCode)
     }
 
-    public func cancel(_ reference: String, account: ProviderAccount) async throws(ProviderError) {
+    public func cancel(_ reference: String, account: ProviderAccount) async throws(ProviderError) -> Bool {
         guard let id = UUID(uuidString: reference) else { throw .notFound }
-        do { _ = try await store.finish(id, status: "cancelled", failureCode: "P0040") } catch {
+        do { return try await store.finish(id, status: "cancelled", failureCode: "P0040") } catch {
             throw .unavailable("sandbox store: \(error)")
         }
     }

@@ -8,6 +8,16 @@ import Testing
 
 /// Creating and reading payment intents through the JSON API (sandbox provider).
 @Suite struct PaymentIntentAPITests {
+    @Test func tenMetadataKeysAreAccepted() async throws {
+        try await withPaymentsApp { client, _, database in
+            let (key, _) = try await apiKey(database, role: .client)
+            let ten = (1...10).map { #""k\#($0)": \#($0)"# }.joined(separator: ", ")
+            let (status, intent) = try await call(client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(extra: #", "metadata": {\#(ten)}"#))
+            #expect(status == .created)
+            #expect((intent["metadata"] as? [String: Any])?.count == 10)
+        }
+    }
+
     @Test func anIntentIsStoredPendingWithWhereThePayerGoes() async throws {
         try await withPaymentsApp { client, _, database in
             let (key, _) = try await apiKey(database, role: .client)
@@ -139,8 +149,12 @@ import Testing
             #expect(check.first?.detail.contains("check character") == true)
             #expect(try await refused(intentBody(returnURL: "http://app.example/paid")).first?.pointer == "/return_url")
             #expect(try await refused(intentBody(extra: #", "payer_email": "not-an-address""#)).first?.pointer == "/payer_email")
-            let sixteen = (1...16).map { #""k\#($0)": "v""# }.joined(separator: ", ")
-            #expect(try await refused(intentBody(extra: #", "metadata": {\#(sixteen)}"#)).first?.pointer == "/metadata")
+            let eleven = (1...11).map { #""k\#($0)": "v""# }.joined(separator: ", ")
+            #expect(try await refused(intentBody(extra: #", "metadata": {\#(eleven)}"#)).first?.pointer == "/metadata")
+            #expect(try await refused(intentBody(extra: #", "metadata": {"Ref": "a", "ref": "b"}"#)).first?.code == "duplicate_key")
+            #expect(try await refused(intentBody(extra: #", "payer_name": "Eleanor\u0000Bold""#)).first?.pointer == "/payer_name")
+            #expect(try await refused(intentBody(extra: #", "metadata": {"note": "a\u0000b"}"#)).first?.pointer == "/metadata/note")
+            #expect(try await refused(intentBody(extra: #", "payer_email": "eleanor@example..org""#)).first?.pointer == "/payer_email")
             #expect(try await refused(intentBody(extra: #", "metadata": {"nested": {"a": 1}}"#)).first?.pointer == "/metadata/nested")
             let long = String(repeating: "x", count: 101)
             #expect(try await refused(intentBody(extra: #", "metadata": {"note": "\#(long)"}"#)).first?.pointer == "/metadata/note")

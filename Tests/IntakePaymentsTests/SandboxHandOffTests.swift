@@ -171,9 +171,11 @@ import Testing
             let (_, empty) = try await call(client, .get, "/v1/councils/barchester/payments/reconciliation?date=2020-01-01", staff)
             #expect(empty["count"] as? Int == 0)
             #expect(empty["checksum"] as? String == SHA256.hash(data: Data()).map { String(format: "%02x", $0) }.joined())
-            let (bad, badProblem) = try await call(client, .get, "/v1/councils/barchester/payments/reconciliation?date=2026-02-30", staff)
-            #expect(bad == .unprocessableContent)
-            #expect(fieldErrors(badProblem).first?.pointer == "/query/date")
+            for date in ["2026-02-30", "2024-001-1", "-202-01-01", "2026-1-05"] {
+                let (bad, badProblem) = try await call(client, .get, "/v1/councils/barchester/payments/reconciliation?date=\(date)", staff)
+                #expect(bad == .unprocessableContent, "\(date)")
+                #expect(fieldErrors(badProblem).first?.pointer == "/query/date")
+            }
             let (plumstead, _) = try await apiKey(database, role: .backoffice, council: "plumstead")
             #expect(try await call(client, .get, "/v1/councils/barchester/payments/reconciliation?date=\(today)", plumstead).0 == .notFound)
         }

@@ -1,9 +1,10 @@
 import Foundation
 
 /// Checks a payment request against GOV.UK Pay's limits and the council's own rules, naming
-/// every field that is wrong at once.
+/// every field that is wrong at once. (GOV.UK Pay's metadata limits are those of its public
+/// API's `ExternalMetadata`: 10 pairs, keys 1–30 characters, text values up to 100.)
 public enum PaymentRules {
-    public static let maxMetadataKeys = 15
+    public static let maxMetadataKeys = 10
     public static let maxMetadataKeyLength = 30
     public static let maxMetadataTextLength = 100
 
@@ -29,10 +30,30 @@ public enum PaymentRules {
         if request.metadata.count > maxMetadataKeys {
             errors.append(FieldError(pointer: "/metadata", detail: "may hold at most \(maxMetadataKeys) keys", code: "too_many_keys"))
         }
+        if Set(request.metadata.keys.map { $0.lowercased() }).count != request.metadata.count {
+            errors.append(FieldError(pointer: "/metadata", detail: "keys must differ in more than letter case", code: "duplicate_key"))
+        }
+        // Control characters (NUL above all) cannot be stored or sent on: refuse them by name.
+        let texts: [(String, String?)] = [
+            ("/account_reference", request.accountReference), ("/payer_name", request.payerName),
+            ("/payer_email", request.payerEmail), ("/return_url", request.returnURL),
+        ]
+        for (pointer, text) in texts where text.map(hasControlCharacters) == true {
+            errors.append(FieldError(pointer: pointer, detail: "must not contain control characters", code: "invalid_characters"))
+        }
         for (key, value) in request.metadata.sorted(by: { $0.key < $1.key }) {
             let pointer = "/metadata/" + JSONPointer.escape(key)
             if !(1...maxMetadataKeyLength).contains(key.count) {
                 errors.append(FieldError(pointer: pointer, detail: "keys must be 1–\(maxMetadataKeyLength) characters", code: "invalid_key"))
+            }
+            if hasControlCharacters(key) {
+                errors.append(FieldError(pointer: pointer, detail: "keys must not contain control characters", code: "invalid_characters"))
+            }
+            if case .text(let text) = value, hasControlCharacters(text) {
+                errors.append(FieldError(pointer: pointer, detail: "must not contain control characters", code: "invalid_characters"))
+            }
+            if case .number(let number) = value, !number.isFinite {
+                errors.append(FieldError(pointer: pointer, detail: "must be a finite number", code: "invalid"))
             }
             if case .text(let text) = value, text.count > maxMetadataTextLength {
                 errors.append(
@@ -65,10 +86,17 @@ public enum PaymentRules {
         return (normalised, errors)
     }
 
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
     static func isEmail(_ text: String) -> Bool {
         guard text.count <= 254, !text.contains(where: { $0.isWhitespace }) else { return false }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        // A domain of dot-separated labels, none empty: rules out "a@b..c" and "a@.b".
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }
     }
 
     static func isHTTPSURL(_ text: String) -> Bool {

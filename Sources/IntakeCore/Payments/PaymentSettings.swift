@@ -38,9 +38,10 @@ public struct PaymentSettings: Sendable, Equatable {
         if provider == .govukPay, (providerAPIKey ?? "").isEmpty {
             errors.append(FieldError(pointer: "/api_key", detail: "is required for govuk_pay", code: "required"))
         }
-        if provider == .govukPay, webhookSecret.count < 16 {
+        if webhookSecret.count < 16 {
             errors.append(
-                FieldError(pointer: "/webhook_secret", detail: "is required for govuk_pay (at least 16 characters)", code: "required"))
+                FieldError(
+                    pointer: "/webhook_secret", detail: "must be at least 16 characters (required for govuk_pay)", code: "required"))
         }
         if fundCode.isEmpty || fundCode.count > 20 || !fundCode.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             errors.append(FieldError(pointer: "/fund_code", detail: "must be 1–20 letters, digits, - or _", code: "invalid"))

@@ -98,8 +98,8 @@ public struct Reconciliation: Sendable, Equatable {
 
     /// The UTC instants a UK calendar day spans (it is 23 or 25 hours long when the clocks change).
     public static func londonDay(_ date: String) -> (start: Date, end: Date)? {
+        guard date.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil else { return nil }
         let parts = date.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, date.count == 10 else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         guard let london = TimeZone(identifier: "Europe/London") else { return nil }
         calendar.timeZone = london

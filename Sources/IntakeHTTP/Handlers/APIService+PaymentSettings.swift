@@ -25,7 +25,8 @@ extension APIService {
         let sameProvider = existing?.provider == provider
         // Secrets are write-only: leaving one out keeps the stored one (for the same provider).
         let apiKey = body.apiKey ?? (sameProvider ? existing?.providerAPIKey : nil)
-        var secret = body.webhookSecret ?? (sameProvider ? existing?.webhookSecret : nil)
+        let given = body.webhookSecret.flatMap { $0.isEmpty ? nil : $0 }
+        var secret = given ?? (sameProvider ? existing?.webhookSecret : nil)
         if provider == .sandbox, secret == nil { secret = Secrets.randomHex(bytes: 32) }
         let rule = body.accountReference
         let settings = PaymentSettings(

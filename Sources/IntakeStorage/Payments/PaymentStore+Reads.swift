@@ -62,13 +62,21 @@ extension PaymentStore {
         }
     }
 
-    /// Unfinished intents past their expiry time, oldest first.
+    /// Unfinished intents past their expiry time: never checked first, then the longest ago.
     public func pastExpiry(limit: Int) async throws -> [PaymentIntent] {
         try await list(
             """
             WHERE i.state IN ('created', 'pending') AND i.expires_at <= now()
-            ORDER BY i.expires_at LIMIT \(limit)
+            ORDER BY i.expiry_checked_at NULLS FIRST, i.expires_at LIMIT \(limit)
             """)
+    }
+
+    /// Notes that the sweep is asking the provider about this intent now.
+    public func markExpiryChecked(_ id: UUID) async throws {
+        let logger = self.logger
+        try await database.withConnection { connection in
+            _ = try await connection.query("UPDATE payment_intents SET expiry_checked_at = now() WHERE id = \(id)", logger: logger)
+        }
     }
 }
 

@@ -66,26 +66,26 @@ extension PaymentStore {
 
     // MARK: Provider events
 
-    /// Notes a provider's event id; false when it was seen before (a redelivery).
-    public func recordProviderEvent(provider: String, eventID: String, intentID: UUID?) async throws -> Bool {
+    /// Whether this provider event was handled before (a redelivery).
+    public func providerEventSeen(provider: String, eventID: String) async throws -> Bool {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
-                """
-                INSERT INTO payment_provider_events (provider, event_id, intent_id) VALUES (\(provider), \(eventID), \(intentID))
-                ON CONFLICT DO NOTHING RETURNING true
-                """, logger: logger)
+                "SELECT true FROM payment_provider_events WHERE provider = \(provider) AND event_id = \(eventID)", logger: logger)
             for try await _ in rows.decode(Bool.self) { return true }
             return false
         }
     }
 
-    /// Forgets an event whose handling failed, so the provider's retry is handled.
-    public func forgetProviderEvent(provider: String, eventID: String) async throws {
+    /// Notes a handled provider event, so a redelivery is answered without asking the provider.
+    public func recordProviderEvent(provider: String, eventID: String, intentID: UUID?) async throws {
         let logger = self.logger
         try await database.withConnection { connection in
             _ = try await connection.query(
-                "DELETE FROM payment_provider_events WHERE provider = \(provider) AND event_id = \(eventID)", logger: logger)
+                """
+                INSERT INTO payment_provider_events (provider, event_id, intent_id) VALUES (\(provider), \(eventID), \(intentID))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
         }
     }
 
