@@ -32,6 +32,13 @@ LOG_LEVEL=warning HTTP_PORT=$PORT DB_POOL_SIZE=${BENCH_POOL:-16} "$BIN" serve >"
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break; sleep 0.1; done
 
+# Numbers each wrk thread (tid), so ids built from it are unique across threads.
+THREAD_IDS='local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end'
+
 # Reports spread over Barchester, each with its attributes and a reporter, as an app sends them.
 cat > "$WORK/post.lua" <<LUA
 wrk.method = "POST"
@@ -52,11 +59,7 @@ cat > "$WORK/open311.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
 -- Each wrk thread numbers its own reports, so every FixMyStreet id is unique.
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
+$THREAD_IDS
 local n = 0
 request = function()
   n = n + 1
@@ -75,11 +78,7 @@ cat > "$WORK/payments.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $CLIENT_KEY"
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
+$THREAD_IDS
 local n = 0
 request = function()
   n = n + 1

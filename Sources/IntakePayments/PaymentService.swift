@@ -41,10 +41,10 @@ public struct PaymentService: Sendable {
     /// When the provider refuses or cannot be reached the intent fails (with the reason in its
     /// history) and the error is thrown.
     public func start(
-        _ intentID: UUID, request: ProviderPaymentRequest, settings: PaymentSettings,
+        _ intentID: UUID, councilID: UUID, request: ProviderPaymentRequest, settings: PaymentSettings,
         beforeCommit: @escaping @Sendable (PaymentIntent, PostgresConnection) async throws -> Void
     ) async throws -> PaymentIntent {
-        let account = ProviderAccount(councilID: try await councilID(of: intentID), settings: settings)
+        let account = ProviderAccount(councilID: councilID, settings: settings)
         let created: ProviderPayment
         do {
             created = try await provider(settings.provider).create(request, account: account)
@@ -52,20 +52,11 @@ public struct PaymentService: Sendable {
             _ = try? await payments.settle(intentID, to: .failed, actor: "system", reason: error.summary)
             throw error
         }
-        let logger = self.logger
-        let result = try await payments.attachProvider(intentID, reference: created.reference, nextURL: created.nextURL) { connection in
-            guard let intent = try await PaymentStore.find(id: intentID, on: connection, logger: logger) else { return }
-            try await beforeCommit(intent, connection)
-        }
-        guard result == .moved, let intent = try await payments.find(id: intentID) else {
-            throw APIError.internalError
-        }
+        guard
+            let intent = try await payments.attachProvider(
+                intentID, reference: created.reference, nextURL: created.nextURL, beforeCommit: beforeCommit)
+        else { throw APIError.internalError }
         return intent
-    }
-
-    func councilID(of intentID: UUID) async throws -> UUID {
-        guard let intent = try await payments.find(id: intentID) else { throw APIError.internalError }
-        return intent.council.id
     }
 
     /// Reads the provider's authoritative state and moves the intent forward to match it.
@@ -139,13 +130,14 @@ public struct PaymentService: Sendable {
 
     func expire(_ intent: PaymentIntent) async throws -> PaymentState {
         let reason = "unpaid after \(expiry.components.seconds / 60) minutes"
+        func expireNow() async throws -> PaymentState {
+            let result = try await payments.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
+            return result.state ?? .expired
+        }
         try await payments.markExpiryChecked(intent.id)
         guard let reference = intent.providerReference, let provider = provider(named: intent.provider),
             let settings = try await settings.find(councilID: intent.council.id)
-        else {
-            _ = try await payments.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
-            return try await payments.find(id: intent.id)?.state ?? .expired
-        }
+        else { return try await expireNow() }
         let account = ProviderAccount(councilID: intent.council.id, settings: settings)
         var status = ProviderStatus(status: "unknown", finished: false)
         var unknownThere = false
@@ -155,26 +147,19 @@ public struct PaymentService: Sendable {
             guard error == .notFound else { throw error }
             unknownThere = true
         }
-        if unknownThere {
-            // The provider has no such payment (never created there, or long purged): nothing to pay.
-            _ = try await payments.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
-            return try await payments.find(id: intent.id)?.state ?? .expired
-        }
+        // The provider has no such payment (never created there, or long purged): nothing to pay.
+        if unknownThere { return try await expireNow() }
         if status.settledState == nil {
             let cancelled = try await provider.cancel(reference, account: account)
             status = try await provider.status(of: reference, account: account)
-            if cancelled && status.settledState != .succeeded {
-                _ = try await payments.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
-                return try await payments.find(id: intent.id)?.state ?? .expired
-            }
+            if cancelled && status.settledState != .succeeded { return try await expireNow() }
         }
         // Whatever the provider says it finished as; still open there (a card payment under
         // way, a cancel it refused) waits for the next sweep rather than guessing.
-        if let target = status.settledState {
-            _ = try await payments.settle(
-                intent.id, to: target, failureCode: target == .succeeded ? nil : status.code, actor: "system",
-                reason: "the provider reports \(status.status)\(status.code.map { " (\($0))" } ?? "") (at expiry)")
-        }
-        return try await payments.find(id: intent.id)?.state ?? intent.state
+        guard let target = status.settledState else { return intent.state }
+        let result = try await payments.settle(
+            intent.id, to: target, failureCode: target == .succeeded ? nil : status.code, actor: "system",
+            reason: "the provider reports \(status.status)\(status.code.map { " (\($0))" } ?? "") (at expiry)")
+        return result.state ?? intent.state
     }
 }

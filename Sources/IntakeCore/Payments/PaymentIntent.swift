@@ -88,13 +88,23 @@ public struct PaymentIntent: Sendable, Equatable {
             }
         }
 
+        /// The value as JSON has it: whole numbers stay whole (an instalment number is 3, not 3.0).
+        public var jsonValue: any Sendable {
+            switch self {
+            case .text(let text): text
+            case .number(let number): number == number.rounded() && abs(number) < 1e15 ? Int(number) : number
+            case .bool(let bool): bool
+            }
+        }
+
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
-            switch self {
-            case .text(let text): try container.encode(text)
-            case .number(let number):
-                if number == number.rounded(), abs(number) < 1e15 { try container.encode(Int64(number)) } else { try container.encode(number) }
-            case .bool(let bool): try container.encode(bool)
+            switch jsonValue {
+            case let whole as Int: try container.encode(whole)
+            case let number as Double: try container.encode(number)
+            case let bool as Bool: try container.encode(bool)
+            case let text as String: try container.encode(text)
+            default: break
             }
         }
     }

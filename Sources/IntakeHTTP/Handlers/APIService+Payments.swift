@@ -43,7 +43,7 @@ extension APIService {
             let providerRequest = ProviderPaymentRequest(
                 intentID: id, amountPence: request.amountPence, reference: reference, description: description,
                 returnURL: request.returnURL, email: request.payerEmail, metadata: request.metadata)
-            let intent = try await payments.start(id, request: providerRequest, settings: settings) { intent, connection in
+            let intent = try await payments.start(id, councilID: council.id, request: providerRequest, settings: settings) { intent, connection in
                 let body = try ReportInput.encoder.encode(Components.Schemas.PaymentIntent(intent, history: nil))
                 try await IdempotencyStore.record(scope, status: 201, body: body, on: connection, logger: RequestScope.logger)
             }
@@ -143,14 +143,10 @@ enum PaymentInput {
 
 extension Components.Schemas.PaymentIntent {
     init(_ intent: PaymentIntent, history: [PaymentStore.Event]?) throws {
-        let metadata = try intent.metadata.isEmpty ? nil : Components.Schemas.PaymentIntent.MetadataPayload(
-            additionalProperties: OpenAPIObjectContainer(unvalidatedValue: intent.metadata.mapValues { value -> (any Sendable)? in
-                switch value {
-                case .text(let text): text
-                case .number(let number): number == number.rounded() && abs(number) < 1e15 ? Int(number) : number
-                case .bool(let bool): bool
-                }
-            }))
+        let metadata = try intent.metadata.isEmpty
+            ? nil
+            : Components.Schemas.PaymentIntent.MetadataPayload(
+                additionalProperties: OpenAPIObjectContainer(unvalidatedValue: intent.metadata.mapValues { $0.jsonValue as (any Sendable)? }))
         self.init(
             id: intent.id.uuidString.lowercased(), council: intent.council.slug, purpose: .councilTax,
             accountReference: intent.accountReference, fundCode: intent.fundCode, amount: intent.amountPence,

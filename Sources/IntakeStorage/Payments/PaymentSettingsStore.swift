@@ -14,39 +14,34 @@ public struct PaymentSettingsStore: Sendable {
     }
 
     public func find(councilID: UUID) async throws -> PaymentSettings? {
-        let logger = self.logger
-        return try await database.withConnection { connection in
-            try await Self.find(councilID: councilID, on: connection, logger: logger)
-        }
+        try await select("WHERE council_id = \(councilID)")[councilID]
     }
 
-    static func find(councilID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> PaymentSettings? {
-        let rows = try await connection.query(
-            """
-            SELECT provider, provider_api_key, webhook_secret, fund_code, max_amount_pence, reference_pattern, reference_check,
-                   reference_description, reference_example
-            FROM council_payment_settings WHERE council_id = \(councilID)
-            """, logger: logger)
-        for try await row in rows.decode((String, String?, String, String, Int64, String, String, String, String).self) {
-            return PaymentSettings(
-                provider: PaymentSettings.Provider(rawValue: row.0) ?? .sandbox, providerAPIKey: row.1, webhookSecret: row.2,
-                fundCode: row.3, maxAmountPence: row.4,
-                referenceRule: AccountReferenceRule(
-                    pattern: row.5, checkScheme: AccountReferenceRule.CheckScheme(rawValue: row.6) ?? .none, description: row.7,
-                    example: row.8))
-        }
-        return nil
-    }
-
-    /// Every council's settings at once, for council listings.
+    /// Every council's settings in one query, for council listings.
     public func all() async throws -> [UUID: PaymentSettings] {
+        try await select("")
+    }
+
+    func select(_ filter: PostgresQuery) async throws -> [UUID: PaymentSettings] {
         let logger = self.logger
         return try await database.withConnection { connection in
-            let rows = try await connection.query("SELECT council_id FROM council_payment_settings", logger: logger)
-            var ids: [UUID] = []
-            for try await id in rows.decode(UUID.self) { ids.append(id) }
+            let query = PostgresQuery(
+                unsafeSQL: """
+                    SELECT council_id, provider, provider_api_key, webhook_secret, fund_code, max_amount_pence, reference_pattern,
+                           reference_check, reference_description, reference_example
+                    FROM council_payment_settings
+                    """ + " " + filter.sql,
+                binds: filter.binds)
+            let rows = try await connection.query(query, logger: logger)
             var settings: [UUID: PaymentSettings] = [:]
-            for id in ids { settings[id] = try await Self.find(councilID: id, on: connection, logger: logger) }
+            for try await row in rows.decode((UUID, String, String?, String, String, Int64, String, String, String, String).self) {
+                settings[row.0] = PaymentSettings(
+                    provider: PaymentSettings.Provider(rawValue: row.1) ?? .sandbox, providerAPIKey: row.2, webhookSecret: row.3,
+                    fundCode: row.4, maxAmountPence: row.5,
+                    referenceRule: AccountReferenceRule(
+                        pattern: row.6, checkScheme: AccountReferenceRule.CheckScheme(rawValue: row.7) ?? .none, description: row.8,
+                        example: row.9))
+            }
             return settings
         }
     }

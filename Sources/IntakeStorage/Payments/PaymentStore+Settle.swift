@@ -11,6 +11,14 @@ extension PaymentStore {
         case moved(PaymentState)
         /// It had already left `created`/`pending`: a late, replayed or concurrent event.
         case unchanged(PaymentState?)
+
+        /// Where the intent stands afterwards (nil: no such intent).
+        public var state: PaymentState? {
+            switch self {
+            case .moved(let state): state
+            case .unchanged(let state): state
+            }
+        }
     }
 
     /// Moves an open intent (created or pending) to `target`, only forwards. A paid intent is

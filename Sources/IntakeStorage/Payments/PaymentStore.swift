@@ -118,12 +118,13 @@ public struct PaymentStore: Sendable {
     }
 
     /// Records the provider's payment (reference and the payer's page) and moves the intent to
-    /// pending; `beforeCommit` runs in the same transaction (the idempotent response is stored
-    /// with it).
+    /// pending; returns the intent as it now stands, or nil if it had left `created`.
+    /// `beforeCommit` gets it in the same transaction (the idempotent response is stored with it).
+    @discardableResult
     public func attachProvider(
         _ id: UUID, reference: String, nextURL: String,
-        beforeCommit: @escaping @Sendable (PostgresConnection) async throws -> Void = { _ in }
-    ) async throws -> MoveResult {
+        beforeCommit: @escaping @Sendable (PaymentIntent, PostgresConnection) async throws -> Void = { _, _ in }
+    ) async throws -> PaymentIntent? {
         let logger = self.logger
         return try await database.withTransaction { connection in
             _ = try await connection.query(
@@ -133,8 +134,9 @@ public struct PaymentStore: Sendable {
                 """, logger: logger)
             let result = try await Self.move(
                 id, from: .created, to: .pending, actor: "system", reason: "payment created at the provider", on: connection, logger: logger)
-            if result == .moved { try await beforeCommit(connection) }
-            return result
+            guard result == .moved, let intent = try await Self.find(id: id, on: connection, logger: logger) else { return nil }
+            try await beforeCommit(intent, connection)
+            return intent
         }
     }
 
