@@ -53,6 +53,14 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedFiles"]
         ),
+        // Use cases above storage: report intake, key authentication and the routing catalogue
+        // (with the process's caches), the Idempotency-Key sequence. The only callers of stores
+        // on these paths; they throw their own errors, which the surfaces translate.
+        .target(
+            name: "IntakeServices",
+            dependencies: ["IntakeCore", "IntakeStorage"],
+            swiftSettings: swiftSettings
+        ),
         // Types and server stubs generated from OpenAPI/openapi.yaml (symlinked here).
         .target(
             name: "IntakeAPI",
@@ -67,6 +75,7 @@ let package = Package(
             dependencies: [
                 "IntakeCore",
                 "IntakeStorage",
+                "IntakeServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,6 +103,7 @@ let package = Package(
             dependencies: [
                 "IntakeCore",
                 "IntakeStorage",
+                "IntakeServices",
                 "IntakeAPI",
                 "IntakeOpen311",
                 "IntakePayments",
@@ -131,6 +141,7 @@ let package = Package(
             dependencies: [
                 "IntakeCore",
                 "IntakeStorage",
+                "IntakeServices",
                 "IntakeHTTP",
                 "IntakeWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -164,6 +175,7 @@ let package = Package(
             dependencies: [
                 "IntakeCore",
                 "IntakeStorage",
+                "IntakeServices",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -4,6 +4,7 @@ import IntakeAPI
 import IntakeCore
 import IntakeOpen311
 import IntakePayments
+import IntakeServices
 import IntakeStorage
 import Logging
 import OpenAPIRuntime
@@ -19,12 +20,16 @@ public struct HTTPDependencies: Sendable {
     public var logger: Logger
     /// Rung by the process's `DispatchListener`; long-polling receives wait on it.
     public var signals: DispatchSignals
+    /// API keys and the routing catalogue; trusted only while the process's listener hears
+    /// their change notifications (without one, as in most tests, every read goes to SQL).
+    public var caches: ProcessCaches
 
     public init(
         config: IntakeConfig, database: Database, migrations: MigrationSet, metrics: PrometheusCollectorRegistry,
-        logger: Logger, signals: DispatchSignals = DispatchSignals()
+        logger: Logger, signals: DispatchSignals = DispatchSignals(), caches: ProcessCaches = ProcessCaches()
     ) {
         self.signals = signals
+        self.caches = caches
         self.config = config
         self.database = database
         self.migrations = migrations
@@ -46,15 +51,18 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
     let db = deps.database
     let keys = APIKeyStore(database: db, logger: deps.logger)
+    let authentication = KeyAuthentication(store: keys, caches: deps.caches)
+    let catalogue = RoutingCatalogue(routing: RoutingStore(database: db, logger: deps.logger), caches: deps.caches)
+    let reports = ReportStore(database: db, logger: deps.logger)
+    let intake = IntakeService(reports: reports, catalogue: catalogue)
+    let idempotent = IdempotentRequests(store: IdempotencyStore(database: db, logger: deps.logger))
     let payments = PaymentService(database: db, config: deps.config, logger: deps.logger)
     let api = APIService(
-        config: deps.config, database: db, migrator: migrator, auth: Authenticator(keys: keys), keys: keys,
+        config: deps.config, database: db, migrator: migrator, auth: Authenticator(keys: authentication), keys: keys,
         councils: CouncilStore(database: db, logger: deps.logger),
         boundaries: BoundaryStore(database: db, logger: deps.logger),
         categories: CategoryStore(database: db, logger: deps.logger),
-        routing: RoutingStore(database: db, logger: deps.logger),
-        reports: ReportStore(database: db, logger: deps.logger),
-        idempotency: IdempotencyStore(database: db, logger: deps.logger),
+        catalogue: catalogue, reports: reports, intake: intake, idempotent: idempotent,
         media: MediaStore(database: db, logger: deps.logger),
         destinations: DestinationStore(database: db, logger: deps.logger),
         pull: PullQueue(database: db, logger: deps.logger),
@@ -66,7 +74,10 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         on: RecordingTransport(router: router, routes: routes),
         configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
     // The Open311 facade answers in its own formats, under /open311/v2/.
-    Open311Facade(config: deps.config, database: db, logger: deps.logger).register(on: router)
+    Open311Facade(
+        config: deps.config, database: db, authentication: authentication, catalogue: catalogue, intake: intake,
+        idempotent: idempotent, logger: deps.logger
+    ).register(on: router)
     // Providers' webhooks and the sandbox provider's payer page (HTML, not JSON API).
     PaymentProviderRoutes(payments: payments, councils: CouncilStore(database: db, logger: deps.logger),
         sandbox: SandboxPaymentStore(database: db, logger: deps.logger)).register(on: router, routes: routes)

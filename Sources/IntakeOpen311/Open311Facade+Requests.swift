@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 
 /// Service requests: the public list and one request (no contact details ever), tokens, and
@@ -98,16 +99,6 @@ extension Open311Facade {
         let principal = try await requireClient(form)
         let council = try await jurisdiction(form)
         let report = try await newReport(form, principal: principal)
-        if let council {
-            // The jurisdiction must be the council the point and service route to.
-            guard case .wgs84(let point) = report.position else { throw Open311Failure.badRequest("lat and long are required.") }
-            let here = try await routing.services(at: point)
-            let routed = here.services.first { $0.code == report.categoryCode }
-            if let routed, routed.council.id != council.id {
-                throw Open311Failure.badRequest(
-                    "This location's \(routed.definition.name) requests go to \(routed.council.slug), not \(council.slug).")
-            }
-        }
 
         // FixMyStreet retries a send whose answer it missed: its own report id (or an
         // Idempotency-Key) makes the retry return the first request instead of a duplicate.
@@ -117,22 +108,16 @@ extension Open311Facade {
                 clientKeyID: principal.keyID, operation: "POST /open311/v2/requests", key: String($0.prefix(255)),
                 requestHash: Secrets.sha256(Self.fingerprint(form)))
         }
-        if let scope {
-            switch try await idempotency.claim(scope) {
-            case .replay(_, let stored): return created(String(decoding: stored, as: UTF8.self))
-            case .proceed: break
-            }
+        let answer = scope.map { scope in
+            IntakeService.Answer(scope: scope, status: 201) { Data($0.report.id.uuidString.lowercased().utf8) }
         }
-        do {
-            let created = try await reports.create(report, clientKeyID: principal.keyID) { created, connection in
-                guard let scope else { return }
-                try await IdempotencyStore.record(
-                    scope, status: 201, body: Data(created.report.id.uuidString.lowercased().utf8), on: connection, logger: Self.logger)
-            }
+        return try await idempotent.run(scope) { _, stored in
+            created(String(decoding: stored, as: UTF8.self))
+        } _: {
+            // The jurisdiction, when named, must be the council the point and service route to.
+            let created = try await intake.submit(
+                report, clientKeyID: principal.keyID, jurisdiction: council.map(\.ref), answer: answer)
             return self.created(created.report.id.uuidString.lowercased())
-        } catch {
-            if let scope { try? await idempotency.release(scope) }
-            throw error
         }
     }
 

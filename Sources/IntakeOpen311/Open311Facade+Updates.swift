@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 
 /// The `servicerequestupdates` extension every UK FixMyStreet install uses: councils' status
@@ -56,10 +57,9 @@ extension Open311Facade {
                 clientKeyID: principal.keyID, operation: "POST /open311/v2/servicerequestupdates", key: String($0.prefix(255)),
                 requestHash: Secrets.sha256(Self.fingerprint(form)))
         }
-        if let scope, case .replay(_, let stored) = try await idempotency.claim(scope) {
-            return updateCreated(String(decoding: stored, as: UTF8.self))
-        }
-        do {
+        return try await idempotent.run(scope) { _, stored in
+            updateCreated(String(decoding: stored, as: UTF8.self))
+        } _: {
             let photos = try await storePhotos(form.files, principal: principal)
             let events = try await reports.addUpdate(reportID: reportID, comment: comment, photoIDs: photos) { events, connection in
                 guard let scope else { return }
@@ -67,9 +67,6 @@ extension Open311Facade {
                     scope, status: 200, body: Data(String(events.first?.id ?? 0).utf8), on: connection, logger: Self.logger)
             }
             return updateCreated(String(events.first?.id ?? 0))
-        } catch {
-            if let scope { try? await idempotency.release(scope) }
-            throw error
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import Logging
 
@@ -17,25 +18,30 @@ public struct Open311Facade: Sendable {
 
     let baseURL: String
     let maxMediaBytes: Int
-    let keys: APIKeyStore
+    let keys: KeyAuthentication
     let councils: CouncilStore
     let categories: CategoryStore
-    let routing: RoutingStore
+    let catalogue: RoutingCatalogue
+    let intake: IntakeService
     let reports: ReportStore
     let media: MediaStore
-    let idempotency: IdempotencyStore
+    let idempotent: IdempotentRequests
     let store: Open311Store
 
-    public init(config: IntakeConfig, database: Database, logger: Logger) {
+    public init(
+        config: IntakeConfig, database: Database, authentication: KeyAuthentication, catalogue: RoutingCatalogue,
+        intake: IntakeService, idempotent: IdempotentRequests, logger: Logger
+    ) {
         self.baseURL = config.publicBaseURL
         self.maxMediaBytes = config.maxMediaBytes
-        self.keys = APIKeyStore(database: database, logger: logger)
+        self.keys = authentication
         self.councils = CouncilStore(database: database, logger: logger)
         self.categories = CategoryStore(database: database, logger: logger)
-        self.routing = RoutingStore(database: database, logger: logger)
+        self.catalogue = catalogue
+        self.intake = intake
         self.reports = ReportStore(database: database, logger: logger)
         self.media = MediaStore(database: database, logger: logger)
-        self.idempotency = IdempotencyStore(database: database, logger: logger)
+        self.idempotent = idempotent
         self.store = Open311Store(database: database, logger: logger)
     }
 
@@ -104,6 +110,12 @@ public struct Open311Facade: Sendable {
             return errorResponse(failure, format: format)
         } catch let error as APIError {
             return errorResponse(Open311Failure(error), format: format)
+        } catch let error as IntakeError {
+            return errorResponse(Open311Failure(error), format: format)
+        } catch let error as IdempotencyStore.Conflict {
+            return errorResponse(Open311Failure(error), format: format)
+        } catch let error as MediaStore.NotAttachable {
+            return errorResponse(Open311Failure(IntakeError.invalid(error.fieldErrors(pointer: "/photos"))), format: format)
         } catch is DatabaseUnavailable {
             return errorResponse(.init(status: 503, descriptions: ["The service is briefly unavailable; try again shortly."]), format: format)
         } catch {
@@ -183,6 +195,27 @@ struct Open311Failure: Error, Sendable {
         }
         if let available = error.extensions["available"] {
             descriptions = descriptions.map { "\($0) (available here: \(available.joined(separator: ", ")))" }
+        }
+    }
+
+    /// Intake's refusals in Open311 terms.
+    init(_ error: IntakeError) {
+        switch error {
+        case .invalid(let problems): self.init(APIError.validation(problems))
+        case .outsideServiceArea(let point): self.init(APIError.outsideServiceArea(point))
+        case .categoryNotAvailableHere(let code, let available): self.init(APIError.categoryNotAvailableHere(code, available: available))
+        case .wrongJurisdiction(let service, let routedTo, let asked):
+            self.init(status: 400, descriptions: ["This location's \(service) requests go to \(routedTo), not \(asked)."])
+        }
+    }
+
+    init(_ conflict: IdempotencyStore.Conflict) {
+        switch conflict {
+        case .keyReused:
+            self.init(status: 400, descriptions: ["This Idempotency-Key was used with a different request. Use a new key for a new request."])
+        case .inProgress:
+            self.init(
+                status: 400, descriptions: ["The first request with this Idempotency-Key is still being processed. Retry shortly."])
         }
     }
 

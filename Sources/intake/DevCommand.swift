@@ -1,6 +1,7 @@
 import ArgumentParser
 import IntakeCore
 import IntakeHTTP
+import IntakeServices
 import IntakeStorage
 import Logging
 import ServiceLifecycle
@@ -17,11 +18,14 @@ struct DevCommand: AsyncParsableCommand {
         let migrations = try Runtime.migrations(config)
         try await Runtime.withDatabase(config, logger: logger) { database in
             let signals = DispatchSignals()
+            let caches = ProcessCaches()
             let app = try buildApplication(
                 HTTPDependencies(
-                    config: config, database: database, migrations: migrations, metrics: metrics, logger: logger, signals: signals),
+                    config: config, database: database, migrations: migrations, metrics: metrics, logger: logger, signals: signals,
+                    caches: caches),
                 onServerRunning: { port in logger.info("listening", metadata: ["host": "\(config.httpHost)", "port": "\(port)"]) })
-            let listener = DispatchListener(database: database, signals: signals, logger: logger)
+            let listener = DispatchListener(
+                database: database, signals: signals, onCacheChange: caches.changed, onListening: caches.listening, logger: logger)
             let worker = WorkerCommand.worker(config, database: database, signals: signals, logger: logger)
             try await ServiceGroup(
                 configuration: .init(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import IntakeCore
 import IntakeHTTP
+import IntakeServices
 import IntakeStorage
 import Logging
 import ServiceLifecycle
@@ -17,14 +18,17 @@ struct ServeCommand: AsyncParsableCommand {
         try await Runtime.withDatabase(config, logger: logger) { database in
             // The listener wakes long-polling queue receives when a message arrives.
             let signals = DispatchSignals()
+            let caches = ProcessCaches()
             let app = try buildApplication(
                 HTTPDependencies(
-                    config: config, database: database, migrations: migrations, metrics: metrics, logger: logger, signals: signals),
+                    config: config, database: database, migrations: migrations, metrics: metrics, logger: logger, signals: signals,
+                    caches: caches),
                 onServerRunning: { port in logger.info("listening", metadata: ["host": "\(config.httpHost)", "port": "\(port)"]) })
             // SIGTERM/SIGINT: stop accepting, finish in-flight requests, then return.
             try await ServiceGroup(
                 configuration: .init(
-                    services: [DispatchListener(database: database, signals: signals, logger: logger), app],
+                    services: [DispatchListener(
+                database: database, signals: signals, onCacheChange: caches.changed, onListening: caches.listening, logger: logger), app],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             ).run()
         }

@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import Logging
 import PostgresNIO
@@ -16,7 +17,7 @@ public enum DispatchFixtures {
     /// A fly-tipping report in Barchester (routed to the Barchester City Council).
     @discardableResult
     public static func report(_ database: Database, description: String = "Sofa dumped in the close.") async throws -> UUID {
-        try await ReportStore(database: database, logger: .quiet).create(
+        try await intake(database).submit(
             NewReport(
                 categoryCode: "fly_tipping", position: .wgs84(LatLon(lat: 52.3, lon: -1.9)), description: description,
                 address: "Cathedral Close, Barchester",
@@ -29,13 +30,20 @@ public enum DispatchFixtures {
     /// A fly-tipping report in Plumstead (another council).
     @discardableResult
     public static func plumsteadReport(_ database: Database) async throws -> UUID {
-        try await ReportStore(database: database, logger: .quiet).create(
+        try await intake(database).submit(
             NewReport(
                 categoryCode: "fly_tipping", position: .wgs84(LatLon(lat: 52.3, lon: -1.3)), description: "Tyres by the lane.",
                 address: nil, attributes: ["waste_type": .text("tyres"), "size": .text("single_item")], reporter: reporter,
                 anonymous: false, photoIDs: []),
             clientKeyID: nil
         ).report.id
+    }
+
+    /// The intake service over `database`, as the API wires it (caches not live: every read is SQL).
+    public static func intake(_ database: Database) -> IntakeService {
+        IntakeService(
+            reports: ReportStore(database: database, logger: .quiet),
+            catalogue: RoutingCatalogue(routing: RoutingStore(database: database, logger: .quiet), caches: ProcessCaches()))
     }
 
     public static func comment(_ database: Database, _ reportID: UUID, _ text: String) async throws {

@@ -198,3 +198,8 @@ public enum TextRules {
         return !text.contains(where: \.isWhitespace)
     }
 }
+
+extension Council {
+    /// The council as shown beside its categories and reports.
+    public var ref: CouncilRef { CouncilRef(id: id, slug: slug, name: name, tier: tier) }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import IntakeAPI
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 
 extension APIService {
@@ -87,7 +88,7 @@ extension APIService {
         -> Operations.ListServicesAtPoint.Output
     {
         let point = try LatLon.parse(lat: input.query.lat, lon: input.query.lon)
-        let found = try await routing.services(at: point)
+        let found = try await catalogue.services(at: point)
         guard !found.councils.isEmpty else { throw APIError.outsideServiceArea(point) }
         var services = found.services
         if let wanted = input.query.category {

@@ -2,6 +2,7 @@ import Foundation
 import IntakeAPI
 import IntakeCore
 import IntakePayments
+import IntakeServices
 import IntakeStorage
 import OpenAPIRuntime
 
@@ -27,33 +28,30 @@ extension APIService {
         let scope = IdempotencyStore.Scope(
             clientKeyID: principal.keyID, operation: Self.paymentOperation, key: key,
             requestHash: Secrets.sha256(try PaymentInput.canonicalJSON(body)))
-        if case .replay(_, let stored) = try await idempotency.claim(scope) {
-            return .created(.init(body: .json(try ReportInput.decoder.decode(Components.Schemas.PaymentIntent.self, from: stored))))
-        }
-        do {
-            let (council, settings, reference) = try await councilRules(request)
-            let expiresAt = Date().addingTimeInterval(TimeInterval(payments.expiry.components.seconds))
-            let description = "Council tax, \(council.name)"
-            let id = try await payments.payments.create(
-                .init(
-                    councilID: council.id, accountReference: reference, amountPence: request.amountPence, returnURL: request.returnURL,
-                    provider: settings.provider.rawValue, expiresAt: expiresAt, fundCode: settings.fundCode, description: description,
-                    payerName: request.payerName, payerEmail: request.payerEmail, metadata: request.metadata, clientKeyID: principal.keyID),
-                actor: "client")
-            let providerRequest = ProviderPaymentRequest(
-                intentID: id, amountPence: request.amountPence, reference: reference, description: description,
-                returnURL: request.returnURL, email: request.payerEmail, metadata: request.metadata)
-            let intent = try await payments.start(id, councilID: council.id, request: providerRequest, settings: settings) { intent, connection in
-                let body = try ReportInput.encoder.encode(Components.Schemas.PaymentIntent(intent, history: nil))
-                try await IdempotencyStore.record(scope, status: 201, body: body, on: connection, logger: RequestScope.logger)
+        return try await idempotent.run(scope) { _, stored in
+            .created(.init(body: .json(try ReportInput.decoder.decode(Components.Schemas.PaymentIntent.self, from: stored))))
+        } _: {
+            do {
+                let (council, settings, reference) = try await councilRules(request)
+                let expiresAt = Date().addingTimeInterval(TimeInterval(payments.expiry.components.seconds))
+                let description = "Council tax, \(council.name)"
+                let id = try await payments.payments.create(
+                    .init(
+                        councilID: council.id, accountReference: reference, amountPence: request.amountPence, returnURL: request.returnURL,
+                        provider: settings.provider.rawValue, expiresAt: expiresAt, fundCode: settings.fundCode, description: description,
+                        payerName: request.payerName, payerEmail: request.payerEmail, metadata: request.metadata, clientKeyID: principal.keyID),
+                    actor: "client")
+                let providerRequest = ProviderPaymentRequest(
+                    intentID: id, amountPence: request.amountPence, reference: reference, description: description,
+                    returnURL: request.returnURL, email: request.payerEmail, metadata: request.metadata)
+                let intent = try await payments.start(id, councilID: council.id, request: providerRequest, settings: settings) { intent, connection in
+                    let body = try ReportInput.encoder.encode(Components.Schemas.PaymentIntent(intent, history: nil))
+                    try await IdempotencyStore.record(scope, status: 201, body: body, on: connection, logger: RequestScope.logger)
+                }
+                return .created(.init(body: .json(try .init(intent, history: nil))))
+            } catch let error as ProviderError {
+                throw APIError.provider(error)
             }
-            return .created(.init(body: .json(try .init(intent, history: nil))))
-        } catch let error as ProviderError {
-            try? await idempotency.release(scope)
-            throw APIError.provider(error)
-        } catch {
-            try? await idempotency.release(scope)
-            throw error
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import IntakeAPI
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import OpenAPIRuntime
 
@@ -17,19 +18,14 @@ extension APIService {
                 clientKeyID: principal.keyID, operation: "POST /v1/reports", key: try ReportInput.idempotencyKey(key),
                 requestHash: Secrets.sha256(try ReportInput.canonicalJSON(body)))
         }
-        if let scope, case .replay(_, let stored) = try await idempotency.claim(scope) {
-            return .created(.init(body: .json(try ReportInput.decoder.decode(Components.Schemas.ReportCreated.self, from: stored))))
+        let answer = scope.map { scope in
+            IntakeService.Answer(scope: scope, status: 201) { try ReportInput.encoder.encode(try Components.Schemas.ReportCreated($0)) }
         }
-        do {
-            let created = try await reports.create(report, clientKeyID: principal.keyID) { created, connection in
-                guard let scope else { return }
-                let body = try ReportInput.encoder.encode(try Components.Schemas.ReportCreated(created))
-                try await IdempotencyStore.record(scope, status: 201, body: body, on: connection, logger: RequestScope.logger)
-            }
+        return try await idempotent.run(scope) { _, stored in
+            .created(.init(body: .json(try ReportInput.decoder.decode(Components.Schemas.ReportCreated.self, from: stored))))
+        } _: {
+            let created = try await intake.submit(report, clientKeyID: principal.keyID, answer: answer)
             return .created(.init(body: .json(try .init(created))))
-        } catch {
-            if let scope { try? await idempotency.release(scope) }
-            throw error
         }
     }
 
@@ -183,7 +179,7 @@ extension OpenAPIObjectContainer {
 }
 
 extension Components.Schemas.ReportCreated {
-    init(_ created: ReportStore.Created) throws {
+    init(_ created: IntakeService.Created) throws {
         self.init(
             value1: try .init(created.report, audience: .reporter), value2: .init(trackingToken: created.trackingToken.text))
     }

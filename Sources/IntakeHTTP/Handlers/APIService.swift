@@ -1,6 +1,7 @@
 import IntakeAPI
 import IntakeCore
 import IntakePayments
+import IntakeServices
 import IntakeStorage
 
 /// Implements the operations generated from `OpenAPI/openapi.yaml`. Each resource's handlers
@@ -14,9 +15,10 @@ struct APIService: APIProtocol {
     let councils: CouncilStore
     let boundaries: BoundaryStore
     let categories: CategoryStore
-    let routing: RoutingStore
+    let catalogue: RoutingCatalogue
     let reports: ReportStore
-    let idempotency: IdempotencyStore
+    let intake: IntakeService
+    let idempotent: IdempotentRequests
     let media: MediaStore
     let destinations: DestinationStore
     let pull: PullQueue

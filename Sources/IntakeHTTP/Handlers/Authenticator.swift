@@ -1,12 +1,13 @@
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 
 /// Checks the caller's key for handlers that need one. A missing, malformed, unknown, revoked
 /// or expired key is 401; a valid key of the wrong role is 403; a back-office key asking about
 /// another council gets the same 404 as for a council that does not exist.
 struct Authenticator: Sendable {
-    let keys: APIKeyStore
+    let keys: KeyAuthentication
 
     func require(_ roles: Set<Role>) async throws -> Principal {
         guard let presented = RequestScope.current?.bearerToken else {

@@ -14,6 +14,8 @@ enum ErrorTranslation {
             return apiError
         case let serverError as ServerError:
             return problem(for: serverError)
+        case _ where APIError.fromService(error) != nil:
+            return APIError.fromService(error)!
         case let decodingError as DecodingError:
             return problem(for: decodingError)
         case let httpError as any HTTPResponseError:
@@ -26,7 +28,9 @@ enum ErrorTranslation {
     /// The generated server wraps handler errors, decoding errors and its own request checks.
     private static func problem(for error: ServerError) -> APIError {
         let underlying = error.underlyingError
-        if underlying is APIError || underlying is DecodingError || DatabaseErrors.isUnavailable(underlying) {
+        if underlying is APIError || underlying is DecodingError || DatabaseErrors.isUnavailable(underlying)
+            || APIError.fromService(underlying) != nil
+        {
             return problem(for: underlying)
         }
         let status = Int(error.httpStatus.code)

@@ -57,21 +57,42 @@ public struct APIKeyStore: Sendable {
     }
 
     /// The principal for a presented key, or nil when it is unknown, revoked or expired.
-    public func authenticate(_ token: APIKeyToken) async throws -> Principal? {
+    /// A live (unrevoked) key as stored: what authentication needs to check a presented token.
+    public struct StoredKey: Sendable, Equatable {
+        public var id: UUID
+        public var secretHash: [UInt8]
+        public var role: Role
+        public var councilID: UUID?
+        public var expiresAt: Date?
+    }
+
+    /// The unrevoked key with this prefix, expired or not (the caller checks both the secret and
+    /// the expiry, so that what it caches stays right as time passes).
+    public func live(prefix: String) async throws -> StoredKey? {
         let logger = self.logger
         return try await database.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, secret_hash, role, council_id FROM api_keys
-                WHERE prefix = \(token.prefix) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-                """, logger: logger)
-            for try await (id, hash, role, councilID) in rows.decode((UUID, Data, String, UUID?).self)
+            for try await (id, hash, role, councilID, expiresAt) in try await connection.execute(
+                LiveKeyStatement(prefix: prefix), logger: logger)
             {
-                guard token.matches(storedHash: Array(hash)), let role = Role(rawValue: role) else { return nil }
-                return Principal(keyID: id, keyPrefix: token.displayPrefix, role: role, councilID: councilID)
+                guard let role = Role(rawValue: role) else { return nil }
+                return StoredKey(id: id, secretHash: Array(hash), role: role, councilID: councilID, expiresAt: expiresAt)
             }
             return nil
         }
+    }
+
+    struct LiveKeyStatement: PostgresPreparedStatement {
+        static let sql = "SELECT id, secret_hash, role, council_id, expires_at FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
+        typealias Row = (UUID, Data, String, UUID?, Date?)
+        var prefix: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(prefix)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     public struct Listed: Sendable {

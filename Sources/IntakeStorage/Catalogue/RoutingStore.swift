@@ -17,59 +17,57 @@ public struct RoutingStore: Sendable {
         self.logger = logger
     }
 
-    public struct ServicesAtPoint: Sendable {
-        /// Every council whose boundary covers the point, most local first.
-        public var councils: [CouncilRef]
-        /// One category per code: the one of the council responsible for it here.
-        public var services: [Category]
-    }
-
-    public func services(at point: LatLon) async throws -> ServicesAtPoint {
+    /// The councils whose boundary covers the point, in routing priority. Uses the GiST index on
+    /// `councils.boundary` (`ST_Covers` implies a bounding-box test first). Prepared: it runs for
+    /// every report and every services lookup.
+    public func councilsCovering(_ point: LatLon) async throws -> [CouncilRef] {
         let logger = self.logger
         return try await database.withConnection { connection in
-            let councils = try await Self.councilsCovering(point, on: connection, logger: logger)
-            guard !councils.isEmpty else { return ServicesAtPoint(councils: [], services: []) }
-            return ServicesAtPoint(
-                councils: councils, services: try await Self.categories(for: councils, on: connection, logger: logger))
+            var councils: [CouncilRef] = []
+            for try await (id, slug, name, tier) in try await connection.execute(
+                CoveringStatement(lon: point.lon, lat: point.lat), logger: logger)
+            {
+                councils.append(CouncilRef(id: id, slug: slug, name: name, tier: Council.Tier(rawValue: tier) ?? .unitary))
+            }
+            return councils
         }
     }
 
-    /// The active categories of these councils, one per code: that of the first council (in
-    /// the given priority order) that has it.
-    static func categories(for councils: [CouncilRef], on connection: PostgresConnection, logger: Logger) async throws
-        -> [Category]
-    {
-        let ids = councils.map(\.id)
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: CategoryStore.columns) FROM (
-                SELECT DISTINCT ON (cat.code) cat.*
-                FROM categories cat
-                JOIN unnest(\(ids)::uuid[]) WITH ORDINALITY AS here(id, priority) ON here.id = cat.council_id
-                WHERE cat.retired_at IS NULL
-                ORDER BY cat.code, here.priority
-            ) cat JOIN councils c ON c.id = cat.council_id
-            ORDER BY cat.code
-            """, logger: logger)
-        return try await CategoryStore.decode(rows)
-    }
-
-    /// The councils whose boundary covers the point, in routing priority. Uses the GiST index on
-    /// `councils.boundary` (`ST_Covers` implies a bounding-box test first).
-    static func councilsCovering(_ point: LatLon, on connection: PostgresConnection, logger: Logger) async throws
-        -> [CouncilRef]
-    {
-        let rows = try await connection.query(
-            """
+    struct CoveringStatement: PostgresPreparedStatement {
+        static let sql = """
             SELECT c.id, c.slug, c.name, c.tier
             FROM councils c
-            WHERE ST_Covers(c.boundary, ST_SetSRID(ST_MakePoint(\(point.lon), \(point.lat)), 4326))
+            WHERE ST_Covers(c.boundary, ST_SetSRID(ST_MakePoint($1, $2), 4326))
             ORDER BY CASE c.tier WHEN 'parish' THEN 0 WHEN 'county' THEN 2 ELSE 1 END, ST_Area(c.boundary), c.slug
-            """, logger: logger)
-        var councils: [CouncilRef] = []
-        for try await (id, slug, name, tier) in rows.decode((UUID, String, String, String).self) {
-            councils.append(CouncilRef(id: id, slug: slug, name: name, tier: Council.Tier(rawValue: tier) ?? .unitary))
+            """
+        typealias Row = (UUID, String, String, String)
+        var lon: Double
+        var lat: Double
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(lon)
+            bindings.append(lat)
+            return bindings
         }
-        return councils
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    /// The active categories of each of these councils (every council asked for has an entry,
+    /// empty if it has none), sorted by code.
+    public func activeCategories(councilIDs: [UUID]) async throws -> [UUID: [Category]] {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: CategoryStore.columns) FROM categories cat JOIN councils c ON c.id = cat.council_id
+                WHERE cat.council_id = ANY(\(councilIDs)::uuid[]) AND cat.retired_at IS NULL
+                ORDER BY cat.code
+                """, logger: logger)
+            var found = Dictionary(uniqueKeysWithValues: councilIDs.map { ($0, [Category]()) })
+            for category in try await CategoryStore.decode(rows) { found[category.council.id, default: []].append(category) }
+            return found
+        }
     }
 }

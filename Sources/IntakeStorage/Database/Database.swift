@@ -51,8 +51,29 @@ public final class Database: Service, Sendable {
 
     public func run() async throws {
         running.withLock { $0 = true }
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { [notifier, logger] in
+                await notifier.run(
+                    send: { channel, payloads in
+                        try await self.withConnection { connection in
+                            _ = try await connection.query(
+                                "SELECT pg_notify(\(channel), p) FROM unnest(\(payloads)::text[]) AS p", logger: logger)
+                        }
+                    }, logger: logger)
+            }
+            await client.run()
+            group.cancelAll()
+        }
     }
+
+    /// Notifies `channel` soon, after the caller's transaction has committed (coalesced with
+    /// other announcements of this process; see `PostCommitNotifier` for why not in the
+    /// transaction). Returns at once.
+    public func announce(channel: String, payload: String) {
+        notifier.announce(channel: channel, payload: payload)
+    }
+
+    private let notifier = PostCommitNotifier()
 
     /// Set when `run()` begins: leasing a connection before then makes postgres-nio log a
     /// warning (to stdout, in front of a command's own output).

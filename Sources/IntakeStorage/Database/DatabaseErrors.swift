@@ -52,3 +52,6 @@ public enum DatabaseErrors {
         return "\(psql.code)"
     }
 }
+
+/// A statement that always returns a row returned none.
+public struct NoRowReturned: Error {}

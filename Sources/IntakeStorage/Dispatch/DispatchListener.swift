@@ -3,40 +3,71 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// Holds one connection LISTENing on `dispatch_jobs` and rings the signals for each
-/// notification. Notifications are only a hint: if this connection drops or goes quiet, waiters
-/// still wake on their poll interval, so nothing is delivered late by more than that.
+extension Database {
+    /// Tells listening workers and long-polling receivers that a job for `destinationID` (nil:
+    /// not yet routed) has committed. Call it after the commit, never inside the transaction.
+    public func announceJob(for destinationID: UUID?) {
+        announce(channel: DispatchListener.channel, payload: destinationID?.uuidString.lowercased() ?? "")
+    }
+}
+
+/// Holds one connection LISTENing on `dispatch_jobs` (ringing the signals for each notification)
+/// and on `intake_cache` (telling the process's caches what changed). Notifications are only a
+/// hint for dispatch: if this connection drops or goes quiet, waiters still wake on their poll
+/// interval. Caches are another matter: `onListening(false)` tells them to stop trusting what
+/// they hold until the connection is back (`onListening(true)`, after LISTEN succeeded).
 public struct DispatchListener: Service {
     public static let channel = "dispatch_jobs"
+    public static let cacheChannel = "intake_cache"
 
     let database: Database
     let signals: DispatchSignals
     let channel: String
+    let onCacheChange: @Sendable (String) -> Void
+    let onListening: @Sendable (Bool) -> Void
     let logger: Logger
 
-    public init(database: Database, signals: DispatchSignals, channel: String = Self.channel, logger: Logger) {
+    public init(
+        database: Database, signals: DispatchSignals, channel: String = Self.channel,
+        onCacheChange: @escaping @Sendable (String) -> Void = { _ in },
+        onListening: @escaping @Sendable (Bool) -> Void = { _ in }, logger: Logger
+    ) {
         self.database = database
         self.signals = signals
         self.channel = channel
+        self.onCacheChange = onCacheChange
+        self.onListening = onListening
         self.logger = logger
     }
 
     public func run() async throws {
+        defer { onListening(false) }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                try await cancelWhenGracefulShutdown { [database, channel, signals] in
+                try await cancelWhenGracefulShutdown { [database, channel, signals, onCacheChange, onListening] in
                     try await database.client.withConnection { connection in
-                        for try await notification in try await connection.listen(channel) {
-                            signals.ring(payload: notification.payload)
+                        try await connection.listen(on: channel) { jobs in
+                            try await connection.listen(on: Self.cacheChannel) { changes in
+                                onListening(true)
+                                try await withThrowingTaskGroup(of: Void.self) { group in
+                                    group.addTask { for try await notification in jobs { signals.ring(payload: notification.payload) } }
+                                    group.addTask { for try await notification in changes { onCacheChange(notification.payload) } }
+                                    // Either stream ending means the connection is gone.
+                                    try await group.next()
+                                    group.cancelAll()
+                                }
+                            }
                         }
                     }
                 }
             } catch {
+                onListening(false)
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 logger.warning(
-                    "dispatch notifications interrupted; polling meanwhile",
+                    "database notifications interrupted; polling meanwhile",
                     metadata: ["error": .string(DatabaseErrors.summary(error))])
             }
+            onListening(false)
             // Any gap is covered by waiters' polls; ring once so nobody waits a full interval.
             signals.any.ring()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }

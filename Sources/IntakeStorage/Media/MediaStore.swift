@@ -32,7 +32,7 @@ public struct MediaStore: Sendable {
                 RETURNING id
                 """, logger: logger)
             for try await id in rows.decode(UUID.self) { return Stored(id: id, format: format, byteSize: data.count) }
-            throw APIError.internalError
+            throw NoRowReturned()
         }
     }
 
@@ -54,10 +54,16 @@ public struct MediaStore: Sendable {
         }
     }
 
+    /// Photos that could not be attached: not uploaded with this client key, already attached,
+    /// or unknown. `positions` index the list that was asked for.
+    public struct NotAttachable: Error, Equatable {
+        public var positions: [Int]
+    }
+
     /// Attaches photos the client uploaded and has not attached yet, in the given order, inside
-    /// the caller's transaction. Ids that do not qualify are field errors at `pointer/index`.
+    /// the caller's transaction; throws `NotAttachable` naming the ids that do not qualify.
     static func attach(
-        _ ids: [UUID], to reportID: UUID, clientKeyID: UUID?, startingAt position: Int, pointer: String,
+        _ ids: [UUID], to reportID: UUID, clientKeyID: UUID?, startingAt position: Int,
         on connection: PostgresConnection, logger: Logger
     ) async throws {
         guard !ids.isEmpty else { return }
@@ -70,10 +76,8 @@ public struct MediaStore: Sendable {
             """, logger: logger)
         var attached = Set<UUID>()
         for try await id in rows.decode(UUID.self) { attached.insert(id) }
-        let problems = ids.enumerated().filter { !attached.contains($0.element) }.map {
-            FieldError(pointer: "\(pointer)/\($0.offset)", detail: "is not a photo you uploaded and have not attached yet", code: "unknown_photo")
-        }
-        if !problems.isEmpty { throw APIError.validation(problems) }
+        let missing = ids.enumerated().filter { !attached.contains($0.element) }.map(\.offset)
+        if !missing.isEmpty { throw NotAttachable(positions: missing) }
     }
 
     /// Deletes photos uploaded more than a day ago and never attached; returns how many.

@@ -29,31 +29,34 @@ extension PaymentStore {
         _ id: UUID, to target: PaymentState, failureCode: String? = nil, actor: String, reason: String
     ) async throws -> SettleResult {
         let logger = self.logger
-        return try await database.withTransaction { connection in
+        let (result, handOff) = try await database.withTransaction { connection -> (SettleResult, UUID??) in
             let rows = try await connection.query(
                 "SELECT state FROM payment_intents WHERE id = \(id) FOR UPDATE", logger: logger)
             var current: PaymentState?
             for try await state in rows.decode(String.self) { current = PaymentState(rawValue: state) }
-            guard var state = current, state == .created || state == .pending, state != target else { return .unchanged(current) }
+            guard var state = current, state == .created || state == .pending, state != target else { return (.unchanged(current), nil) }
             if state == .created, target == .succeeded {
                 _ = try await Self.move(id, from: .created, to: .pending, actor: actor, reason: "payer started", on: connection, logger: logger)
                 state = .pending
             }
             guard try await Self.move(id, from: state, to: target, actor: actor, reason: reason, on: connection, logger: logger) == .moved
-            else { return .unchanged(state) }
+            else { return (.unchanged(state), nil) }
             if let failureCode {
                 _ = try await connection.query(
                     "UPDATE payment_intents SET failure_code = \(failureCode) WHERE id = \(id)", logger: logger)
             }
-            guard target == .succeeded else { return .moved(target) }
-            try await Self.queueHandOff(id, on: connection, logger: logger)
-            return .moved(.postingQueued)
+            guard target == .succeeded else { return (.moved(target), nil) }
+            let destination = try await Self.queueHandOff(id, on: connection, logger: logger)
+            return (.moved(.postingQueued), .some(destination))
         }
+        if let handOff { database.announceJob(for: handOff) }
+        return result
     }
 
     /// succeeded → posting_queued, with a `payment.succeeded` job for the council's revenues
     /// destination (or waiting for one, if the council has none yet).
-    static func queueHandOff(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Returns the destination the job was queued for (nil: waiting for one).
+    static func queueHandOff(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
         let rows = try await connection.query(
             """
             SELECT d.id FROM payment_intents i
@@ -70,6 +73,7 @@ extension PaymentStore {
             VALUES (\(id), 'payment.succeeded', \(destination))
             ON CONFLICT DO NOTHING
             """, logger: logger)
+        return destination
     }
 
     // MARK: Provider events

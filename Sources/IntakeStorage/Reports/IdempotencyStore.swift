@@ -37,6 +37,32 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
+    /// Why a claim was refused.
+    public enum Conflict: Error, Sendable, Equatable {
+        /// The key was used with a different request.
+        case keyReused
+        /// The first request with this key is still running.
+        case inProgress
+    }
+
+    /// What a write records as its answer, inside its own transaction, so a stored result
+    /// always has its stored response.
+    public struct Recording: Sendable {
+        public var scope: Scope
+        public var status: Int
+        public var body: @Sendable (Report) throws -> Data
+
+        public init(scope: Scope, status: Int, body: @escaping @Sendable (Report) throws -> Data) {
+            self.scope = scope
+            self.status = status
+            self.body = body
+        }
+
+        func write(_ report: Report, on connection: PostgresConnection, logger: Logger) async throws {
+            try await IdempotencyStore.record(scope, status: status, body: try body(report), on: connection, logger: logger)
+        }
+    }
+
     public enum Claim: Sendable, Equatable {
         case proceed
         case replay(status: Int, body: Data)
@@ -72,18 +98,9 @@ public struct IdempotencyStore: Sendable {
                 FOR UPDATE
                 """, logger: logger)
             for try await (hash, status, body, lapsed) in rows.decode((Data, Int?, Data?, Bool).self) {
-                guard Array(hash) == scope.requestHash else {
-                    throw APIError(
-                        status: 422, code: "idempotency_key_reused", title: "Idempotency key reused",
-                        detail: "This Idempotency-Key was used with a different request. Use a new key for a new request.")
-                }
+                guard Array(hash) == scope.requestHash else { throw Conflict.keyReused }
                 if let status, let body { return .replay(status: status, body: body) }
-                guard lapsed else {
-                    throw APIError(
-                        status: 409, code: "idempotency_request_in_progress", title: "Request in progress",
-                        detail: "The first request with this Idempotency-Key is still being processed. Retry shortly.",
-                        retryAfter: 1)
-                }
+                guard lapsed else { throw Conflict.inProgress }
                 // The first attempt died without an answer: this one takes over.
                 _ = try await connection.query(
                     """

@@ -13,17 +13,16 @@ extension ReportStore {
         beforeCommit: @escaping @Sendable ([TimelineEvent], PostgresConnection) async throws -> Void = { _, _ in }
     ) async throws -> [TimelineEvent] {
         let logger = self.logger
-        return try await database.withTransaction { connection in
+        let events = try await database.withTransaction { connection -> [(event: TimelineEvent, destination: UUID?)] in
             var clientKeyID: UUID?
             let owner = try await connection.query(
                 "SELECT client_key_id FROM reports WHERE id = \(reportID) FOR UPDATE", logger: logger)
             for try await id in owner.decode(UUID?.self) { clientKeyID = id }
             let position = try await Self.photoCount(reportID: reportID, on: connection, logger: logger)
             try await MediaStore.attach(
-                photoIDs, to: reportID, clientKeyID: clientKeyID, startingAt: position, pointer: "/photos",
-                on: connection, logger: logger)
+                photoIDs, to: reportID, clientKeyID: clientKeyID, startingAt: position, on: connection, logger: logger)
 
-            var events: [TimelineEvent] = []
+            var events: [(event: TimelineEvent, destination: UUID?)] = []
             var pending: [(kind: String, note: String?, photo: UUID?, job: String)] = []
             if let comment { pending.append(("comment", comment, nil, "case.comment")) }
             for photo in photoIDs { pending.append(("photo_added", nil, photo, "case.updated")) }
@@ -38,20 +37,24 @@ extension ReportStore {
                         INSERT INTO dispatch_jobs (report_id, event_id, event_type, destination_id)
                         SELECT event.report_id, event.id, \(item.job), dispatch_destination(r.council_id, r.category_id)
                         FROM event JOIN reports r ON r.id = event.report_id
+                        RETURNING destination_id
                     )
-                    SELECT id, created_at FROM event
+                    SELECT id, created_at, (SELECT destination_id FROM job) FROM event
                     """, logger: logger)
-                for try await (id, createdAt) in rows.decode((Int64, Date).self) {
-                    events.append(
-                        TimelineEvent(
-                            id: id, kind: item.photo == nil ? .comment : .photoAdded, status: nil, publicNote: item.note,
-                            internalNote: nil, actor: .reporter, createdAt: createdAt, photoID: item.photo))
+                for try await (id, createdAt, destination) in rows.decode((Int64, Date, UUID?).self) {
+                    let event = TimelineEvent(
+                        id: id, kind: item.photo == nil ? .comment : .photoAdded, status: nil, publicNote: item.note,
+                        internalNote: nil, actor: .reporter, createdAt: createdAt, photoID: item.photo)
+                    events.append((event, destination))
                 }
             }
             _ = try await connection.query("UPDATE reports SET updated_at = now() WHERE id = \(reportID)", logger: logger)
-            try await beforeCommit(events, connection)
+            try await beforeCommit(events.map(\.event), connection)
             return events
         }
+        // Committed: wake the destination's receivers.
+        if let first = events.first { database.announceJob(for: first.destination) }
+        return events.map(\.event)
     }
 
     static func photoCount(reportID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int {

@@ -13,80 +13,143 @@ public struct ReportStore: Sendable {
         self.logger = logger
     }
 
-    /// What intake hands back: the report and the reporter's secret, shown once.
-    public struct Created: Sendable {
-        public var report: Report
+    /// A report that has been routed and checked (by the intake service), ready to store.
+    public struct Insert: Sendable {
+        public var report: NewReport
+        public var category: Category
+        public var point: LatLon
+        /// Attributes the sending system attached that the category does not ask for.
+        public var sourceAttributes: [String: String]
+        public var clientKeyID: UUID?
         public var trackingToken: TrackingToken
+
+        public init(
+            report: NewReport, category: Category, point: LatLon, sourceAttributes: [String: String], clientKeyID: UUID?,
+            trackingToken: TrackingToken
+        ) {
+            self.report = report
+            self.category = category
+            self.point = point
+            self.sourceAttributes = sourceAttributes
+            self.clientKeyID = clientKeyID
+            self.trackingToken = trackingToken
+        }
     }
 
-    /// Routes, checks and stores a report in one transaction: the report, its `created` and
-    /// `routed` events and its `case.created` dispatch job commit together or not at all.
-    /// `beforeCommit` runs last inside the transaction (idempotency records the response there).
-    public func create(
-        _ input: NewReport, clientKeyID: UUID?,
-        beforeCommit: @escaping @Sendable (Created, PostgresConnection) async throws -> Void = { _, _ in }
-    ) async throws -> Created {
+    /// Stores a report: the report, its `created` and `routed` events and its `case.created`
+    /// dispatch job in one statement (its own transaction), with its reference from the council's
+    /// sequence. Photos and an idempotency record, when there are any, join it in one
+    /// transaction. Workers are told after the commit.
+    public func insert(_ insert: Insert, recording: IdempotencyStore.Recording? = nil) async throws -> Report {
         let logger = self.logger
-        return try await database.withTransaction { connection in
-            let point = try await Self.wgs84(input.position, on: connection, logger: logger)
-            let category = try await Self.route(input.categoryCode, at: point, on: connection, logger: logger)
-            var input = input
-            var sourceAttributes: [String: String] = [:]
-            if input.source == .open311 {
-                (input.attributes, sourceAttributes) = ReportRules.adoptForeignAnswers(
-                    input.attributes, questions: category.definition.attributes)
-                input.anonymous = category.definition.anonymousAllowed
+        let statement = try InsertStatement(insert)
+        let photoIDs = insert.report.photoIDs
+        let (stored, destination): (InsertStatement.Row, UUID?)
+        if photoIDs.isEmpty && recording == nil {
+            (stored, destination) = try await database.withConnection { connection in
+                try await Self.run(statement, on: connection, logger: logger)
             }
-            let problems = ReportRules.check(input, against: category.definition)
-            if !problems.isEmpty { throw APIError.validation(problems) }
-            let prefix = ReportRules.referencePrefix(for: category.code)
-            let number = try await Self.nextReferenceNumber(councilID: category.council.id, prefix: prefix, on: connection, logger: logger)
-            let token = TrackingToken.generate()
-            let attributes = String(decoding: try JSONEncoder().encode(input.attributes), as: UTF8.self)
-            let extras = String(decoding: try JSONEncoder().encode(sourceAttributes), as: UTF8.self)
-            let reporter = input.reporter ?? ReporterContact()
-            let rows = try await connection.query(
-                """
-                WITH category AS (
-                    SELECT id FROM categories WHERE council_id = \(category.council.id) AND code = \(category.code)
-                ), report AS (
-                    INSERT INTO reports (reference, council_id, category_id, location, address, description, attributes,
-                        reporter_name, reporter_email, reporter_phone, anonymous, tracking_token_hash, client_key_id,
-                        media_urls, source_attributes, reporter_account_id, reporter_device_id)
-                    SELECT \(ReportRules.reference(prefix: prefix, number: number)), \(category.council.id), category.id,
-                        ST_SetSRID(ST_MakePoint(\(point.lon), \(point.lat)), 4326), \(input.address), \(input.description),
-                        \(attributes)::jsonb, \(reporter.name), \(reporter.email), \(reporter.phone), \(input.anonymous),
-                        \(Data(token.hash)), \(clientKeyID), \(input.mediaURLs), \(extras)::jsonb, \(input.accountID),
-                        \(input.deviceID)
-                    FROM category
-                    RETURNING *
-                ), created AS (
-                    INSERT INTO report_events (report_id, kind, status, actor)
-                    SELECT id, 'created', 'open', 'reporter' FROM report
-                    RETURNING id, report_id
-                ), routed AS (
-                    INSERT INTO report_events (report_id, kind, public_note, actor)
-                    SELECT id, 'routed', \("Sent to \(category.council.name)"), 'system' FROM report
-                ), job AS (
-                    INSERT INTO dispatch_jobs (report_id, event_id, event_type, destination_id)
-                    SELECT report_id, created.id, 'case.created', dispatch_destination(\(category.council.id), category.id)
-                    FROM created, category
-                )
-                SELECT \(unescaped: Self.columns) FROM report r
-                JOIN councils c ON c.id = r.council_id
-                JOIN categories cat ON cat.id = r.category_id
-                """, logger: logger)
-            guard var report = try await Self.decode(rows).first else {
-                throw APIError.internalError
+        } else {
+            (stored, destination) = try await database.withTransaction { connection in
+                let (row, destination) = try await Self.run(statement, on: connection, logger: logger)
+                try await MediaStore.attach(
+                    photoIDs, to: row.0, clientKeyID: insert.clientKeyID, startingAt: 0, on: connection, logger: logger)
+                if let recording {
+                    try await recording.write(Self.report(insert, row), on: connection, logger: logger)
+                }
+                return (row, destination)
             }
-            try await MediaStore.attach(
-                input.photoIDs, to: report.id, clientKeyID: clientKeyID, startingAt: 0, pointer: "/photos",
-                on: connection, logger: logger)
-            report.photoIDs = input.photoIDs
-            let created = Created(report: report, trackingToken: token)
-            try await beforeCommit(created, connection)
-            return created
         }
+        database.announceJob(for: destination)
+        return Self.report(insert, stored)
+    }
+
+    static func run(_ statement: InsertStatement, on connection: PostgresConnection, logger: Logger) async throws
+        -> (InsertStatement.Row, UUID?)
+    {
+        for try await row in try await connection.execute(statement, logger: logger) { return (row, row.5) }
+        // The category was deleted between routing and the insert.
+        throw StoredCategoryMissing()
+    }
+
+    /// The category routing chose no longer exists (deleted meanwhile).
+    public struct StoredCategoryMissing: Error {}
+
+    /// The stored report, from what was inserted and what the database assigned.
+    static func report(_ insert: Insert, _ row: InsertStatement.Row) -> Report {
+        let input = insert.report
+        return Report(
+            id: row.0, reference: row.1, council: insert.category.council,
+            category: .init(code: insert.category.code, name: insert.category.definition.name),
+            status: ReportStatus(rawValue: row.2) ?? .open, location: insert.point, address: input.address,
+            description: input.description, attributes: input.attributes, photoIDs: input.photoIDs,
+            reporter: input.reporter.flatMap { $0.isEmpty ? nil : $0 }, anonymous: input.anonymous, externalReference: nil,
+            createdAt: row.3, updatedAt: row.4, closedAt: nil, expectedAt: nil, mediaURLs: input.mediaURLs)
+    }
+
+    /// Prepared once per connection: intake's whole write in one round trip.
+    struct InsertStatement: PostgresPreparedStatement {
+        static let sql = """
+            WITH category AS (
+                SELECT id FROM categories WHERE council_id = $1 AND code = $2::text
+            ), report AS (
+                INSERT INTO reports (reference, council_id, category_id, location, address, description, attributes,
+                    reporter_name, reporter_email, reporter_phone, anonymous, tracking_token_hash, client_key_id,
+                    media_urls, source_attributes, reporter_account_id, reporter_device_id)
+                SELECT next_report_reference($1, $3::text), $1, category.id, ST_SetSRID(ST_MakePoint($4, $5), 4326),
+                    $6::text, $7::text, $8::jsonb, $9::text, $10::text, $11::text, $12, $13, $14::uuid, $15::text[],
+                    $16::jsonb, $17::text, $18::text
+                FROM category
+                RETURNING id, reference, status, created_at, updated_at
+            ), created AS (
+                INSERT INTO report_events (report_id, kind, status, actor)
+                SELECT id, 'created', 'open', 'reporter' FROM report
+                RETURNING id, report_id
+            ), routed AS (
+                INSERT INTO report_events (report_id, kind, public_note, actor)
+                SELECT id, 'routed', $19::text, 'system' FROM report
+            ), job AS (
+                INSERT INTO dispatch_jobs (report_id, event_id, event_type, destination_id)
+                SELECT created.report_id, created.id, 'case.created', dispatch_destination($1, category.id)
+                FROM created, category
+                RETURNING destination_id
+            )
+            SELECT report.id, report.reference, report.status, report.created_at, report.updated_at,
+                (SELECT destination_id FROM job)
+            FROM report
+            """
+        typealias Row = (UUID, String, String, Date, Date, UUID?)
+
+        var bindings: PostgresBindings
+
+        init(_ insert: Insert) throws {
+            let input = insert.report
+            let reporter = input.reporter ?? ReporterContact()
+            var bindings = PostgresBindings(capacity: 19)
+            bindings.append(insert.category.council.id)
+            bindings.append(insert.category.code)
+            bindings.append(ReportRules.referencePrefix(for: insert.category.code))
+            bindings.append(insert.point.lon)
+            bindings.append(insert.point.lat)
+            bindings.append(input.address)
+            bindings.append(input.description)
+            bindings.append(try JSONText.encode(input.attributes))
+            bindings.append(reporter.name)
+            bindings.append(reporter.email)
+            bindings.append(reporter.phone)
+            bindings.append(input.anonymous)
+            try bindings.append(Data(insert.trackingToken.hash))
+            bindings.append(insert.clientKeyID)
+            bindings.append(input.mediaURLs)
+            bindings.append(try JSONText.encode(insert.sourceAttributes))
+            bindings.append(input.accountID)
+            bindings.append(input.deviceID)
+            bindings.append("Sent to \(insert.category.council.name)")
+            self.bindings = bindings
+        }
+
+        func makeBindings() throws -> PostgresBindings { bindings }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     /// The report and how the caller may see it (`token` checked in constant time).
@@ -127,12 +190,12 @@ public struct ReportStore: Sendable {
         }
     }
 
-    // MARK: Steps of intake
+    // MARK: Positions
 
-    static func wgs84(_ position: ReportPosition, on connection: PostgresConnection, logger: Logger) async throws -> LatLon {
-        switch position {
-        case .wgs84(let point): return point
-        case .britishNationalGrid(let easting, let northing):
+    /// A British National Grid reference as WGS84, by PostGIS.
+    public func wgs84(easting: Double, northing: Double) async throws -> LatLon {
+        let logger = self.logger
+        return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
                 SELECT ST_Y(p), ST_X(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint(\(easting), \(northing)), 27700), 4326) AS p
@@ -141,34 +204,8 @@ public struct ReportStore: Sendable {
                 // Six decimals: about 10 cm, finer than the grid reference it came from.
                 return LatLon(lat: (lat * 1e6).rounded() / 1e6, lon: (lon * 1e6).rounded() / 1e6)
             }
-            throw APIError.internalError
+            throw NoRowReturned()
         }
-    }
-
-    /// The category that handles `code` at the point, or the routing error the app should show.
-    static func route(_ code: String, at point: LatLon, on connection: PostgresConnection, logger: Logger) async throws
-        -> Category
-    {
-        let councils = try await RoutingStore.councilsCovering(point, on: connection, logger: logger)
-        guard !councils.isEmpty else { throw APIError.outsideServiceArea(point) }
-        let available = try await RoutingStore.categories(for: councils, on: connection, logger: logger)
-        guard let category = available.first(where: { $0.code == code }) else {
-            throw APIError.categoryNotAvailableHere(code, available: available.map(\.code))
-        }
-        return category
-    }
-
-    static func nextReferenceNumber(councilID: UUID, prefix: String, on connection: PostgresConnection, logger: Logger)
-        async throws -> Int
-    {
-        let rows = try await connection.query(
-            """
-            INSERT INTO report_reference_counters (council_id, prefix, last_value) VALUES (\(councilID), \(prefix), 1)
-            ON CONFLICT (council_id, prefix) DO UPDATE SET last_value = report_reference_counters.last_value + 1
-            RETURNING last_value
-            """, logger: logger)
-        for try await value in rows.decode(Int.self) { return value }
-        throw APIError.internalError
     }
 
     // MARK: Rows
