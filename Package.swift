@@ -150,6 +150,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -189,6 +191,10 @@ let package = Package(
         .testTarget(
             name: "IntakeCoreTests",
             dependencies: ["IntakeCore", "IntakeTestSupport"]
+        ),
+        .testTarget(
+            name: "IntakeServicesTests",
+            dependencies: ["IntakeServices"]
         ),
         .testTarget(
             name: "IntakeStorageTests",
@@ -231,6 +237,8 @@ let package = Package(
                 "IntakeStorage",
                 "IntakeTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

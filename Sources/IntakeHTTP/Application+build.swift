@@ -72,7 +72,8 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     // Compact JSON: the runtime's default pretty-prints every response, which costs CPU and bytes.
     try api.registerHandlers(
         on: RecordingTransport(router: router, routes: routes),
-        configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
+        configuration: Configuration(
+            dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
     // The Open311 facade answers in its own formats, under /open311/v2/.
     Open311Facade(
         config: deps.config, database: db, authentication: authentication, catalogue: catalogue, intake: intake,

@@ -43,11 +43,7 @@ enum Open311Format: String, Sendable {
 
 /// Datetimes as the spec and open311-adapter want them: `YYYY-MM-DDTHH:MM:SSZ` (UTC).
 enum Open311Dates {
-    static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
+    static func format(_ date: Date) -> String { InternetDate.format(date) }
 
     /// W3C datetimes with a timezone, with or without fractional seconds.
     static func parse(_ text: String) -> Date? {

@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 
 /// discovery, services and service definitions: the catalogue, as Open311 describes it.
@@ -30,7 +31,7 @@ extension Open311Facade {
 
     func services(_ format: Open311Format, _ query: Open311Form) async throws -> Open311Reply {
         let council = try await requiredJurisdiction(query)
-        let all = try await categories.list(councilID: council.id, includeRetired: false)
+        let all = try await catalogue.activeCategories(of: council.id)
         return Open311Reply(root: "services", node: .list(item: "service", all.map(Self.serviceNode)))
     }
 

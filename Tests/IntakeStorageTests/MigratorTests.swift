@@ -148,3 +148,37 @@ struct MigrationFolder {
 
     func load() throws -> MigrationSet { try MigrationSet.load(directory: url) }
 }
+
+@Suite struct ReferenceSequenceMigrationTests {
+    /// A database migrated before references came from sequences keeps counting where its
+    /// counters stopped, and new councils start at 1.
+    @Test func countersCarryOverIntoSequences() async throws {
+        try await withTestDatabase(migrated: false) { testDB in
+            try await testDB.withDatabase { database in
+                let all = try MigrationSet.bundled()
+                let before = MigrationSet(files: all.files.filter { $0.version <= 10 })
+                _ = try await Migrator(database: database, migrations: before, logger: .quiet).migrate()
+                try await database.withConnection { connection in
+                    _ = try await connection.query(
+                        """
+                        WITH c AS (INSERT INTO councils (slug, name, tier) VALUES ('old', 'Old Council', 'unitary') RETURNING id)
+                        INSERT INTO report_reference_counters (council_id, prefix, last_value) SELECT id, 'FT', 41 FROM c
+                        """, logger: .quiet)
+                    _ = try await connection.query(
+                        "INSERT INTO councils (slug, name, tier) VALUES ('new', 'New Council', 'unitary')", logger: .quiet)
+                }
+                _ = try await Migrator(database: database, migrations: all, logger: .quiet).migrate()
+                let references = try await database.withConnection { connection in
+                    let rows = try await connection.query(
+                        """
+                        SELECT c.slug || ' ' || next_report_reference(c.id, 'FT') FROM councils c, generate_series(1, 2)
+                        """, logger: .quiet)
+                    var found: [String] = []
+                    for try await reference in rows.decode(String.self) { found.append(reference) }
+                    return found
+                }
+                #expect(references.sorted() == ["new FT-000001", "new FT-000002", "old FT-000042", "old FT-000043"])
+            }
+        }
+    }
+}

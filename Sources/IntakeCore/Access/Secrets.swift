@@ -4,9 +4,23 @@ import Foundation
 /// Random secrets and their stored form. Secrets are never stored, only their SHA-256, and
 /// compared in constant time so response timing reveals nothing about a stored hash.
 public enum Secrets {
+    /// `bytes` random bytes from the system's CSPRNG, as lower-case hex.
     public static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes * 2)
+        var remaining = bytes
+        while remaining > 0 {
+            var word = generator.next()
+            for _ in 0..<min(8, remaining) {
+                out.append(digits[Int(word >> 4 & 0xF)])
+                out.append(digits[Int(word & 0xF)])
+                word >>= 8
+            }
+            remaining -= 8
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func sha256(_ text: String) -> [UInt8] {

@@ -92,10 +92,8 @@ enum ReportInput {
         var errors: [FieldError] = []
         var attributes: [String: AttributeAnswer] = [:]
         if let container = body.attributes {
-            let data = try encoder.encode(container)
-            let answers = try decoder.decode([String: LenientAnswer].self, from: data)
-            for (code, answer) in answers.sorted(by: { $0.key < $1.key }) {
-                if let value = answer.value {
+            for (code, value) in container.additionalProperties.value.sorted(by: { $0.key < $1.key }) {
+                if let value = AttributeAnswer(jsonValue: value) {
                     attributes[code] = value
                 } else {
                     errors.append(
@@ -136,11 +134,6 @@ enum ReportInput {
         String(decoding: try encoder.encode(body), as: UTF8.self)
     }
 
-    /// Decodes any JSON value, keeping only the shapes an attribute answer may have.
-    struct LenientAnswer: Decodable {
-        var value: AttributeAnswer?
-        init(from decoder: any Decoder) throws { value = try? AttributeAnswer(from: decoder) }
-    }
 }
 
 // Mapping between the generated wire types and the domain.
@@ -160,6 +153,27 @@ extension Components.Schemas.Report {
             externalReference: audience == .council ? report.externalReference : nil, expectedAt: report.expectedAt,
             createdAt: report.createdAt,
             updatedAt: report.updatedAt, closedAt: report.closedAt)
+    }
+}
+
+extension AttributeAnswer {
+    /// A decoded JSON value as an answer: text, a number, or a list of texts (nil for anything
+    /// else: true/false, null, objects, lists holding other things).
+    init?(jsonValue: (any Sendable)?) {
+        switch jsonValue {
+        case let text as String: self = .text(text)
+        case is Bool: return nil
+        case let number as Int: self = .number(Double(number))
+        case let number as Double: self = .number(number)
+        case let list as [(any Sendable)?]:
+            var texts: [String] = []
+            for item in list {
+                guard let text = item as? String else { return nil }
+                texts.append(text)
+            }
+            self = .list(texts)
+        default: return nil
+        }
     }
 }
 

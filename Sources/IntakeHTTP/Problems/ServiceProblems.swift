@@ -34,7 +34,25 @@ extension APIError {
         case let intake as IntakeError: APIError(intake)
         case let conflict as IdempotencyStore.Conflict: APIError(conflict)
         case let photos as MediaStore.NotAttachable: .validation(photos.fieldErrors(pointer: "/photos"))
+        case let refused as TransitionRefused: .invalidStatusTransition(from: refused.from, to: refused.to)
         default: nil
         }
+    }
+}
+
+extension APIError {
+    static func invalidStatusTransition(from: ReportStatus, to: ReportStatus) -> APIError {
+        let allowed = ReportStatus.allCases.filter { from.canMove(to: $0) }.map(\.rawValue)
+        var error = APIError.validation(
+            [
+                FieldError(
+                    pointer: "/status",
+                    detail: "a \(from.isOpen ? "open" : "closed") case at '\(from.rawValue)' cannot move to '\(to.rawValue)'",
+                    code: "invalid_status_transition")
+            ],
+            detail: "The case is '\(from.rawValue)'; it can move to: \(allowed.joined(separator: ", ")).")
+        error.code = "invalid_status_transition"
+        error.extensions["allowed"] = allowed
+        return error
     }
 }

@@ -23,6 +23,11 @@ public struct RoutingCatalogue: Sendable {
         public var services: [Category]
     }
 
+    /// One council's active categories, sorted by code.
+    public func activeCategories(of councilID: UUID) async throws -> [Category] {
+        try await cache.value(for: councilID) { try await routing.activeCategories(councilIDs: [councilID])[councilID] ?? [] }
+    }
+
     public func services(at point: LatLon) async throws -> ServicesAtPoint {
         let councils = try await routing.councilsCovering(point)
         guard !councils.isEmpty else { return ServicesAtPoint(councils: [], services: []) }

@@ -44,11 +44,12 @@ public struct DispatchListener: Service {
         defer { onListening(false) }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                try await cancelWhenGracefulShutdown { [database, channel, signals, onCacheChange, onListening] in
+                try await cancelWhenGracefulShutdown { [database, channel, signals, onCacheChange, onListening, logger] in
                     try await database.client.withConnection { connection in
                         try await connection.listen(on: channel) { jobs in
                             try await connection.listen(on: Self.cacheChannel) { changes in
                                 onListening(true)
+                                logger.info("listening for database notifications")
                                 try await withThrowingTaskGroup(of: Void.self) { group in
                                     group.addTask { for try await notification in jobs { signals.ring(payload: notification.payload) } }
                                     group.addTask { for try await notification in changes { onCacheChange(notification.payload) } }

@@ -71,7 +71,7 @@ public struct PaymentStore: Sendable {
                 SELECT id FROM intent
                 """, logger: logger)
             for try await id in rows.decode(UUID.self) { return id }
-            throw APIError.internalError
+            throw NoRowReturned()
         }
     }
 

@@ -36,7 +36,7 @@ public struct SandboxPaymentStore: Sendable {
                 VALUES (\(councilID), \(amountPence), \(reference), \(description), \(returnURL)) RETURNING id
                 """, logger: logger)
             for try await id in rows.decode(UUID.self) { return id }
-            throw APIError.internalError
+            throw NoRowReturned()
         }
     }
 

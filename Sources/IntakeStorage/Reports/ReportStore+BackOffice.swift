@@ -71,7 +71,7 @@ extension ReportStore {
             let current = ReportStatus(rawValue: found.0) ?? .open
             let moving = change.status != current
             if moving && !current.canMove(to: change.status) {
-                throw APIError.invalidStatusTransition(from: current, to: change.status)
+                throw TransitionRefused(from: current, to: change.status)
             }
             let expectedChanged = change.expectedAt.map { $0 != found.1 } ?? false
             guard moving || change.publicNote != nil || change.internalNote != nil || expectedChanged else {
@@ -109,24 +109,13 @@ extension ReportStore {
             JOIN categories cat ON cat.id = r.category_id
             WHERE r.id = \(reportID)
             """, logger: logger)
-        guard let report = try await decode(rows).first else { throw APIError.internalError }
+        guard let report = try await decode(rows).first else { throw NoRowReturned() }
         return report
     }
 }
 
-extension APIError {
-    public static func invalidStatusTransition(from: ReportStatus, to: ReportStatus) -> APIError {
-        let allowed = ReportStatus.allCases.filter { from.canMove(to: $0) }.map(\.rawValue)
-        var error = APIError.validation(
-            [
-                FieldError(
-                    pointer: "/status",
-                    detail: "a \(from.isOpen ? "open" : "closed") case at '\(from.rawValue)' cannot move to '\(to.rawValue)'",
-                    code: "invalid_status_transition")
-            ],
-            detail: "The case is '\(from.rawValue)'; it can move to: \(allowed.joined(separator: ", ")).")
-        error.code = "invalid_status_transition"
-        error.extensions["allowed"] = allowed
-        return error
-    }
+/// A status change the case's current status does not allow (`ReportStatus.canMove`).
+public struct TransitionRefused: Error, Equatable {
+    public var from: ReportStatus
+    public var to: ReportStatus
 }

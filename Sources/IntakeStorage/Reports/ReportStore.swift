@@ -133,7 +133,7 @@ public struct ReportStore: Sendable {
             bindings.append(insert.point.lat)
             bindings.append(input.address)
             bindings.append(input.description)
-            bindings.append(try JSONText.encode(input.attributes))
+            bindings.append(AttributeJSON.write(input.attributes))
             bindings.append(reporter.name)
             bindings.append(reporter.email)
             bindings.append(reporter.phone)
@@ -141,7 +141,7 @@ public struct ReportStore: Sendable {
             try bindings.append(Data(insert.trackingToken.hash))
             bindings.append(insert.clientKeyID)
             bindings.append(input.mediaURLs)
-            bindings.append(try JSONText.encode(insert.sourceAttributes))
+            bindings.append(AttributeJSON.write(insert.sourceAttributes))
             bindings.append(input.accountID)
             bindings.append(input.deviceID)
             bindings.append("Sent to \(insert.category.council.name)")
@@ -152,34 +152,42 @@ public struct ReportStore: Sendable {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    /// The report and how the caller may see it (`token` checked in constant time).
+    /// The report and its tracking token's hash (the caller checks a presented token in
+    /// constant time). Prepared: planning the joins costs more than running them.
     public func find(id: UUID) async throws -> (Report, tokenHash: [UInt8])? {
         let logger = self.logger
         return try await database.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT \(unescaped: Self.columns), r.tracking_token_hash FROM reports r
-                JOIN councils c ON c.id = r.council_id
-                JOIN categories cat ON cat.id = r.category_id
-                WHERE r.id = \(id)
-                """, logger: logger)
-            for try await row in rows.decode(Self.RowWithToken.self) {
+            for try await row in try await connection.execute(FindStatement(id: id), logger: logger) {
                 return (try Self.report(Self.row(row)), Array(row.25))
             }
             return nil
         }
     }
 
+    struct FindStatement: PostgresPreparedStatement {
+        static let sql = """
+            SELECT \(ReportStore.columns), r.tracking_token_hash FROM reports r
+            JOIN councils c ON c.id = r.council_id
+            JOIN categories cat ON cat.id = r.category_id
+            WHERE r.id = $1
+            """
+        typealias Row = RowWithToken
+        var id: UUID
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(id)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
     public func timeline(reportID: UUID) async throws -> [TimelineEvent] {
         let logger = self.logger
         return try await database.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, kind, status, public_note, internal_note, actor, created_at, media_id
-                FROM report_events WHERE report_id = \(reportID) ORDER BY id
-                """, logger: logger)
             var events: [TimelineEvent] = []
-            for try await row in rows.decode((Int64, String, String?, String?, String?, String, Date, UUID?).self) {
+            for try await row in try await connection.execute(TimelineStatement(reportID: reportID), logger: logger) {
                 events.append(
                     TimelineEvent(
                         id: row.0, kind: TimelineEvent.Kind(rawValue: row.1) ?? .comment,
@@ -188,6 +196,23 @@ public struct ReportStore: Sendable {
             }
             return events
         }
+    }
+
+    struct TimelineStatement: PostgresPreparedStatement {
+        static let sql = """
+            SELECT id, kind, status, public_note, internal_note, actor, created_at, media_id
+            FROM report_events WHERE report_id = $1 ORDER BY id
+            """
+        typealias Row = (Int64, String, String?, String?, String?, String, Date, UUID?)
+        var reportID: UUID
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(reportID)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     // MARK: Positions
@@ -228,7 +253,7 @@ public struct ReportStore: Sendable {
     )
 
     static func report(_ row: Row) throws -> Report {
-        let attributes = try JSONDecoder().decode([String: AttributeAnswer].self, from: Data(row.13.utf8))
+        let attributes = try AttributeJSON.parse(row.13) ?? JSONDecoder().decode([String: AttributeAnswer].self, from: Data(row.13.utf8))
         let reporter = ReporterContact(name: row.14, email: row.15, phone: row.16)
         return Report(
             id: row.0, reference: row.1,
