@@ -68,7 +68,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         pull: PullQueue(database: db, logger: deps.logger),
         queueMessages: QueueMessages(database: db, logger: deps.logger, baseURL: deps.config.publicBaseURL),
         payments: payments,
-        signals: deps.signals)
+        signals: deps.signals, caches: deps.caches)
     // Compact JSON: the runtime's default pretty-prints every response, which costs CPU and bytes.
     try api.registerHandlers(
         on: RecordingTransport(router: router, routes: routes),

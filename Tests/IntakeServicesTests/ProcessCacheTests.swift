@@ -67,3 +67,15 @@ import Testing
         #expect(loads.total == 3, "the newest entry is kept after the cache starts again")
     }
 }
+
+extension ProcessCacheTests {
+    @Test func entriesExpireEvenWhileListening() async throws {
+        let cache = ProcessCache<String, Int>(maxAge: .milliseconds(100))
+        cache.setLive(true)
+        let loads = Loads()
+        #expect(try await cache.value(for: "k") { loads.next() } == 1)
+        #expect(try await cache.value(for: "k") { loads.next() } == 1)
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try await cache.value(for: "k") { loads.next() } == 2, "a silent listener must not keep a value for ever")
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import IntakeAPI
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 
 extension APIService {
@@ -40,6 +41,7 @@ extension APIService {
         do {
             let created = try await keys.create(
                 role: role, councilSlug: body.council, label: label, expiresAt: body.expiresAt)
+            caches.changed("api_keys")
             return .created(
                 .init(
                     body: .json(
@@ -60,6 +62,8 @@ extension APIService {
         guard try await keys.revoke(prefix: input.path.prefix) else {
             throw APIError.notFound("No live key has the prefix '\(input.path.prefix)'.")
         }
+        // This process at once; the others when the database's notification reaches them.
+        caches.changed("api_keys")
         return .noContent(.init())
     }
 }

@@ -33,7 +33,9 @@ extension APIService {
         try definition.validate()
         try await checkDestination(definition.destination, councilID: council.id)
         do {
-            return .created(.init(body: .json(.init(try await categories.create(definition, councilID: council.id)))))
+            let created = try await categories.create(definition, councilID: council.id)
+            caches.changed("catalogue")
+            return .created(.init(body: .json(.init(created))))
         } catch CategoryStore.WriteError.codeTaken {
             throw APIError.conflict(
                 "\(council.name) already has a category with code '\(definition.code)'.", code: "category_exists")
@@ -64,6 +66,7 @@ extension APIService {
         guard let updated = try await categories.update(definition, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
+        caches.changed("catalogue")
         return .ok(.init(body: .json(.init(updated))))
     }
 
@@ -81,6 +84,7 @@ extension APIService {
         guard let retired = try await categories.retire(code: input.path.code, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
+        caches.changed("catalogue")
         return .ok(.init(body: .json(.init(retired))))
     }
 

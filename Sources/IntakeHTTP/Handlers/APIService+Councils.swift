@@ -2,6 +2,7 @@ import Foundation
 import IntakeAPI
 import IntakeCore
 import IntakePayments
+import IntakeServices
 import IntakeStorage
 import OpenAPIRuntime
 
@@ -46,7 +47,9 @@ extension APIService {
             throw APIError.forbidden("Only an admin key may change a council's tier or code.")
         }
         do {
-            return .ok(.init(body: .json(.init(try await councils.update(update.applied(to: council))))))
+            let updated = try await councils.update(update.applied(to: council))
+            caches.changed("catalogue")
+            return .ok(.init(body: .json(.init(updated))))
         } catch let error as CouncilStore.WriteError {
             throw Self.conflict(error, slug: slug)
         }

@@ -25,4 +25,7 @@ struct APIService: APIProtocol {
     let queueMessages: QueueMessages
     let payments: PaymentService
     let signals: DispatchSignals
+    /// Emptied at once after this process's own admin writes (other processes hear of them
+    /// through the database's notification).
+    let caches: ProcessCaches
 }

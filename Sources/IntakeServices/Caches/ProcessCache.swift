@@ -6,10 +6,16 @@ import Synchronization
 /// `DispatchListener` calls `setLive(true)` once its LISTEN is in place and `setLive(false)` when
 /// the connection goes; while not live every read goes to the database. A change notification
 /// empties the cache. A value loaded across an invalidation is not kept (the generation moved),
-/// so a load that raced a change never hides it.
+/// so a load that raced a change never hides it. Entries also expire after `maxAge`: a backstop
+/// for a listening connection that dies without the process noticing (no reset, no error).
 public final class ProcessCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct Entry {
+        var value: Value
+        var loadedAt: ContinuousClock.Instant
+    }
+
     private struct State {
-        var entries: [Key: Value] = [:]
+        var entries: [Key: Entry] = [:]
         var generation: UInt64 = 0
         var live = false
     }
@@ -17,18 +23,23 @@ public final class ProcessCache<Key: Hashable & Sendable, Value: Sendable>: Send
     private let state = Mutex(State())
     /// Past this many entries the cache starts again (unknown keys are cached too).
     let capacity: Int
+    let maxAge: Duration
 
-    public init(capacity: Int = 10_000) {
+    public init(capacity: Int = 10_000, maxAge: Duration = .seconds(30)) {
         self.capacity = capacity
+        self.maxAge = maxAge
     }
 
     /// The cached values for `keys`, loading those it lacks in one call of `load` (which must
     /// answer for each key it is given).
     public func values(for keys: [Key], load: ([Key]) async throws -> [Key: Value]) async throws -> [Key: Value] {
+        let now = ContinuousClock.now
         let (found, generation, live) = state.withLock { state -> ([Key: Value], UInt64, Bool) in
             guard state.live else { return ([:], state.generation, false) }
             var found: [Key: Value] = [:]
-            for key in keys { if let value = state.entries[key] { found[key] = value } }
+            for key in keys {
+                if let entry = state.entries[key], now - entry.loadedAt < maxAge { found[key] = entry.value }
+            }
             return (found, state.generation, true)
         }
         let missing = keys.filter { found[$0] == nil }
@@ -38,7 +49,7 @@ public final class ProcessCache<Key: Hashable & Sendable, Value: Sendable>: Send
             state.withLock { state in
                 guard state.live, state.generation == generation else { return }
                 if state.entries.count + loaded.count > capacity { state.entries.removeAll(keepingCapacity: true) }
-                state.entries.merge(loaded) { _, new in new }
+                for (key, value) in loaded { state.entries[key] = Entry(value: value, loadedAt: now) }
             }
         }
         return found.merging(loaded) { _, new in new }

@@ -23,6 +23,9 @@ public struct RoutingCatalogue: Sendable {
         public var services: [Category]
     }
 
+    /// Forgets this process's copy (a write found it out of date).
+    public func forget() { cache.invalidate() }
+
     /// One council's active categories, sorted by code.
     public func activeCategories(of councilID: UUID) async throws -> [Category] {
         try await cache.value(for: councilID) { try await routing.activeCategories(councilIDs: [councilID])[councilID] ?? [] }

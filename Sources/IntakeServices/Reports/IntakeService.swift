@@ -79,6 +79,11 @@ public struct IntakeService: Sendable {
             return Created(report: report, trackingToken: token)
         } catch let error as MediaStore.NotAttachable {
             throw IntakeError.invalid(error.fieldErrors(pointer: "/photos"))
+        } catch is ReportStore.CategoryGone {
+            // Retired after this process routed it (its cache not yet told): as if routed anew.
+            catalogue.forget()
+            throw IntakeError.categoryNotAvailableHere(
+                input.categoryCode, available: here.services.map(\.code).filter { $0 != input.categoryCode })
         }
     }
 }

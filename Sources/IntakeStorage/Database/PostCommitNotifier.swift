@@ -47,14 +47,19 @@ final class PostCommitNotifier: Sendable {
                 defer { state.pending = [:] }
                 return state.pending
             }
+            var failed = false
             for (channel, payloads) in batch {
                 do {
                     try await send(channel, payloads.sorted())
                 } catch {
-                    // Listeners fall back on their poll interval.
-                    logger.debug("notification not sent", metadata: ["channel": .string(channel)])
+                    // Kept for the next round (a busy pool, a database restarting); listeners
+                    // meanwhile fall back on their poll interval.
+                    failed = true
+                    state.withLock { $0.pending[channel, default: []].formUnion(payloads) }
+                    logger.debug("notification not sent yet", metadata: ["channel": .string(channel)])
                 }
             }
+            if failed { try? await Task.sleep(for: .milliseconds(250)) }
         }
         let waiter = state.withLock { state in
             state.stopped = true

@@ -68,12 +68,12 @@ public struct ReportStore: Sendable {
         -> (InsertStatement.Row, UUID?)
     {
         for try await row in try await connection.execute(statement, logger: logger) { return (row, row.5) }
-        // The category was deleted between routing and the insert.
-        throw StoredCategoryMissing()
+        // The category was retired (or deleted) between routing and the insert.
+        throw CategoryGone()
     }
 
-    /// The category routing chose no longer exists (deleted meanwhile).
-    public struct StoredCategoryMissing: Error {}
+    /// The category routing chose is no longer active (retired or deleted meanwhile).
+    public struct CategoryGone: Error {}
 
     /// The stored report, from what was inserted and what the database assigned.
     static func report(_ insert: Insert, _ row: InsertStatement.Row) -> Report {
@@ -91,7 +91,7 @@ public struct ReportStore: Sendable {
     struct InsertStatement: PostgresPreparedStatement {
         static let sql = """
             WITH category AS (
-                SELECT id FROM categories WHERE council_id = $1 AND code = $2::text
+                SELECT id FROM categories WHERE council_id = $1 AND code = $2::text AND retired_at IS NULL
             ), report AS (
                 INSERT INTO reports (reference, council_id, category_id, location, address, description, attributes,
                     reporter_name, reporter_email, reporter_phone, anonymous, tracking_token_hash, client_key_id,
