@@ -73,6 +73,10 @@ public struct IdempotencyStore: Sendable {
         let leaseSeconds = Double(lease.components.seconds)
         let retentionSeconds = Double(Self.retention.components.seconds)
         return try await database.withTransaction { connection in
+            // The claim need not wait for its own disk flush: the work's commit, which is durable,
+            // flushes the claim's WAL before it (WAL is written in order). A claim lost in a crash
+            // before any work committed only lets the retry start afresh.
+            _ = try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
             // Forget an expired record of this key first: after 48 hours a key may be reused.
             _ = try await connection.query(
                 """
