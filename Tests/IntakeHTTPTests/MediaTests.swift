@@ -22,6 +22,24 @@ import Testing
         String(decoding: haystack.readableBytesView, as: UTF8.self).contains(needle)
     }
 
+    @Test func whatAPhoneAppendsAfterThePictureIsNeverServed() async throws {
+        try await withApp { client, testDB in
+            let auth = try await bearer(testDB, role: .client)
+            let motionPhoto = Array("\0\0\0\u{18}ftypmp42\0\0\0\0isommp42 GPS 51.5033N 0.1276W".utf8)
+            for (image, type) in [(SampleImages.jpeg, "image/jpeg"), (SampleImages.png, "image/png"), (SampleImages.webp, "image/webp")] {
+                let (status, stored) = try await Self.upload(client, auth, image + motionPhoto + image, contentType: type)
+                #expect(status == .created, "\(stored)")
+                let id = stored["id"] as? String ?? ""
+                try await client.execute(uri: "/v1/media/\(id)", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(!Self.contains(response.body, "ftypmp42"), "\(type): the appended video is served")
+                    #expect(!Self.contains(response.body, "GPS 51.5033N"))
+                    #expect(!Self.contains(response.body, "SecretCam"))
+                }
+            }
+        }
+    }
+
     @Test func anUploadIsRecognisedByItsBytesCleanedAndServedForCaching() async throws {
         try await withApp { client, testDB in
             let auth = try await bearer(testDB, role: .client)
