@@ -42,23 +42,26 @@ public struct HTTPDependencies: Sendable {
 public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
     let routes = RouteTable()
+    let db = deps.database
+    let keys = APIKeyStore(database: db, logger: deps.logger)
+    let authentication = KeyAuthentication(store: keys, caches: deps.caches)
+    let auth = Authenticator(keys: authentication)
     router.add(middleware: RequestObservationMiddleware())
     router.add(middleware: ProblemMiddleware(routes: routes))
+    // Who may call, before any body is read.
+    router.add(middleware: AccessGateMiddleware(auth: auth, councils: CouncilStore(database: db, logger: deps.logger)))
     router.add(
         middleware: RequestBodyMiddleware(
             maxJSONBodyBytes: deps.config.maxJSONBodyBytes, maxMediaBytes: deps.config.maxMediaBytes))
 
     let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
-    let db = deps.database
-    let keys = APIKeyStore(database: db, logger: deps.logger)
-    let authentication = KeyAuthentication(store: keys, caches: deps.caches)
     let catalogue = RoutingCatalogue(routing: RoutingStore(database: db, logger: deps.logger), caches: deps.caches)
     let reports = ReportStore(database: db, logger: deps.logger)
     let intake = IntakeService(reports: reports, catalogue: catalogue)
     let idempotent = IdempotentRequests(store: IdempotencyStore(database: db, logger: deps.logger))
     let payments = PaymentService(database: db, config: deps.config, logger: deps.logger)
     let api = APIService(
-        config: deps.config, database: db, migrator: migrator, auth: Authenticator(keys: authentication), keys: keys,
+        config: deps.config, database: db, migrator: migrator, auth: auth, keys: keys,
         councils: CouncilStore(database: db, logger: deps.logger),
         boundaries: BoundaryStore(database: db, logger: deps.logger),
         categories: CategoryStore(database: db, logger: deps.logger),
