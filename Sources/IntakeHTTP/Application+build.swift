@@ -47,6 +47,9 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     let authentication = KeyAuthentication(store: keys, caches: deps.caches)
     let auth = Authenticator(keys: authentication)
     router.add(middleware: RequestObservationMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(servedOverTLS: deps.config.publicBaseURL.lowercased().hasPrefix("https://")))
+    // Outside the problem middleware, so error responses carry CORS headers too.
+    router.add(middleware: CORSPolicyMiddleware(allowed: deps.config.corsAllowedOrigins))
     router.add(middleware: ProblemMiddleware(routes: routes))
     // Who may call, before any body is read.
     router.add(middleware: AccessGateMiddleware(auth: auth, councils: CouncilStore(database: db, logger: deps.logger)))
@@ -86,7 +89,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     PaymentProviderRoutes(payments: payments, councils: CouncilStore(database: db, logger: deps.logger),
         sandbox: SandboxPaymentStore(database: db, logger: deps.logger)).register(on: router, routes: routes)
     StaticRoutes.register(
-        on: router, routes: routes, metrics: deps.metrics,
+        on: router, routes: routes, metrics: deps.metrics, metricsAuth: auth,
         queueGauges: QueueGauges(registry: deps.metrics, destinations: DestinationStore(database: db, logger: deps.logger)))
     return router
 }
@@ -114,7 +117,7 @@ public func buildMetricsApplication(
 ) -> some ApplicationProtocol {
     let router = Router(context: IntakeRequestContext.self)
     let gauges = QueueGauges(registry: metrics, destinations: DestinationStore(database: database, logger: logger))
-    StaticRoutes.registerMetrics(on: router, routes: RouteTable(), metrics: metrics, queueGauges: gauges)
+    StaticRoutes.registerMetrics(on: router, routes: RouteTable(), metrics: metrics, auth: nil, queueGauges: gauges)
     router.get("/health/live") { _, _ in Response(status: .ok) }
     return Application(
         router: router, configuration: .init(address: .hostname(host, port: port), serverName: "civic-intake-worker"),

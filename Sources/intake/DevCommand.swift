@@ -27,9 +27,13 @@ struct DevCommand: AsyncParsableCommand {
             let listener = DispatchListener(
                 database: database, signals: signals, onCacheChange: caches.changed, onListening: caches.listening, logger: logger)
             let worker = WorkerCommand.worker(config, database: database, signals: signals, logger: logger)
+            var services: [any Service] = [listener, app, worker]
+            if config.metricsPort != 0 {
+                services.append(
+                    buildMetricsApplication(host: config.httpHost, port: config.metricsPort, metrics: metrics, database: database, logger: logger))
+            }
             try await ServiceGroup(
-                configuration: .init(
-                    services: [listener, app, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             ).run()
         }
         logger.info("stopped")

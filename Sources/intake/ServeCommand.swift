@@ -24,12 +24,18 @@ struct ServeCommand: AsyncParsableCommand {
                     config: config, database: database, migrations: migrations, metrics: metrics, logger: logger, signals: signals,
                     caches: caches),
                 onServerRunning: { port in logger.info("listening", metadata: ["host": "\(config.httpHost)", "port": "\(port)"]) })
+            var services: [any Service] = [
+                DispatchListener(
+                    database: database, signals: signals, onCacheChange: caches.changed, onListening: caches.listening, logger: logger),
+                app,
+            ]
+            if config.metricsPort != 0 {
+                services.append(
+                    buildMetricsApplication(host: config.httpHost, port: config.metricsPort, metrics: metrics, database: database, logger: logger))
+            }
             // SIGTERM/SIGINT: stop accepting, finish in-flight requests, then return.
             try await ServiceGroup(
-                configuration: .init(
-                    services: [DispatchListener(
-                database: database, signals: signals, onCacheChange: caches.changed, onListening: caches.listening, logger: logger), app],
-                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             ).run()
         }
         logger.info("stopped")

@@ -44,6 +44,9 @@ import Testing
         ("LOG_FORMAT", "xml", "expected one of text, json, got 'xml'"),
         ("DB_ACQUIRE_TIMEOUT", "-1", "expected a number of seconds from 0.05 to 120, got '-1'"),
         ("MAX_JSON_BODY_BYTES", "12", "expected a whole number from 1024 to 67108864, got '12'"),
+        ("CORS_ALLOWED_ORIGINS", "https://app.example/path", "expected '*' or comma-separated origins like https://app.example, got 'https://app.example/path'"),
+        ("CORS_ALLOWED_ORIGINS", "https://a.example, app.example", "expected '*' or comma-separated origins like https://app.example, got 'app.example'"),
+        ("METRICS_PORT", "-1", "expected a whole number from 0 to 65535, got '-1'"),
     ])
     func malformedSettingsSayWhatTheyExpect(name: String, value: String, message: String) {
         do {
@@ -53,6 +56,13 @@ import Testing
             #expect(error.setting == name)
             #expect(error.message == message)
         }
+    }
+
+    @Test func corsOriginsAreReadAsAList() throws {
+        let config = try IntakeConfig.load(
+            from: SettingsSource(environment: ["DATABASE_URL": url, "CORS_ALLOWED_ORIGINS": " https://app.example , http://localhost:3000"]))
+        #expect(config.corsAllowedOrigins == ["https://app.example", "http://localhost:3000"])
+        #expect(try IntakeConfig.load(from: SettingsSource(environment: ["DATABASE_URL": url])).corsAllowedOrigins == [])
     }
 
     @Test(arguments: [

@@ -82,10 +82,11 @@ import Testing
     }
 
     @Test func metricsCountRequestsByRouteAndStatus() async throws {
-        try await withApp { client, _ in
+        try await withApp { client, testDB in
             try await client.execute(uri: "/health/live", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/no/such/thing", method: .get) { #expect($0.status == .notFound) }
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            let admin = try await bearer(testDB, role: .admin)
+            try await client.execute(uri: "/metrics", method: .get, headers: admin) { response in
                 #expect(response.status == .ok)
                 let text = response.text
                 #expect(text.contains(#"http_requests_total{route="/health/live",method="GET",status="200"}"#))

@@ -253,7 +253,7 @@ import Testing
     @Test func queueFiguresAreExportedAsMetrics() async throws {
         try await withApp { client, testDB in
             _ = try await Self.seeded(testDB, reports: 2)
-            let text = try await client.execute(uri: "/metrics", method: .get) { $0.text }
+            let text = try await client.execute(uri: "/metrics", method: .get, headers: try await bearer(testDB, role: .admin)) { $0.text }
             let line = text.split(separator: "\n").first {
                 $0.hasPrefix("intake_dispatch_queue_depth") && $0.contains(#"council="barchester""#) && $0.contains(#"destination="cases""#)
             }

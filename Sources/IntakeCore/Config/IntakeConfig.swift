@@ -55,6 +55,12 @@ public struct IntakeConfig: Sendable {
     public var workerMetricsPort: Int = 0
     /// An unpaid payment intent expires this many minutes after it was made (GOV.UK Pay: 90).
     public var paymentExpiryMinutes: Int64 = 90
+    /// Browser origins allowed to call the API (CORS); empty: none; ["*"]: any, never with
+    /// credentials.
+    public var corsAllowedOrigins: [String] = []
+    /// `intake serve` also serves /metrics, without a key, on this port (0 = none); on the API's
+    /// own port /metrics always needs an admin key.
+    public var metricsPort: Int = 0
     /// GOV.UK Pay's public API (a test or stub server in development).
     public var govukPayBaseURL: String = "https://publicapi.payments.service.gov.uk"
 
@@ -103,7 +109,26 @@ public struct IntakeConfig: Sendable {
             throw ConfigError(setting: "GOVUK_PAY_BASE_URL", message: "expected an http or https URL, got '\(pay)'")
         }
         config.govukPayBaseURL = pay
+        config.corsAllowedOrigins = try corsOrigins(source.string("CORS_ALLOWED_ORIGINS", default: ""))
+        config.metricsPort = try source.int("METRICS_PORT", default: 0, range: 0...65535)
         return config
+    }
+
+    /// `https://app.example, https://admin.example`, or `*`; each an origin (scheme, host,
+    /// optional port; no path).
+    static func corsOrigins(_ text: String) throws(ConfigError) -> [String] {
+        let origins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if origins == ["*"] { return origins }
+        for origin in origins {
+            guard let url = URL(string: origin), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil,
+                url.path.isEmpty, url.query == nil, !origin.hasSuffix("/")
+            else {
+                throw ConfigError(
+                    setting: "CORS_ALLOWED_ORIGINS",
+                    message: "expected '*' or comma-separated origins like https://app.example, got '\(origin)'")
+            }
+        }
+        return origins
     }
 
     private static func base(from source: SettingsSource) throws(ConfigError) -> IntakeConfig {
