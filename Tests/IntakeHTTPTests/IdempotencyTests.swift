@@ -98,3 +98,67 @@ import Testing
         }
     }
 }
+
+/// What a reader of the database alone learns from idempotency records: nothing.
+@Suite struct SealedIdempotencyTests {
+    static func rows(_ testDB: TestDatabase) async throws -> [(key: String, hash: [UInt8], body: [UInt8], sealed: Bool)] {
+        try await testDB.withDatabase(poolSize: 1) { database in
+            try await database.withConnection { connection in
+                let rows = try await connection.query(
+                    "SELECT key, request_hash, response_body, sealed FROM idempotency_keys", logger: .quiet)
+                var found: [(String, [UInt8], [UInt8], Bool)] = []
+                for try await (key, hash, body, sealed) in rows.decode((String, Data, Data?, Bool).self) {
+                    found.append((key, Array(hash), Array(body ?? Data()), sealed))
+                }
+                return found.map { (key: $0.0, hash: $0.1, body: $0.2, sealed: $0.3) }
+            }
+        }
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
+        let bytes = Array(needle.utf8)
+        guard haystack.count >= bytes.count else { return false }
+        return (0...(haystack.count - bytes.count)).contains { haystack[$0..<($0 + bytes.count)].elementsEqual(bytes) }
+    }
+
+    @Test func theStoredAnswerHidesTheTokenAndTheContactAndStillReplays() async throws {
+        try await withApp { client, testDB in
+            try await ReportIntakeTests.setUp(testDB)
+            let auth = try await bearer(testDB, role: .client)
+            let key = "5b3f0d1e-report-secret"
+            let (status, created) = try await ReportIntakeTests.post(client, auth.merging([.idempotencyKey: key]), ReportIntakeTests.flyTipping)
+            #expect(status == .created)
+            let token = try #require(created["tracking_token"] as? String)
+
+            let rows = try await Self.rows(testDB)
+            try #require(rows.count == 1)
+            let row = rows[0]
+            #expect(row.sealed)
+            #expect(row.key != key && !row.key.contains("secret"), "the raw key is not stored")
+            for secret in [token, "eleanor@example.org", "Eleanor Bold", "01632 960123", "tracking_token"] {
+                #expect(!Self.contains(row.body, secret), "\(secret) is readable in the stored answer")
+            }
+
+            let (again, replay) = try await ReportIntakeTests.post(client, auth.merging([.idempotencyKey: key]), ReportIntakeTests.flyTipping)
+            #expect(again == .created)
+            #expect(replay["tracking_token"] as? String == token)
+            #expect(replay["id"] as? String == created["id"] as? String)
+        }
+    }
+
+    @Test func erasingTheReporterRemovesTheRecordOfTheirReport() async throws {
+        try await withApp { client, testDB in
+            try await ReportIntakeTests.setUp(testDB)
+            let auth = try await bearer(testDB, role: .client)
+            let (_, created) = try await ReportIntakeTests.post(client, auth.merging([.idempotencyKey: "erase-me"]), ReportIntakeTests.flyTipping)
+            let (_, other) = try await ReportIntakeTests.post(client, auth.merging([.idempotencyKey: "keep-me"]), ReportIntakeTests.flyTipping)
+            #expect(try await Self.rows(testDB).count == 2)
+            let id = try #require(created["id"] as? String)
+            try await client.execute(
+                uri: "/v1/reports/\(id)/reporter", method: .delete, headers: try await bearer(testDB, role: .admin)
+            ) { #expect($0.status == .noContent) }
+            #expect(try await Self.rows(testDB).count == 1, "only the other report's record stays")
+            #expect(other["id"] != nil)
+        }
+    }
+}

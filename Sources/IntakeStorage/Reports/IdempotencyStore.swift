@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import IntakeCore
 import Logging
@@ -23,10 +24,14 @@ public struct IdempotencyStore: Sendable {
         self.lease = lease
     }
 
+    /// One key of one client for one operation. The raw key never reaches the database: it is
+    /// stored as its SHA-256 (`storedKey`), and it is the secret that seals the stored answer and
+    /// fingerprints the request, so only a caller who holds it can replay or recognise either.
     public struct Scope: Sendable {
         public var clientKeyID: UUID
         public var operation: String
         public var key: String
+        /// SHA-256 of the request in its canonical form.
         public var requestHash: [UInt8]
 
         public init(clientKeyID: UUID, operation: String, key: String, requestHash: [UInt8]) {
@@ -34,6 +39,32 @@ public struct IdempotencyStore: Sendable {
             self.operation = operation
             self.key = key
             self.requestHash = requestHash
+        }
+
+        /// What the table holds instead of the key.
+        var storedKey: String { Secrets.sha256(key).map { String(format: "%02x", $0) }.joined() }
+
+        /// AES-GCM key for this scope's stored answer: HKDF-SHA256 of the raw key, salted with the
+        /// client key and operation.
+        var sealingKey: SymmetricKey {
+            HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: Data(key.utf8)),
+                salt: Data("\(clientKeyID.uuidString.lowercased()) \(operation)".utf8),
+                info: Data("civic-intake idempotency answer".utf8), outputByteCount: 32)
+        }
+
+        /// The request's fingerprint as stored: an HMAC under the sealing key.
+        var storedRequestHash: Data {
+            Data(HMAC<SHA256>.authenticationCode(for: requestHash, using: sealingKey))
+        }
+
+        func seal(_ body: Data) throws -> Data {
+            guard let sealed = try AES.GCM.seal(body, using: sealingKey).combined else { throw NoRowReturned() }
+            return sealed
+        }
+
+        func open(_ sealed: Data) throws -> Data {
+            try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: sealingKey)
         }
     }
 
@@ -51,6 +82,7 @@ public struct IdempotencyStore: Sendable {
         public var scope: Scope
         public var status: Int
         public var body: @Sendable (Report) throws -> Data
+        /// The report the answer is about, so erasing its reporter removes the record too.
 
         public init(scope: Scope, status: Int, body: @escaping @Sendable (Report) throws -> Data) {
             self.scope = scope
@@ -59,7 +91,8 @@ public struct IdempotencyStore: Sendable {
         }
 
         func write(_ report: Report, on connection: PostgresConnection, logger: Logger) async throws {
-            try await IdempotencyStore.record(scope, status: status, body: try body(report), on: connection, logger: logger)
+            try await IdempotencyStore.record(
+                scope, status: status, body: try body(report), reportID: report.id, on: connection, logger: logger)
         }
     }
 
@@ -81,13 +114,13 @@ public struct IdempotencyStore: Sendable {
             _ = try await connection.query(
                 """
                 DELETE FROM idempotency_keys
-                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
                   AND created_at < now() - make_interval(secs => \(retentionSeconds))
                 """, logger: logger)
             let inserted = try await connection.query(
                 """
                 INSERT INTO idempotency_keys (client_key_id, operation, key, request_hash, locked_until)
-                VALUES (\(scope.clientKeyID), \(scope.operation), \(scope.key), \(Data(scope.requestHash)),
+                VALUES (\(scope.clientKeyID), \(scope.operation), \(scope.storedKey), \(scope.storedRequestHash),
                         now() + make_interval(secs => \(leaseSeconds)))
                 ON CONFLICT DO NOTHING
                 RETURNING true
@@ -96,20 +129,20 @@ public struct IdempotencyStore: Sendable {
 
             let rows = try await connection.query(
                 """
-                SELECT request_hash, response_status, response_body, locked_until < now()
+                SELECT request_hash, response_status, response_body, locked_until < now(), sealed
                 FROM idempotency_keys
-                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
                 FOR UPDATE
                 """, logger: logger)
-            for try await (hash, status, body, lapsed) in rows.decode((Data, Int?, Data?, Bool).self) {
-                guard Array(hash) == scope.requestHash else { throw Conflict.keyReused }
-                if let status, let body { return .replay(status: status, body: body) }
+            for try await (hash, status, body, lapsed, sealed) in rows.decode((Data, Int?, Data?, Bool, Bool).self) {
+                guard Secrets.constantTimeEquals(Array(hash), Array(scope.storedRequestHash)) else { throw Conflict.keyReused }
+                if let status, let body { return .replay(status: status, body: sealed ? try scope.open(body) : body) }
                 guard lapsed else { throw Conflict.inProgress }
                 // The first attempt died without an answer: this one takes over.
                 _ = try await connection.query(
                     """
                     UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => \(leaseSeconds))
-                    WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+                    WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
                     """, logger: logger)
                 return .proceed
             }
@@ -119,12 +152,14 @@ public struct IdempotencyStore: Sendable {
 
     /// Stores the response, inside the transaction that did the work.
     public static func record(
-        _ scope: Scope, status: Int, body: Data, on connection: PostgresConnection, logger: Logger
+        _ scope: Scope, status: Int, body: Data, reportID: UUID? = nil, on connection: PostgresConnection, logger: Logger
     ) async throws {
+        let sealed = try scope.seal(body)
         _ = try await connection.query(
             """
-            UPDATE idempotency_keys SET response_status = \(status), response_body = \(body)
-            WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+            UPDATE idempotency_keys SET response_status = \(status), response_body = \(sealed), sealed = true,
+                report_id = \(reportID)
+            WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
             """, logger: logger)
     }
 
@@ -135,7 +170,7 @@ public struct IdempotencyStore: Sendable {
             _ = try await connection.query(
                 """
                 DELETE FROM idempotency_keys
-                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.key)
+                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
                   AND response_status IS NULL
                 """, logger: logger)
         }

@@ -64,13 +64,15 @@ extension ReportStore {
         return 0
     }
 
-    /// Erases a report's contact details now (right to erasure). The public record stays.
-    /// False when there is no such report.
+    /// Erases a report's contact details now (right to erasure), with the idempotency record of
+    /// its creation (whose sealed answer held them). The public record stays. False when there is
+    /// no such report.
     public func eraseContact(reportID: UUID) async throws -> Bool {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
+                WITH answers AS (DELETE FROM idempotency_keys WHERE report_id = \(reportID))
                 UPDATE reports SET reporter_name = NULL, reporter_email = NULL, reporter_phone = NULL,
                     reporter_account_id = NULL, reporter_device_id = NULL,
                     contact_erased_at = COALESCE(contact_erased_at, now())
@@ -99,7 +101,9 @@ extension ReportStore {
                         reporter_account_id = NULL, reporter_device_id = NULL,
                         contact_erased_at = now()
                     FROM due WHERE r.id = due.id
-                    RETURNING 1
+                    RETURNING r.id
+                ), answers AS (
+                    DELETE FROM idempotency_keys k USING erased WHERE k.report_id = erased.id
                 )
                 SELECT count(*)::int FROM erased
                 """, logger: logger)
