@@ -59,9 +59,14 @@ public struct Open311Facade: Sendable {
             }
         }
         router.post(RouterPath("\(Self.prefix)/:file")) { request, context in
-            let body = try? await request.body.collect(upTo: facade.maxMediaBytes * 5 + 64 * 1024)
+            // Room for a form with as many photos as a report may have, each at the media limit.
+            let limit = facade.maxMediaBytes * ReportRules.maxPhotos + 64 * 1024
+            let declared = request.headers[.contentLength].flatMap { Int($0) }
+            let body = declared.map { $0 > limit } == true ? nil : try? await request.body.collect(upTo: limit)
             return await facade.handle(request, context, file: context.parameters.get("file")) { name, format, query in
-                guard let body else { throw Open311Failure.badRequest("The request body is too large.") }
+                guard let body else {
+                    throw Open311Failure(status: 413, descriptions: ["The request body is larger than the \(limit) bytes allowed here."])
+                }
                 let form: Open311Form
                 do {
                     form = try Open311Form.parse(contentType: request.headers[.contentType], body: Array(body.readableBytesView))

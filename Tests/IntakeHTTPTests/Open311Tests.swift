@@ -239,6 +239,53 @@ import Testing
         }
     }
 
+    /// A FixMyStreet form with as many photos as a report may hold, each at the media limit.
+    static func multipart(_ form: [(String, String)], photos: [[UInt8]], boundary: String) -> Data {
+        var body = Data()
+        for (name, value) in form where name != "media_url" {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        for (index, photo) in photos.enumerated() {
+            body.append(
+                Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"photo\(index + 1)\"; filename=\"p\(index).jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8))
+            body.append(Data(photo))
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        return body
+    }
+
+    @Test func fivePhotosAtTheMediaLimitAreAcceptedAndAnOversizeFormGetsAnOpen311Error() async throws {
+        let limit = 64 * 1024
+        try await withApp(configure: { $0.maxMediaBytes = limit }) { client, testDB in
+            let key = try await Self.seeded(testDB)
+            let boundary = "fms-boundary-5p"
+            // Each photo exactly at the limit: the picture, then bytes after its end (dropped).
+            let photo = SampleImages.jpeg + Array(repeating: 0x20, count: limit - SampleImages.jpeg.count)
+            let body = Self.multipart(Self.fixMyStreetForm(key, fixMyStreetID: "5252"), photos: Array(repeating: photo, count: 5), boundary: boundary)
+            let (status, text) = try await client.execute(
+                uri: "/open311/v2/requests.json", method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: ByteBuffer(bytes: body)
+            ) { (Int($0.status.code), $0.text) }
+            #expect(status == 201, "\(text)")
+            let id = try #require((Self.json(text) as? [[String: Any]])?.first?["service_request_id"] as? String)
+            let photos = try await testDB.withDatabase(poolSize: 1) { database in
+                try await ReportStore(database: database, logger: .quiet).find(id: UUID(uuidString: id)!)!.0.photoIDs
+            }
+            #expect(photos.count == 5)
+
+            let oversize = Self.multipart(
+                Self.fixMyStreetForm(key, fixMyStreetID: "5253"), photos: Array(repeating: photo, count: 6) + [photo], boundary: boundary)
+            let (tooBig, answer, type) = try await client.execute(
+                uri: "/open311/v2/requests.xml", method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: ByteBuffer(bytes: oversize)
+            ) { (Int($0.status.code), $0.text, $0.headers[.contentType] ?? "") }
+            #expect(tooBig == 413)
+            #expect(type.hasPrefix("text/xml"), "an Open311 error, not a problem: \(type)")
+            #expect(XMLTree.parse(answer)?.child("error")?["code"] == "413", "\(answer)")
+        }
+    }
+
     @Test func updatesGoInAsCommentsAndComeOutAsStatusChanges() async throws {
         try await withApp { client, testDB in
             let key = try await Self.seeded(testDB)
