@@ -12,7 +12,7 @@ INTAKE := .build/debug/intake
 run: db-up build
 	$(WITH_DB_ENV) $(INTAKE) migrate
 	$(WITH_DB_ENV) $(INTAKE) seed-demo
-	$(WITH_DB_ENV) DESTINATIONS_ALLOW_HTTP=$${DESTINATIONS_ALLOW_HTTP:-true} exec $(INTAKE) dev --http-port $${HTTP_PORT:-8080}
+	$(WITH_DB_ENV) DESTINATIONS_ALLOW_HTTP=$${DESTINATIONS_ALLOW_HTTP:-true} DESTINATIONS_ALLOW_PRIVATE=$${DESTINATIONS_ALLOW_PRIVATE:-true} exec $(INTAKE) dev --http-port $${HTTP_PORT:-8080}
 
 ## test: the same database bootstrap (plus headless Chromium for the payment page's browser
 ## test, installed if missing), then the whole test suite against it. Tests run one at a

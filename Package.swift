@@ -58,7 +58,11 @@ let package = Package(
         // on these paths; they throw their own errors, which the surfaces translate.
         .target(
             name: "IntakeServices",
-            dependencies: ["IntakeCore", "IntakeStorage"],
+            dependencies: [
+                "IntakeCore", "IntakeStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Types and server stubs generated from OpenAPI/openapi.yaml (symlinked here).
@@ -125,6 +129,7 @@ let package = Package(
             dependencies: [
                 "IntakeCore",
                 "IntakeStorage",
+                "IntakeServices",
                 "IntakePayments",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

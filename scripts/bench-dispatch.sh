@@ -71,7 +71,7 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$SINK_PORT/count" >/dev/nul
 enqueue bench-hook "$JOBS" 0
 START=$(now)
 LOG_LEVEL=warning DB_POOL_SIZE=${BENCH_POOL:-16} WORKER_BATCH_SIZE=${BENCH_BATCH:-200} WORKER_LANES=${BENCH_LANES:-4} \
-  WORKER_POLL_INTERVAL=0.2 "$BIN" worker >"$WORK/worker.log" 2>&1 &
+  WORKER_POLL_INTERVAL=0.2 DESTINATIONS_ALLOW_PRIVATE=true "$BIN" worker >"$WORK/worker.log" 2>&1 &
 WORKER_PID=$!
 PIDS+=($WORKER_PID)
 DEADLINE=$(( $(date +%s) + 600 ))

@@ -3,6 +3,7 @@ import Foundation
 import IntakeCore
 import IntakeHTTP
 import IntakePayments
+import IntakeServices
 import IntakeStorage
 import IntakeWorker
 import Logging
@@ -39,7 +40,8 @@ struct WorkerCommand: AsyncParsableCommand {
     static func worker(_ config: IntakeConfig, database: Database, signals: DispatchSignals, logger: Logger) -> DispatchWorker {
         let queue = PushQueue(database: database, logger: logger)
         let destinations = DestinationStore(database: database, logger: logger)
-        let sender = Sender(client: Sender.makeClient())
+        let sender = Sender(
+            client: Sender.makeClient(), addressGuard: DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations))
         let dispatcher = Dispatcher(
             queue: queue, destinations: destinations,
             messages: QueueMessages(database: database, logger: logger, baseURL: config.publicBaseURL),

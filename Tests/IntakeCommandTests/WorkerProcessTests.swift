@@ -11,7 +11,9 @@ import Testing
 /// workers sharing one queue.
 @Suite(.timeLimit(.minutes(3))) struct WorkerProcessTests {
     static func environment(_ testDB: TestDatabase, _ extra: [String: String] = [:]) -> [String: String] {
-        ["DATABASE_URL": testDB.settings.url, "WORKER_POLL_INTERVAL": "0.2", "LOG_FORMAT": "json"].merging(extra) { $1 }
+        // The receiver listens on loopback: the local-testing allowance.
+        ["DATABASE_URL": testDB.settings.url, "WORKER_POLL_INTERVAL": "0.2", "LOG_FORMAT": "json", "DESTINATIONS_ALLOW_PRIVATE": "true"]
+            .merging(extra) { $1 }
     }
 
     static func startWorker(_ testDB: TestDatabase, _ extra: [String: String] = [:]) async throws -> IntakeProcess {

@@ -76,8 +76,35 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        "https://127.0.0.1/hooks", "https://localhost:8443/hooks", "https://10.1.2.3/hooks", "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hooks", "https://[fd00::5]/x", "https://2130706433/hooks", "https://0x7f.0.0.1/hooks", "https://192.168.0.10/x",
+    ])
+    func destinationsInsideTheNetworkAreRefused(url: String) async throws {
+        try await withApp { client, testDB in
+            try await testDB.withDatabase(poolSize: 1) { try await DispatchFixtures.seed($0) }
+            let admin = try await bearer(testDB, role: .admin)
+            let (status, problem) = try await PullQueueTests.post(
+                client, Self.base, admin, #"{"name": "crm", "kind": "webhook", "url": "\#(url)"}"#)
+            #expect(status == .unprocessableContent, "\(url)")
+            let errors = problem["errors"] as? [[String: Any]]
+            #expect(errors?.first?["pointer"] as? String == "/url")
+            #expect(errors?.first?["code"] as? String == "private_address", "\(problem)")
+        }
+    }
+
+    @Test func theLocalTestingAllowanceAdmitsThem() async throws {
+        try await withApp(configure: { $0.allowPrivateDestinations = true }) { client, testDB in
+            try await testDB.withDatabase(poolSize: 1) { try await DispatchFixtures.seed($0) }
+            let admin = try await bearer(testDB, role: .admin)
+            let (status, _) = try await PullQueueTests.post(
+                client, Self.base, admin, #"{"name": "crm", "kind": "webhook", "url": "https://127.0.0.1/hooks"}"#)
+            #expect(status == .created)
+        }
+    }
+
     @Test func casesWaitForADestinationAndFollowANewDefault() async throws {
-        try await withApp(configure: { $0.allowHTTPDestinations = true }) { client, testDB in
+        try await withApp(configure: { $0.allowHTTPDestinations = true; $0.allowPrivateDestinations = true }) { client, testDB in
             // A council with no destination at all: its cases wait, counted as unrouted.
             try await testDB.withDatabase(poolSize: 1) { database in
                 try await DispatchFixtures.seed(database)

@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import IntakeTestSupport
 import PostgresNIO
@@ -19,7 +20,8 @@ struct DispatchWorld: Sendable {
         _ body: @Sendable (DispatchWorld) async throws -> Void
     ) async throws {
         let receiver = try await HTTPReceiver.start(respond: respond)
-        let sender = Sender(client: Sender.makeClient())
+        // The receiver is on loopback: the local-testing allowance.
+        let sender = Sender(client: Sender.makeClient(), addressGuard: DestinationAddressGuard(allowPrivate: true))
         do {
             try await withTestDatabase { testDB in
                 try await testDB.withDatabase(poolSize: 10, acquireTimeout: .seconds(10)) { database in

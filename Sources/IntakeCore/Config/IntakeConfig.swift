@@ -49,6 +49,9 @@ public struct IntakeConfig: Sendable {
     public var workerLeaseMargin: Double = 30
     /// Admit plain-http destination URLs (local development and tests only).
     public var allowHTTPDestinations: Bool = false
+    /// Admit destinations on loopback, private, link-local or metadata addresses (local testing
+    /// only; otherwise refused when saved and again before every delivery).
+    public var allowPrivateDestinations: Bool = false
     /// How long a rotated-out webhook secret keeps signing.
     public var webhookSecretOverlap: Duration = .seconds(86_400)
     /// The `intake worker` process serves /metrics on this port (0 = none).
@@ -101,6 +104,7 @@ public struct IntakeConfig: Sendable {
         let margin = try source.seconds("WORKER_LEASE_MARGIN", default: 30, range: 0.1...3600)
         config.workerLeaseMargin = Double(margin.components.seconds) + Double(margin.components.attoseconds) / 1e18
         config.allowHTTPDestinations = try source.bool("DESTINATIONS_ALLOW_HTTP", default: false)
+        config.allowPrivateDestinations = try source.bool("DESTINATIONS_ALLOW_PRIVATE", default: false)
         config.webhookSecretOverlap = try source.seconds("WEBHOOK_SECRET_OVERLAP", default: 86_400, range: 0...(30 * 86_400))
         config.workerMetricsPort = try source.int("WORKER_METRICS_PORT", default: 0, range: 0...65535)
         config.paymentExpiryMinutes = Int64(try source.int("PAYMENT_EXPIRY_MINUTES", default: 90, range: 1...1440))

@@ -1,6 +1,7 @@
 import Foundation
 import IntakeAPI
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 
 /// Councils' back-office destinations: managed by an admin or the council's own back-office
@@ -23,6 +24,7 @@ extension APIService {
             maxAttempts: body.maxAttempts ?? DestinationDefinition.defaultMaxAttempts,
             visibilityTimeoutSeconds: body.visibilityTimeoutSeconds ?? 30, receivesPayments: body.receivesPayments ?? false)
         try definition.validate(allowHTTP: config.allowHTTPDestinations)
+        try await checkReachable(definition.url)
         do {
             let created = try await destinations.create(definition, councilID: council.id)
             return .created(.init(body: .json(.init(created, stats: nil, showSecret: true))))
@@ -51,6 +53,7 @@ extension APIService {
         if let visibility = body.visibilityTimeoutSeconds { definition.visibilityTimeoutSeconds = visibility }
         if let receives = body.receivesPayments { definition.receivesPayments = receives }
         try definition.validate(allowHTTP: config.allowHTTPDestinations)
+        try await checkReachable(definition.url)
         guard var updated = try await destinations.update(definition, councilID: council.id) else {
             throw APIError.destinationNotFound(input.path.name)
         }
@@ -130,6 +133,14 @@ extension APIService {
     }
 
     // MARK: Shared
+
+    /// Refuses a URL that is, or resolves to, an address inside the network (see
+    /// `DestinationAddressGuard`; the worker checks again before every delivery).
+    func checkReachable(_ url: String?) async throws {
+        guard let url, let problem = await DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations).problemOnSave(url)
+        else { return }
+        throw APIError.validation([FieldError(pointer: "/url", detail: "must not point inside the network: \(problem)", code: "private_address")])
+    }
 
     func staffCouncil(_ slug: String) async throws -> Council {
         try await auth.requireCouncilStaff(of: try await councils.find(slug: slug), slug: slug).1

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import NIOCore
 import NIOHTTP1
@@ -9,10 +10,12 @@ import NIOHTTP1
 /// needs. Never throws: every failure becomes a `DeliveryResult` the queue records.
 public struct Sender: Sendable {
     let client: HTTPClient
+    let addressGuard: DestinationAddressGuard
     let userAgent = "CivicIntake-Dispatch/1"
 
-    public init(client: HTTPClient) {
+    public init(client: HTTPClient, addressGuard: DestinationAddressGuard) {
         self.client = client
+        self.addressGuard = addressGuard
     }
 
     /// A client for deliveries: no redirects (a moved endpoint must be reconfigured, not
@@ -119,6 +122,10 @@ public struct Sender: Sendable {
         func elapsed() -> Int {
             let duration = ContinuousClock.now - started
             return Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        }
+        // Checked at every delivery, not only when saved: a name can resolve elsewhere later.
+        if let problem = await addressGuard.problemOnConnect(request.url) {
+            return DeliveryResult(statusCode: nil, error: "refused to connect: \(problem)", durationMilliseconds: elapsed())
         }
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(timeout)))
