@@ -109,11 +109,15 @@ public struct PaymentStore: Sendable {
                 INSERT INTO payment_events (intent_id, from_state, to_state, actor, reason)
                 SELECT id, \(from.rawValue), \(to.rawValue), \(actor), \(reason) FROM moved
             )
-            SELECT (SELECT count(*)::int FROM moved), (SELECT state FROM payment_intents WHERE id = \(id))
+            SELECT count(*)::int FROM moved
             """, logger: logger)
-        for try await (count, current) in rows.decode((Int, String?).self) {
-            return count == 1 ? .moved : .notInExpectedState(current: current.flatMap(PaymentState.init(rawValue:)))
-        }
+        var moved = false
+        for try await count in rows.decode(Int.self) { moved = count == 1 }
+        if moved { return .moved }
+        // Read in a statement of its own: the guarded update may have waited for a concurrent
+        // move to commit, and a read in the same statement would see the state from before it.
+        let current = try await connection.query("SELECT state FROM payment_intents WHERE id = \(id)", logger: logger)
+        for try await state in current.decode(String.self) { return .notInExpectedState(current: PaymentState(rawValue: state)) }
         return .notInExpectedState(current: nil)
     }
 
