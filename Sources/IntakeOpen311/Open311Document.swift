@@ -113,18 +113,8 @@ enum Open311Writer {
     static func escapeXML(_ text: String) -> String { Markup.escape(text) }
 
     static func quoteJSON(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out = ""
+        AttributeJSON.quote(text, into: &out)
+        return out
     }
 }

@@ -36,7 +36,9 @@ public enum AttributeJSON {
         write(texts.mapValues { AttributeAnswer.text($0) })
     }
 
-    static func quote(_ text: String, into out: inout String) {
+    /// `text` as a JSON string: quotes, backslashes and control characters escaped (the one
+    /// string writer of the hand-written JSON, Open311's included).
+    public static func quote(_ text: String, into out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
