@@ -214,13 +214,7 @@ import Testing
         try await withApp(configure: { $0.publicBaseURL = "https://intake.example" }) { client, testDB in
             let key = try await Self.seeded(testDB)
             let boundary = "fms-boundary-7d"
-            var body = Data()
-            for (name, value) in Self.fixMyStreetForm(key, fixMyStreetID: "5151") where name != "media_url" {
-                body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
-            }
-            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"photo1\"; filename=\"sofa.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8))
-            body.append(Data(SampleImages.jpeg))
-            body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+            let body = Self.multipart(Self.fixMyStreetForm(key, fixMyStreetID: "5151"), photos: [SampleImages.jpeg], boundary: boundary)
             let (status, text) = try await client.execute(
                 uri: "/open311/v2/requests.json", method: .post,
                 headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: ByteBuffer(bytes: body)

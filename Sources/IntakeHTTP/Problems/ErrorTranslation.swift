@@ -9,13 +9,12 @@ import OpenAPIRuntime
 /// should see. Unknown errors become a 500 that reveals nothing; the log keeps the details.
 enum ErrorTranslation {
     static func problem(for error: any Error) -> APIError {
+        if let problem = APIError.fromService(error) { return problem }
         switch error {
         case let apiError as APIError:
             return apiError
         case let serverError as ServerError:
             return problem(for: serverError)
-        case _ where APIError.fromService(error) != nil:
-            return APIError.fromService(error)!
         case let decodingError as DecodingError:
             return problem(for: decodingError)
         case let httpError as any HTTPResponseError:
