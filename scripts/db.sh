@@ -4,7 +4,7 @@
 #   scripts/db.sh up      install (apt) if missing, create the cluster, start it, create the database
 #   scripts/db.sh down    stop the cluster
 #   scripts/db.sh status  say whether it runs
-#   scripts/db.sh env     print DATABASE_URL and TEST_DATABASE_URL for `eval`
+#   scripts/db.sh env     print DATABASE_URL, TEST_DATABASE_URL and a local SECRETS_KEY for `eval`
 #   scripts/db.sh psql    open psql on the development database
 #
 # Every command is safe to run twice. The cluster lives in .pgdata/ (git-ignored) and listens on
@@ -132,7 +132,15 @@ cmd_status() {
   if is_running; then echo "running on 127.0.0.1:$PORT ($PGDATA_DIR)"; else echo "stopped"; exit 3; fi
 }
 
+# The local SECRETS_KEY (seals stored secrets): made once, kept beside the cluster, git-ignored.
+KEY_FILE=${INTAKE_SECRETS_KEY_FILE:-$ROOT/.secrets-key}
+local_secrets_key() {
+  [ -s "$KEY_FILE" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$KEY_FILE")
+  cat "$KEY_FILE"
+}
+
 cmd_env() {
+  echo "export SECRETS_KEY=${SECRETS_KEY:-$(local_secrets_key)}"
   echo "export DATABASE_URL=postgres://$DB_USER@127.0.0.1:$PORT/$DB_NAME?sslmode=disable"
   echo "export TEST_DATABASE_URL=postgres://$DB_USER@127.0.0.1:$PORT/postgres?sslmode=disable"
 }

@@ -51,11 +51,17 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     // Outside the problem middleware, so error responses carry CORS headers too.
     router.add(middleware: CORSPolicyMiddleware(allowed: deps.config.corsAllowedOrigins))
     router.add(middleware: ProblemMiddleware(routes: routes))
-    // Who may call, before any body is read.
+    // Who may call, before any body is read; then how often.
     router.add(middleware: AccessGateMiddleware(auth: auth, councils: CouncilStore(database: db, logger: deps.logger)))
+    let limits = RateLimits(deps.config)
+    router.add(middleware: RateLimitMiddleware(limits: limits))
     router.add(
         middleware: RequestBodyMiddleware(
             maxJSONBodyBytes: deps.config.maxJSONBodyBytes, maxMediaBytes: deps.config.maxMediaBytes))
+    // Admins' and back offices' changes, recorded before they are made.
+    let audit = AuditTrail(
+        store: AuditStore(database: db, logger: deps.logger), councils: CouncilStore(database: db, logger: deps.logger))
+    router.add(middleware: AuditMiddleware(trail: audit))
 
     let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
     let catalogue = RoutingCatalogue(routing: RoutingStore(database: db, logger: deps.logger), caches: deps.caches)
@@ -73,7 +79,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         destinations: DestinationStore(database: db, logger: deps.logger),
         pull: PullQueue(database: db, logger: deps.logger),
         queueMessages: QueueMessages(database: db, logger: deps.logger, baseURL: deps.config.publicBaseURL),
-        payments: payments,
+        payments: payments, audit: audit,
         signals: deps.signals, caches: deps.caches)
     // Compact JSON: the runtime's default pretty-prints every response, which costs CPU and bytes.
     try api.registerHandlers(
@@ -83,7 +89,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     // The Open311 facade answers in its own formats, under /open311/v2/.
     Open311Facade(
         config: deps.config, database: db, authentication: authentication, catalogue: catalogue, intake: intake,
-        idempotent: idempotent, logger: deps.logger
+        idempotent: idempotent, writes: limits.writes, logger: deps.logger
     ).register(on: router)
     // Providers' webhooks and the sandbox provider's payer page (HTML, not JSON API).
     PaymentProviderRoutes(payments: payments, councils: CouncilStore(database: db, logger: deps.logger),

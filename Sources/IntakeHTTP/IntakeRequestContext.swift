@@ -1,4 +1,5 @@
 import HTTPTypes
+import IntakeCore
 import Hummingbird
 import Logging
 import Synchronization
@@ -8,9 +9,15 @@ public struct IntakeRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `RequestObservationMiddleware` from `X-Request-Id` or generated.
     public var requestID: String = ""
+    /// The caller's key, once `AccessGateMiddleware` has checked it (keyed routes only).
+    public var principal: Principal?
+
+    /// The connection's peer address (a proxy's, behind one: see `ClientAddress`).
+    public let peerAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 }
 
@@ -25,6 +32,8 @@ public struct RequestScope: Sendable {
     /// Headers a handler adds to its response verbatim. The generated server percent-encodes
     /// header values, which suits parameters but not `ETag` or `Cache-Control`.
     public var responseHeaders = ResponseHeaders()
+    /// What a handler adds to the request's audit entry (a new key's prefix, say).
+    public var audit = AuditNotes()
 
     @TaskLocal public static var current: RequestScope?
 
@@ -41,4 +50,14 @@ public final class ResponseHeaders: Sendable {
 
     public func set(_ name: String, _ value: String) { fields.withLock { $0.append((name, value)) } }
     public var all: [(String, String)] { fields.withLock { $0 } }
+}
+
+/// Facts only the handler knows, for the audit entry of its request. Never a secret.
+public final class AuditNotes: Sendable {
+    private let notes = Mutex<[String: String]>([:])
+
+    public init() {}
+
+    public func note(_ name: String, _ value: String) { notes.withLock { $0[name] = value } }
+    public var all: [String: String] { notes.withLock { $0 } }
 }

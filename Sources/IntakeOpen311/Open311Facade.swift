@@ -27,11 +27,14 @@ public struct Open311Facade: Sendable {
     let media: MediaStore
     let idempotent: IdempotentRequests
     let store: Open311Store
+    /// The per-key write quota, shared with the REST API (nil: none).
+    let writes: RateLimiter?
 
     public init(
         config: IntakeConfig, database: Database, authentication: KeyAuthentication, catalogue: RoutingCatalogue,
-        intake: IntakeService, idempotent: IdempotentRequests, logger: Logger
+        intake: IntakeService, idempotent: IdempotentRequests, writes: RateLimiter? = nil, logger: Logger
     ) {
+        self.writes = writes
         self.baseURL = config.publicBaseURL
         self.maxMediaBytes = config.maxMediaBytes
         self.keys = authentication
@@ -135,22 +138,58 @@ public struct Open311Facade: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: Open311Writer.render(reply.node, root: reply.root, format: format))))
     }
 
-    func errorResponse(_ failure: Open311Failure, format: Open311Format) -> Response {
-        render(
-            Open311Reply(
-                root: "errors", status: failure.status,
-                node: .list(
-                    item: "error",
-                    failure.descriptions.map { .record([("code", .number(Double(failure.status))), ("description", .text($0))]) })),
-            format: format)
+    /// An Open311 error for a request refused before the facade saw it (the format from the
+    /// path's suffix, XML when it has none), with extra headers such as `Retry-After`.
+    public static func errorResponse(
+        status: Int, description: String, path: String, headers: [String: String], retryAfter: Int?
+    ) -> Response {
+        let file = path.split(separator: "/").last.map(String.init) ?? ""
+        let format = Open311Format.split(file)?.1 ?? .xml
+        var response = Self.renderError(Open311Failure(status: status, descriptions: [description]), format: format)
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { response.headers[field] = value }
+        }
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 
-    /// The caller's client key from `api_key`; 403 when missing or not a client key.
+    func errorResponse(_ failure: Open311Failure, format: Open311Format) -> Response {
+        var response = Self.renderError(failure, format: format)
+        if let limited = failure.rateLimit {
+            response.headers[.retryAfter] = String(limited.decision.retryAfterSeconds)
+            response.headers[HTTPField.Name("RateLimit-Policy")!] = limited.policy.header
+            response.headers[HTTPField.Name("RateLimit")!] = limited.decision.header(limited.policy)
+        }
+        return response
+    }
+
+    static func renderError(_ failure: Open311Failure, format: Open311Format) -> Response {
+        let node = Open311Node.list(
+            item: "error", failure.descriptions.map { .record([("code", .number(Double(failure.status))), ("description", .text($0))]) })
+        return Response(
+            status: .init(code: failure.status), headers: [.contentType: format.contentType],
+            body: .init(byteBuffer: ByteBuffer(string: Open311Writer.render(node, root: "errors", format: format))))
+    }
+
+    /// The caller's client key from `api_key`; 403 when missing or not a client key, 429 when
+    /// it is over its write quota (counted with its REST writes).
     func requireClient(_ form: Open311Form) async throws -> Principal {
         guard let presented = form.value("api_key") else { throw Open311Failure.forbidden("api_key is required.") }
         guard let token = APIKeyToken(parsing: presented), let principal = try await keys.authenticate(token),
             principal.role == .client
         else { throw Open311Failure.forbidden("The api_key is not a valid client key.") }
+        if let writes {
+            let decision = writes.take("key:\(principal.keyID)")
+            if !decision.allowed {
+                var failure = Open311Failure(
+                    status: 429,
+                    descriptions: [
+                        "More than \(writes.policy.quota) writes a minute with this api_key; try again in \(decision.retryAfterSeconds) s."
+                    ])
+                failure.rateLimit = Open311RateLimited(policy: writes.policy, decision: decision)
+                throw failure
+            }
+        }
         return principal
     }
 
@@ -164,6 +203,11 @@ public struct Open311Facade: Sendable {
     }
 }
 
+struct Open311RateLimited: Sendable {
+    var policy: RateLimitPolicy
+    var decision: RateLimitDecision
+}
+
 /// A body and status for the writer.
 struct Open311Reply: Sendable {
     var root: String
@@ -175,6 +219,8 @@ struct Open311Reply: Sendable {
 struct Open311Failure: Error, Sendable {
     var status: Int
     var descriptions: [String]
+    /// Set on a 429: the quota and decision, for `Retry-After` and the rate-limit headers.
+    var rateLimit: Open311RateLimited?
 
     static func badRequest(_ description: String) -> Open311Failure { .init(status: 400, descriptions: [description]) }
     static func forbidden(_ description: String) -> Open311Failure { .init(status: 403, descriptions: [description]) }

@@ -79,7 +79,13 @@ struct SeedDemoCommand: AsyncParsableCommand {
         let config = try Runtime.loadConfig(settings)
         let (logger, _) = Runtime.bootstrap(config, label: "intake.seed")
         let keys = try await Runtime.withDatabase(config, logger: logger) { database in
-            try await DemoSeed(database: database, logger: logger).run()
+            do {
+                return try await DemoSeed(database: database, logger: logger).run()
+            } catch let failure as SecretKeyring.Failure {
+                // The demo's payment settings hold a webhook secret, which is stored sealed.
+                FileHandle.standardError.write(Data("intake: \(failure)\n".utf8))
+                throw ExitCode(78)
+            }
         }
         print("Demo councils: barsetshire (county) with districts barchester and plumstead; silverbridge (unitary).")
         print("Each council's cases wait in its pull queue `cases` (POST /v1/backoffice/queues/cases/receive).")

@@ -17,6 +17,7 @@ struct DevCommand: AsyncParsableCommand {
         let (logger, metrics) = Runtime.bootstrap(config, label: "intake.dev")
         let migrations = try Runtime.migrations(config)
         try await Runtime.withDatabase(config, logger: logger) { database in
+            try await Runtime.prepareSecrets(database, logger: logger)
             let signals = DispatchSignals()
             let caches = ProcessCaches()
             let app = try buildApplication(

@@ -28,12 +28,18 @@ struct KeysCommand: AsyncParsableCommand {
             let role = Role(rawValue: role)!
             let expiresAt = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
             try await Runtime.withDatabase(config, logger: logger) { [council, label] database in
+                var asked = ["role": role.rawValue, "label": label]
+                if let council { asked["council"] = council }
+                let audit = try await CommandLineAudit.begin(
+                    database, logger: logger, action: "api_key.create", command: "keys create", councilSlug: council, changes: asked)
                 do {
                     let created = try await APIKeyStore(database: database, logger: logger)
                         .create(role: role, councilSlug: council, label: label, expiresAt: expiresAt)
+                    try await audit.complete(status: 201, notes: ["key_prefix": created.token.displayPrefix])
                     let scope = created.councilSlug.map { " for council \($0)" } ?? ""
                     print("\(role.rawValue) key\(scope) (shown once, store it now): \(created.token.text)")
                 } catch let error as APIKeyStore.CreateError {
+                    try? await audit.complete(status: 422, notes: [:])
                     let message =
                         switch error {
                         case .councilRequired: "a backoffice key needs --council SLUG"
@@ -56,7 +62,12 @@ struct KeysCommand: AsyncParsableCommand {
             let config = try Runtime.loadConfig(settings)
             let (logger, _) = Runtime.bootstrap(config, label: "intake.keys")
             try await Runtime.withDatabase(config, logger: logger) { [prefix] database in
-                if try await APIKeyStore(database: database, logger: logger).revoke(prefix: prefix) {
+                let audit = try await CommandLineAudit.begin(
+                    database, logger: logger, action: "api_key.revoke", command: "keys revoke", councilSlug: nil,
+                    target: ["prefix": prefix])
+                let revoked = try await APIKeyStore(database: database, logger: logger).revoke(prefix: prefix)
+                try await audit.complete(status: revoked ? 204 : 404, notes: [:])
+                if revoked {
                     print("revoked \(prefix)")
                 } else {
                     FileHandle.standardError.write(Data("intake: no live key has the prefix \(prefix)\n".utf8))

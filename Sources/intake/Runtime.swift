@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import Logging
 import Metrics
@@ -60,10 +61,47 @@ enum Runtime {
         }
     }
 
+    /// Serving processes refuse to start when stored secrets cannot be opened with the keys
+    /// they were given (exit 78), and seal any still in plain text.
+    static func prepareSecrets(_ database: Database, logger: Logger) async throws {
+        do {
+            try await SealedSecretsStore(database: database, logger: logger).prepare()
+        } catch let refusal as SealedSecretsStore.Refusal {
+            logger.critical("\(refusal)")
+            FileHandle.standardError.write(Data("intake: \(refusal)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+
     static func migrations(_ config: IntakeConfig) throws -> MigrationSet {
         if let folder = config.migrationsDirectory {
             return try MigrationSet.load(directory: URL(fileURLWithPath: folder))
         }
         return try MigrationSet.bundled()
+    }
+}
+
+/// The audit entry of a change made at the command line (actor `cli`, role `operator`).
+struct CommandLineAudit {
+    let trail: AuditTrail
+    let id: Int64
+
+    static func begin(
+        _ database: Database, logger: Logger, action: String, command: String, councilSlug: String?,
+        target: [String: String] = [:], changes: [String: String] = [:]
+    ) async throws -> CommandLineAudit {
+        let trail = AuditTrail(
+            store: AuditStore(database: database, logger: logger), councils: CouncilStore(database: database, logger: logger))
+        var councilID: UUID?
+        if let councilSlug { councilID = try await CouncilStore(database: database, logger: logger).find(slug: councilSlug)?.id }
+        let id = try await trail.begin(
+            AuditEvent(
+                requestID: "cli-\(UUID().uuidString.lowercased())", actor: .commandLine(), councilID: councilID, councilSlug: councilSlug,
+                action: action, method: "CLI", route: "intake \(command)", target: target, changes: AttributeJSON.write(changes)))
+        return CommandLineAudit(trail: trail, id: id)
+    }
+
+    func complete(status: Int, notes: [String: String]) async throws {
+        try await trail.complete(id: id, status: status, notes: notes)
     }
 }

@@ -16,6 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
         let (logger, metrics) = Runtime.bootstrap(config, label: "intake.api")
         let migrations = try Runtime.migrations(config)
         try await Runtime.withDatabase(config, logger: logger) { database in
+            try await Runtime.prepareSecrets(database, logger: logger)
             // The listener wakes long-polling queue receives when a message arrives.
             let signals = DispatchSignals()
             let caches = ProcessCaches()

@@ -18,6 +18,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let config = try Runtime.loadConfig(settings)
         let (logger, metrics) = Runtime.bootstrap(config, label: "intake.worker")
         try await Runtime.withDatabase(config, logger: logger) { database in
+            try await Runtime.prepareSecrets(database, logger: logger)
             let signals = DispatchSignals()
             var services: [any Service] = [
                 DispatchListener(database: database, signals: signals, logger: logger),

@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeTestSupport
 
 /// Runs the built `intake` binary as an operator would, capturing its output.
 final class IntakeProcess: @unchecked Sendable {
@@ -25,8 +26,10 @@ final class IntakeProcess: @unchecked Sendable {
         process.arguments = ["-c", #"out="$1"; err="$2"; shift 2; exec "$@" >"$out" 2>"$err" </dev/null"#, "sh",
             outputDirectory.appendingPathComponent("stdout").path, outputDirectory.appendingPathComponent("stderr").path,
             Self.binary.path] + arguments
-        // A clean environment: only what the test sets, plus PATH.
-        process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) { a, _ in a }
+        // A clean environment: only what the test sets, plus PATH and the tests' SECRETS_KEY
+        // (a test that sets SECRETS_KEY, even to "", keeps its own).
+        process.environment = environment.merging(
+            ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "SECRETS_KEY": TestSecrets.keyText]) { a, _ in a }
         try process.run()
     }
 

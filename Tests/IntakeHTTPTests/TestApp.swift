@@ -28,9 +28,10 @@ func withApp(
 ) async throws {
     try await withTestDatabase(migrated: migrated) { testDB in
         var config = IntakeConfig(database: testDB.settings, databaseAcquireTimeout: .seconds(10))
+        config.secrets = TestSecrets.keyring
         configure(&config)
         let finalConfig = config
-        try await testDB.withDatabase(acquireTimeout: config.databaseAcquireTimeout) { database in
+        try await testDB.withDatabase(acquireTimeout: config.databaseAcquireTimeout, secrets: config.secrets) { database in
             let deps = HTTPDependencies(
                 config: finalConfig, database: database, migrations: try MigrationSet.bundled(), metrics: sharedMetrics,
                 logger: logs?.logger() ?? .quiet)

@@ -41,10 +41,11 @@ public struct TestDatabase: Sendable {
 
     /// Runs `body` with a connection pool on this database; the pool is closed afterwards.
     public func withDatabase<T: Sendable>(
-        poolSize: Int = 10, acquireTimeout: Duration = .seconds(5),
+        poolSize: Int = 10, acquireTimeout: Duration = .seconds(5), secrets: SecretKeyring = TestSecrets.keyring,
         _ body: @Sendable (Database) async throws -> T
     ) async throws -> T {
-        let database = Database(settings: settings, poolSize: poolSize, acquireTimeout: acquireTimeout, logger: .quiet)
+        let database = Database(
+            settings: settings, poolSize: poolSize, acquireTimeout: acquireTimeout, logger: .quiet, secrets: secrets)
         let runner = Task { try await database.run() }
         do {
             let result = try await body(database)

@@ -64,6 +64,16 @@ public struct IntakeConfig: Sendable {
     /// `intake serve` also serves /metrics, without a key, on this port (0 = none); on the API's
     /// own port /metrics always needs an admin key.
     public var metricsPort: Int = 0
+    /// Requests per minute: writes per client key, public reads per client IP, and report
+    /// updates by tracking token per client IP (0: no limit). Counted in each process.
+    public var rateLimitWritesPerMinute: Int = 1200
+    public var rateLimitReadsPerMinute: Int = 600
+    public var rateLimitTrackingPerMinute: Int = 20
+    /// How many proxies in front of the service append to `X-Forwarded-For`: the client's
+    /// address is that many entries from the right (0: the connection's own address).
+    public var trustedProxyHops: Int = 0
+    /// Seals stored secrets (`SECRETS_KEY`; `SECRETS_KEY_PREVIOUS` during a rotation).
+    public var secrets: SecretKeyring = .none
     /// GOV.UK Pay's public API (a test or stub server in development).
     public var govukPayBaseURL: String = "https://publicapi.payments.service.gov.uk"
 
@@ -115,6 +125,11 @@ public struct IntakeConfig: Sendable {
         config.govukPayBaseURL = pay
         config.corsAllowedOrigins = try corsOrigins(source.string("CORS_ALLOWED_ORIGINS", default: ""))
         config.metricsPort = try source.int("METRICS_PORT", default: 0, range: 0...65535)
+        config.rateLimitWritesPerMinute = try source.int("RATE_LIMIT_WRITES_PER_MINUTE", default: 1200, range: 0...1_000_000)
+        config.rateLimitReadsPerMinute = try source.int("RATE_LIMIT_READS_PER_MINUTE", default: 600, range: 0...1_000_000)
+        config.rateLimitTrackingPerMinute = try source.int("RATE_LIMIT_TRACKING_PER_MINUTE", default: 20, range: 0...1_000_000)
+        config.trustedProxyHops = try source.int("TRUSTED_PROXY_HOPS", default: 0, range: 0...10)
+        config.secrets = try keyring(current: source.raw("SECRETS_KEY"), previous: source.raw("SECRETS_KEY_PREVIOUS"))
         return config
     }
 
@@ -133,6 +148,28 @@ public struct IntakeConfig: Sendable {
             }
         }
         return origins
+    }
+
+    /// `SECRETS_KEY`: 32 random bytes as base64 or hex (`intake secrets generate-key`).
+    /// `SECRETS_KEY_PREVIOUS`: keys being rotated out, comma-separated; they only open.
+    static func keyring(current: String?, previous: String?) throws(ConfigError) -> SecretKeyring {
+        let hint = "expected 32 random bytes as base64 or 64 hex digits (`intake secrets generate-key` makes one)"
+        var key: SecretKeyring.Key?
+        if let current, !current.isEmpty {
+            guard let parsed = SecretKeyring.Key(encoded: current) else { throw ConfigError(setting: "SECRETS_KEY", message: hint) }
+            key = parsed
+        }
+        var older: [SecretKeyring.Key] = []
+        for text in (previous ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !text.isEmpty {
+            guard let parsed = SecretKeyring.Key(encoded: text) else {
+                throw ConfigError(setting: "SECRETS_KEY_PREVIOUS", message: hint + ", comma-separated")
+            }
+            older.append(parsed)
+        }
+        if key == nil, !older.isEmpty {
+            throw ConfigError(setting: "SECRETS_KEY", message: "must be set when SECRETS_KEY_PREVIOUS is (it seals; the previous keys only open)")
+        }
+        return SecretKeyring(current: key, previous: older)
     }
 
     private static func base(from source: SettingsSource) throws(ConfigError) -> IntakeConfig {

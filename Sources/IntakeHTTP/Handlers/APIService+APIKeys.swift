@@ -15,7 +15,8 @@ extension APIService {
                         keys: all.map {
                             .init(
                                 prefix: $0.prefix, role: .init(rawValue: $0.role.rawValue)!, council: $0.councilSlug,
-                                label: $0.label, createdAt: $0.createdAt, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt)
+                                label: $0.label, createdAt: $0.createdAt, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt,
+                                lastUsedAt: $0.lastUsedAt)
                         }))))
     }
 
@@ -42,6 +43,7 @@ extension APIService {
             let created = try await keys.create(
                 role: role, councilSlug: body.council, label: label, expiresAt: body.expiresAt)
             caches.changed("api_keys")
+            RequestScope.current?.audit.note("key_prefix", created.token.displayPrefix)
             return .created(
                 .init(
                     body: .json(

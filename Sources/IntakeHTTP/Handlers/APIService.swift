@@ -24,6 +24,7 @@ struct APIService: APIProtocol {
     let pull: PullQueue
     let queueMessages: QueueMessages
     let payments: PaymentService
+    let audit: AuditTrail
     let signals: DispatchSignals
     /// Emptied at once after this process's own admin writes (other processes hear of them
     /// through the database's notification).

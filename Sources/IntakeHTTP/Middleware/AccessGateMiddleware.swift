@@ -31,6 +31,7 @@ enum AccessRule: Sendable, Equatable {
         "GET /v1/api-keys": .roles([.admin]),
         "POST /v1/api-keys": .roles([.admin]),
         "DELETE /v1/api-keys/{prefix}": .roles([.admin]),
+        "GET /v1/audit": .roles([.admin]),
         "GET /v1/councils/{slug}/destinations": .councilStaff,
         "POST /v1/councils/{slug}/destinations": .councilStaff,
         "GET /v1/councils/{slug}/destinations/{name}": .councilStaff,
@@ -76,9 +77,10 @@ struct AccessGateMiddleware: RouterMiddleware {
         guard let path = context.endpointPath, let rule = AccessRule.rule(method: request.method, path: path) else {
             return try await next(request, context)
         }
+        var context = context
         switch rule {
         case .roles(let roles):
-            _ = try await auth.require(roles)
+            context.principal = try await auth.require(roles)
         case .councilStaff:
             let principal = try await auth.require([.admin, .backoffice])
             if principal.role == .backoffice, let slug = context.parameters.get("slug") {
@@ -86,6 +88,7 @@ struct AccessGateMiddleware: RouterMiddleware {
                     throw APIError.councilNotFound(slug)
                 }
             }
+            context.principal = principal
         case .trackingToken:
             guard let token = request.headers[.xTrackingToken], !token.isEmpty else {
                 throw APIError(

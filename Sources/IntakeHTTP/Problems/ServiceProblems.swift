@@ -35,6 +35,12 @@ extension APIError {
         case let conflict as IdempotencyStore.Conflict: APIError(conflict)
         case let photos as MediaStore.NotAttachable: .validation(photos.fieldErrors(pointer: "/photos"))
         case let refused as TransitionRefused: .invalidStatusTransition(from: refused.from, to: refused.to)
+        // Start-up refuses a key that cannot open what is stored, so only a write of a new
+        // secret without any SECRETS_KEY gets here: the operator's to fix, not the caller's.
+        case SecretKeyring.Failure.keyMissing:
+            APIError(
+                status: 503, code: "secrets_key_missing", title: "Service unavailable",
+                detail: "This service has no SECRETS_KEY set, so it cannot store secrets; its operator must set one.")
         default: nil
         }
     }

@@ -8,10 +8,12 @@ import IntakeStorage
 public struct KeyAuthentication: Sendable {
     let store: APIKeyStore
     let cache: ProcessCache<String, APIKeyStore.StoredKey?>
+    let usage: KeyUsage
 
     public init(store: APIKeyStore, caches: ProcessCaches) {
         self.store = store
         self.cache = caches.keys
+        self.usage = KeyUsage(store: store)
     }
 
     /// The key's principal; nil when the key is unknown, revoked, expired or its secret wrong.
@@ -19,6 +21,7 @@ public struct KeyAuthentication: Sendable {
         let stored = try await cache.value(for: token.prefix) { try await store.live(prefix: token.prefix) }
         guard let stored, token.matches(storedHash: stored.secretHash) else { return nil }
         if let expiresAt = stored.expiresAt, expiresAt <= now { return nil }
+        usage.record(stored.id, at: now)
         return Principal(keyID: stored.id, keyPrefix: token.displayPrefix, role: stored.role, councilID: stored.councilID)
     }
 }

@@ -103,6 +103,7 @@ public struct APIKeyStore: Sendable {
         public var createdAt: Date
         public var expiresAt: Date?
         public var revokedAt: Date?
+        public var lastUsedAt: Date?
     }
 
     public func list() async throws -> [Listed] {
@@ -110,16 +111,16 @@ public struct APIKeyStore: Sendable {
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT k.prefix, k.role, c.slug, k.label, k.created_at, k.expires_at, k.revoked_at
+                SELECT k.prefix, k.role, c.slug, k.label, k.created_at, k.expires_at, k.revoked_at, k.last_used_at
                 FROM api_keys k LEFT JOIN councils c ON c.id = k.council_id
                 ORDER BY k.created_at, k.prefix
                 """, logger: logger)
             var keys: [Listed] = []
-            for try await row in rows.decode((String, String, String?, String, Date, Date?, Date?).self) {
+            for try await row in rows.decode((String, String, String?, String, Date, Date?, Date?, Date?).self) {
                 keys.append(
                     Listed(
                         prefix: "ci_\(row.0)", role: Role(rawValue: row.1) ?? .client, councilSlug: row.2, label: row.3,
-                        createdAt: row.4, expiresAt: row.5, revokedAt: row.6))
+                        createdAt: row.4, expiresAt: row.5, revokedAt: row.6, lastUsedAt: row.7))
             }
             return keys
         }
@@ -135,6 +136,22 @@ public struct APIKeyStore: Sendable {
                 logger: logger)
             for try await _ in rows.decode(UUID.self) { return true }
             return false
+        }
+    }
+
+    /// Stamps when keys were last used (`KeyUsage` batches these).
+    public func markUsed(_ uses: [UUID: Date]) async throws {
+        guard !uses.isEmpty else { return }
+        let logger = self.logger
+        let ids = Array(uses.keys)
+        let times = ids.map { uses[$0]! }
+        try await database.withConnection { connection in
+            _ = try await connection.query(
+                """
+                UPDATE api_keys k SET last_used_at = u.at
+                FROM unnest(\(ids)::uuid[], \(times)::timestamptz[]) AS u(id, at)
+                WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)
+                """, logger: logger)
         }
     }
 }

@@ -41,6 +41,15 @@ public struct CouncilStore: Sendable {
         }
     }
 
+    public func find(id: UUID) async throws -> Council? {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: Self.columns) FROM councils WHERE id = \(id)", logger: logger)
+            return try await Self.decodeOne(rows)
+        }
+    }
+
     static func find(slug: String, on connection: PostgresConnection, logger: Logger) async throws -> Council? {
         let rows = try await connection.query(
             "SELECT \(unescaped: Self.columns) FROM councils WHERE slug = \(slug)", logger: logger)

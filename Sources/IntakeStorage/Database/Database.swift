@@ -19,8 +19,12 @@ public final class Database: Service, Sendable {
     let acquireTimeout: Duration
     let logger: Logger
     let poolMetrics: PoolMetrics
+    /// Seals the secrets stores write and opens those they read (see `SecretKeyring`).
+    public let secrets: SecretKeyring
 
-    public init(settings: DatabaseSettings, poolSize: Int, acquireTimeout: Duration, logger: Logger) {
+    public init(
+        settings: DatabaseSettings, poolSize: Int, acquireTimeout: Duration, logger: Logger, secrets: SecretKeyring = .none
+    ) {
         var configuration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.username, password: settings.password,
             database: settings.database, tls: Self.tls(settings.tls))
@@ -33,12 +37,13 @@ public final class Database: Service, Sendable {
         self.acquireTimeout = acquireTimeout
         self.logger = logger
         self.poolMetrics = PoolMetrics(maxConnections: poolSize)
+        self.secrets = secrets
     }
 
     public convenience init(config: IntakeConfig, logger: Logger) {
         self.init(
             settings: config.database, poolSize: config.databasePoolSize,
-            acquireTimeout: config.databaseAcquireTimeout, logger: logger)
+            acquireTimeout: config.databaseAcquireTimeout, logger: logger, secrets: config.secrets)
     }
 
     private static func tls(_ mode: DatabaseSettings.TLSMode) -> PostgresClient.Configuration.TLS {

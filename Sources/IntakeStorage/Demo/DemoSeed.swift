@@ -40,6 +40,7 @@ public struct DemoSeed: Sendable {
     public func run() async throws -> [Key] {
         let councils = Self.councils
         let logger = self.logger
+        let secrets = database.secrets
         return try await database.withTransaction { connection in
             for council in councils {
                 let ring = council.ring.map { "[\($0.0), \($0.1)]" }.joined(separator: ", ")
@@ -80,11 +81,12 @@ public struct DemoSeed: Sendable {
             // the sandbox provider; paid intents go to a pull queue `revenues`.
             for (slug, settings) in Self.payments {
                 let rule = settings.referenceRule
+                let secret = try secrets.seal(Secrets.randomHex(bytes: 32), purpose: PaymentSettingsStore.webhookSecretPurpose)
                 _ = try await connection.query(
                     """
                     INSERT INTO council_payment_settings (council_id, provider, webhook_secret, fund_code, max_amount_pence,
                         reference_pattern, reference_check, reference_description, reference_example)
-                    SELECT id, \(settings.provider.rawValue), \(Secrets.randomHex(bytes: 32)), \(settings.fundCode),
+                    SELECT id, \(settings.provider.rawValue), \(secret), \(settings.fundCode),
                         \(settings.maxAmountPence), \(rule.pattern), \(rule.checkScheme.rawValue), \(rule.description), \(rule.example)
                     FROM councils WHERE slug = \(slug)
                     ON CONFLICT (council_id) DO NOTHING

@@ -23,7 +23,10 @@ public struct DestinationStore: Sendable {
     /// that role from another. Jobs that were waiting for a destination are routed at once.
     public func create(_ definition: DestinationDefinition, councilID: UUID) async throws -> Destination {
         let logger = self.logger
-        let secret = definition.kind == .webhook ? WebhookSignature.generateSecret() : nil
+        let secrets = database.secrets
+        let secret = try database.secrets.sealIfPresent(
+            definition.kind == .webhook ? WebhookSignature.generateSecret() : nil, purpose: Self.secretPurpose)
+        let open311Key = try database.secrets.sealIfPresent(definition.open311APIKey, purpose: Self.open311KeyPurpose)
         do {
             return try await database.withTransaction { connection in
                 if definition.isDefault { try await Self.clearDefault(councilID: councilID, on: connection, logger: logger) }
@@ -34,14 +37,14 @@ public struct DestinationStore: Sendable {
                         INSERT INTO destinations (council_id, name, kind, is_default, url, secret, open311_api_key,
                             open311_jurisdiction, timeout_seconds, max_attempts, visibility_timeout_seconds, receives_payments)
                         VALUES (\(councilID), \(definition.name), \(definition.kind.rawValue), \(definition.isDefault),
-                            \(definition.url), \(secret), \(definition.open311APIKey), \(definition.open311Jurisdiction),
+                            \(definition.url), \(secret), \(open311Key), \(definition.open311Jurisdiction),
                             \(definition.timeoutSeconds), \(definition.maxAttempts), \(definition.visibilityTimeoutSeconds),
                             \(definition.receivesPayments))
                         RETURNING *
                     )
                     SELECT \(unescaped: Self.columns) FROM inserted d JOIN councils c ON c.id = d.council_id
                     """, logger: logger)
-                let created = try await Self.decode(rows).first!
+                let created = try await Self.decode(rows, secrets: secrets).first!
                 try await Self.routeWaitingJobs(councilID: councilID, on: connection, logger: logger)
                 return created
             }
@@ -52,6 +55,8 @@ public struct DestinationStore: Sendable {
 
     public func update(_ definition: DestinationDefinition, councilID: UUID) async throws -> Destination? {
         let logger = self.logger
+        let open311Key = try database.secrets.sealIfPresent(definition.open311APIKey, purpose: Self.open311KeyPurpose)
+        let secrets = database.secrets
         return try await database.withTransaction { connection in
             if definition.isDefault { try await Self.clearDefault(councilID: councilID, except: definition.name, on: connection, logger: logger) }
             if definition.receivesPayments { try await Self.clearRevenues(councilID: councilID, except: definition.name, on: connection, logger: logger) }
@@ -59,7 +64,7 @@ public struct DestinationStore: Sendable {
                 """
                 WITH updated AS (
                     UPDATE destinations SET is_default = \(definition.isDefault), url = \(definition.url),
-                        open311_api_key = \(definition.open311APIKey), open311_jurisdiction = \(definition.open311Jurisdiction),
+                        open311_api_key = \(open311Key), open311_jurisdiction = \(definition.open311Jurisdiction),
                         timeout_seconds = \(definition.timeoutSeconds), max_attempts = \(definition.maxAttempts),
                         visibility_timeout_seconds = \(definition.visibilityTimeoutSeconds),
                         receives_payments = \(definition.receivesPayments), updated_at = now()
@@ -68,7 +73,7 @@ public struct DestinationStore: Sendable {
                 )
                 SELECT \(unescaped: Self.columns) FROM updated d JOIN councils c ON c.id = d.council_id
                 """, logger: logger)
-            let updated = try await Self.decode(rows).first
+            let updated = try await Self.decode(rows, secrets: secrets).first
             if updated != nil { try await Self.routeWaitingJobs(councilID: councilID, on: connection, logger: logger) }
             return updated
         }
@@ -77,6 +82,7 @@ public struct DestinationStore: Sendable {
     /// Enables (clearing a 410's disablement) or disables a destination by hand.
     public func setEnabled(_ enabled: Bool, name: String, councilID: UUID, reason: String? = nil) async throws -> Destination? {
         let logger = self.logger
+        let secrets = database.secrets
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
@@ -90,7 +96,7 @@ public struct DestinationStore: Sendable {
                 )
                 SELECT \(unescaped: Self.columns) FROM updated d JOIN councils c ON c.id = d.council_id
                 """, logger: logger)
-            let destination = try await Self.decode(rows).first
+            let destination = try await Self.decode(rows, secrets: secrets).first
             if enabled, let destination {
                 _ = try await connection.query(
                     "SELECT pg_notify('dispatch_jobs', \(destination.id.uuidString.lowercased()))", logger: logger)
@@ -102,7 +108,8 @@ public struct DestinationStore: Sendable {
     /// A new signing secret; the old one keeps signing for `overlap` so receivers can switch.
     public func rotateSecret(name: String, councilID: UUID, overlap: Duration) async throws -> Destination? {
         let logger = self.logger
-        let secret = WebhookSignature.generateSecret()
+        let secrets = database.secrets
+        let secret = try database.secrets.seal(WebhookSignature.generateSecret(), purpose: Self.secretPurpose)
         let seconds = Double(overlap.components.seconds)
         return try await database.withConnection { connection in
             let rows = try await connection.query(
@@ -115,7 +122,7 @@ public struct DestinationStore: Sendable {
                 )
                 SELECT \(unescaped: Self.columns) FROM updated d JOIN councils c ON c.id = d.council_id
                 """, logger: logger)
-            return try await Self.decode(rows).first
+            return try await Self.decode(rows, secrets: secrets).first
         }
     }
 
@@ -145,18 +152,20 @@ public struct DestinationStore: Sendable {
 
     public func find(name: String, councilID: UUID) async throws -> Destination? {
         let logger = self.logger
+        let secrets = database.secrets
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
                 SELECT \(unescaped: Self.columns) FROM destinations d JOIN councils c ON c.id = d.council_id
                 WHERE d.council_id = \(councilID) AND d.name = \(name)
                 """, logger: logger)
-            return try await Self.decode(rows).first
+            return try await Self.decode(rows, secrets: secrets).first
         }
     }
 
     public func list(councilID: UUID, kind: Destination.Kind? = nil) async throws -> [Destination] {
         let logger = self.logger
+        let secrets = database.secrets
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
@@ -164,7 +173,7 @@ public struct DestinationStore: Sendable {
                 WHERE d.council_id = \(councilID) AND (\(kind?.rawValue)::text IS NULL OR d.kind = \(kind?.rawValue))
                 ORDER BY d.name
                 """, logger: logger)
-            return try await Self.decode(rows)
+            return try await Self.decode(rows, secrets: secrets)
         }
     }
 
@@ -291,14 +300,21 @@ public struct DestinationStore: Sendable {
         Int, Date?, String?, Date, Date, Bool
     )
 
-    static func decode(_ rows: PostgresRowSequence) async throws -> [Destination] {
+    /// Stored sealed (`SecretKeyring`); the previous signing secret is the current one moved
+    /// aside, so it shares its purpose.
+    static let secretPurpose = "destinations.secret"
+    static let open311KeyPurpose = "destinations.open311_api_key"
+
+    static func decode(_ rows: PostgresRowSequence, secrets: SecretKeyring) async throws -> [Destination] {
         var destinations: [Destination] = []
         for try await row in rows.decode(Row.self) {
             var destination =
                 Destination(
                     id: row.0, council: CouncilRef(id: row.1, slug: row.2, name: row.3, tier: Council.Tier(rawValue: row.4) ?? .unitary),
-                    name: row.5, kind: Destination.Kind(rawValue: row.6) ?? .pull, isDefault: row.7, url: row.8, secret: row.9,
-                    previousSecret: row.10, previousSecretExpiresAt: row.11, open311APIKey: row.12, open311Jurisdiction: row.13,
+                    name: row.5, kind: Destination.Kind(rawValue: row.6) ?? .pull, isDefault: row.7, url: row.8,
+                    secret: try secrets.openIfPresent(row.9, purpose: secretPurpose),
+                    previousSecret: try secrets.openIfPresent(row.10, purpose: secretPurpose), previousSecretExpiresAt: row.11,
+                    open311APIKey: try secrets.openIfPresent(row.12, purpose: open311KeyPurpose), open311Jurisdiction: row.13,
                     timeoutSeconds: row.14, maxAttempts: row.15, visibilityTimeoutSeconds: row.16, disabledAt: row.17,
                     disabledReason: row.18, createdAt: row.19, updatedAt: row.20)
             destination.receivesPayments = row.21
@@ -312,6 +328,7 @@ extension DestinationStore {
     /// Destinations by id, for a batch of jobs.
     public func find(ids: [UUID]) async throws -> [UUID: Destination] {
         let logger = self.logger
+        let secrets = database.secrets
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
@@ -319,7 +336,7 @@ extension DestinationStore {
                 WHERE d.id = ANY(\(ids)::uuid[])
                 """, logger: logger)
             var found: [UUID: Destination] = [:]
-            for destination in try await Self.decode(rows) { found[destination.id] = destination }
+            for destination in try await Self.decode(rows, secrets: secrets) { found[destination.id] = destination }
             return found
         }
     }

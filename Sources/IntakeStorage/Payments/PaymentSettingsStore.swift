@@ -22,8 +22,13 @@ public struct PaymentSettingsStore: Sendable {
         try await select("")
     }
 
+    /// Both secrets are stored sealed (`SecretKeyring`).
+    static let apiKeyPurpose = "council_payment_settings.provider_api_key"
+    static let webhookSecretPurpose = "council_payment_settings.webhook_secret"
+
     func select(_ filter: PostgresQuery) async throws -> [UUID: PaymentSettings] {
         let logger = self.logger
+        let secrets = database.secrets
         return try await database.withConnection { connection in
             let query = PostgresQuery(
                 unsafeSQL: """
@@ -36,7 +41,9 @@ public struct PaymentSettingsStore: Sendable {
             var settings: [UUID: PaymentSettings] = [:]
             for try await row in rows.decode((UUID, String, String?, String, String, Int64, String, String, String, String).self) {
                 settings[row.0] = PaymentSettings(
-                    provider: PaymentSettings.Provider(rawValue: row.1) ?? .sandbox, providerAPIKey: row.2, webhookSecret: row.3,
+                    provider: PaymentSettings.Provider(rawValue: row.1) ?? .sandbox,
+                    providerAPIKey: try secrets.openIfPresent(row.2, purpose: Self.apiKeyPurpose),
+                    webhookSecret: try secrets.open(row.3, purpose: Self.webhookSecretPurpose),
                     fundCode: row.4, maxAmountPence: row.5,
                     referenceRule: AccountReferenceRule(
                         pattern: row.6, checkScheme: AccountReferenceRule.CheckScheme(rawValue: row.7) ?? .none, description: row.8,
@@ -49,12 +56,14 @@ public struct PaymentSettingsStore: Sendable {
     public func put(councilID: UUID, _ settings: PaymentSettings) async throws {
         let logger = self.logger
         let rule = settings.referenceRule
+        let apiKey = try database.secrets.sealIfPresent(settings.providerAPIKey, purpose: Self.apiKeyPurpose)
+        let webhookSecret = try database.secrets.seal(settings.webhookSecret, purpose: Self.webhookSecretPurpose)
         try await database.withConnection { connection in
             _ = try await connection.query(
                 """
                 INSERT INTO council_payment_settings (council_id, provider, provider_api_key, webhook_secret, fund_code, max_amount_pence,
                     reference_pattern, reference_check, reference_description, reference_example)
-                VALUES (\(councilID), \(settings.provider.rawValue), \(settings.providerAPIKey), \(settings.webhookSecret),
+                VALUES (\(councilID), \(settings.provider.rawValue), \(apiKey), \(webhookSecret),
                     \(settings.fundCode), \(settings.maxAmountPence), \(rule.pattern), \(rule.checkScheme.rawValue), \(rule.description),
                     \(rule.example))
                 ON CONFLICT (council_id) DO UPDATE SET provider = EXCLUDED.provider, provider_api_key = EXCLUDED.provider_api_key,

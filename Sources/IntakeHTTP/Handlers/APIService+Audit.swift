@@ -1,0 +1,44 @@
+import Foundation
+import IntakeAPI
+import IntakeCore
+import IntakeServices
+import OpenAPIRuntime
+
+/// The audit log, for admins.
+extension APIService {
+    func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
+        _ = try await auth.require([.admin])
+        let query = input.query
+        let limit = try Self.limit(query.limit, default: 50, max: 200)
+        var errors: [FieldError] = []
+        let from = Self.instant(query.from, endOfDay: false, pointer: "/query/from", errors: &errors)
+        let to = Self.instant(query.to, endOfDay: true, pointer: "/query/to", errors: &errors)
+        var before: Int64?
+        if let cursor = query.cursor {
+            before = Int64(cursor)
+            if before == nil || before! < 1 {
+                errors.append(FieldError(pointer: "/query/cursor", detail: "is not a cursor this API gave", code: "invalid_cursor"))
+            }
+        }
+        if !errors.isEmpty { throw APIError.validation(errors) }
+        let found = try await audit.page(
+            .init(councilSlug: query.council, actorPrefix: query.actor, action: query.action, from: from, to: to),
+            limit: limit + 1, before: before)
+        let page = Array(found.prefix(limit))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(events: try page.map(Components.Schemas.AuditEvent.init), nextCursor: found.count > limit ? page.last.map { "\($0.id)" } : nil))))
+    }
+}
+
+extension Components.Schemas.AuditEvent {
+    init(_ event: AuditEvent) throws {
+        let changes = try JSONDecoder().decode(Components.Schemas.AuditEvent.ChangesPayload.self, from: Data(event.changes.utf8))
+        self.init(
+            id: "\(event.id)", at: event.at, completedAt: event.completedAt, requestId: event.requestID,
+            actor: .init(keyPrefix: event.actor.keyPrefix, role: event.actor.role, council: event.actor.councilSlug),
+            council: event.councilSlug, action: event.action, method: event.method, route: event.route,
+            target: .init(additionalProperties: event.target), changes: changes, status: event.status)
+    }
+}
