@@ -5,7 +5,7 @@ DB := scripts/db.sh
 WITH_DB_ENV = eval "$$($(DB) env)" &&
 INTAKE := .build/debug/intake
 
-.PHONY: run test bench build release db-up db-down db-status psql migrate clean
+.PHONY: run test bench drills build release db-up db-down db-status psql migrate clean
 
 ## run: start PostgreSQL+PostGIS (installing it if missing), migrate, seed the demo councils,
 ## serve API and worker on :8080 (plain-http webhook URLs allowed, for trying them locally)
@@ -27,6 +27,10 @@ test: db-up
 ## bench: release build, then the benchmarks against the local database (figures printed as tables)
 bench:
 	scripts/bench.sh
+
+## drills: fault drills against their own PostgreSQL cluster (each stops by itself; figures printed)
+drills: build
+	scripts/drills.sh
 
 build:
 	swift build

@@ -147,18 +147,24 @@ extension Open311Facade {
         default:
             throw Open311Failure.badRequest("lat and long must be sent together.")
         }
+        // A multivaluelist answer arrives as `attribute[code][]=a&attribute[code][]=b`, or (as
+        // FixMyStreet sends it) as a repeated `attribute[code]=a&attribute[code]=b`: every value
+        // is kept. One plain value is text (the category's rules read it as a one-item list
+        // where the question is a multivaluelist); an empty one is a skipped question.
         var answers: [String: AttributeAnswer] = [:]
         var lists: [String: [String]] = [:]
+        var repeated: [String: [String]] = [:]
         for (name, value) in form.fields where name.hasPrefix("attribute[") {
             if name.hasSuffix("][]") {
                 let code = String(name.dropFirst("attribute[".count).dropLast(3))
                 lists[code, default: []].append(value)
             } else if name.hasSuffix("]") {
                 let code = String(name.dropFirst("attribute[".count).dropLast())
-                if !value.isEmpty { answers[code] = .text(value) }
+                if !value.isEmpty { repeated[code, default: []].append(value) }
             }
         }
-        for (code, values) in lists { answers[code] = .list(values.filter { !$0.isEmpty }) }
+        for (code, values) in repeated { answers[code] = values.count == 1 ? .text(values[0]) : .list(values) }
+        for (code, values) in lists { answers[code] = .list((repeated[code] ?? []) + values.filter { !$0.isEmpty }) }
 
         let name = [form.value("first_name"), form.value("last_name")].compactMap { $0 }.filter { $0 != "-" }.joined(separator: " ")
         var report = NewReport(

@@ -355,6 +355,22 @@ import Testing
             }
             #expect(report.attributes["items"] == .list(["sofa", "mattress"]))
             #expect(report.attributes["bags"] == .number(6))
+
+            // FixMyStreet's own form: the key repeated without brackets, every value kept; one
+            // value alone is a one-item list; a skipped optional question arrives empty.
+            for (id, extra, expected) in [
+                ("10", [("attribute[items]", "sofa"), ("attribute[items]", "mattress")], AttributeAnswer?.some(.list(["sofa", "mattress"]))),
+                ("11", [("attribute[items]", "mattress")], .some(.list(["mattress"]))),
+                ("12", [("attribute[items]", "")], nil),
+            ] {
+                let (created, answer) = try await Self.post(client, "requests.xml", Self.fixMyStreetForm(key, fixMyStreetID: id) + extra)
+                #expect(created == 201, "\(answer)")
+                let stored = try #require(XMLTree.parse(answer)?.child("request")?["service_request_id"])
+                let attributes = try await testDB.withDatabase(poolSize: 1) {
+                    try await ReportStore(database: $0, logger: .quiet).find(id: UUID(uuidString: stored)!)!.0.attributes
+                }
+                #expect(attributes["items"] == expected, "fixmystreet_id \(id)")
+            }
             let (bad, problem) = try await Self.post(
                 client, "requests.xml", Self.fixMyStreetForm(key, fixMyStreetID: "9") + [("attribute[items][]", "piano")])
             #expect(bad == 400)

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Fault drills (`make drills`): each starts its own PostgreSQL cluster and `intake dev` on
+# loopback, puts load on it, breaks something, stops by itself, prints one line of figures and
+# fails (exit 1) if a rule is broken. Usage: scripts/drills.sh [restart|outage ...] (default: all).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BIN=${INTAKE_BIN:-.build/debug/intake}
+WORK=$(mktemp -d /tmp/intake-drills.XXXXXX)
+chmod 755 "$WORK"  # the postgres user (as root) must reach its cluster inside
+export INTAKE_PG_PORT=${DRILL_PG_PORT:-54339}
+export INTAKE_PGDATA=$WORK/pg
+export INTAKE_PG_DB=intake_drill
+export INTAKE_SECRETS_KEY_FILE=$WORK/secrets-key
+DB="scripts/db.sh"
+ACQUIRE=${DRILL_ACQUIRE_TIMEOUT:-2}
+PORT=${DRILL_HTTP_PORT:-18091}
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  $DB down >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+[ -x "$BIN" ] || { echo "drills: $BIN is missing (make build)" >&2; exit 2; }
+$DB up >/dev/null 2>&1
+eval "$($DB env)"
+"$BIN" migrate >/dev/null
+SEED=$(LOG_LEVEL=warning "$BIN" seed-demo)
+CLIENT_KEY=$(awk '/^client key/ {print $NF}' <<<"$SEED")
+BACKOFFICE_KEY=$(awk '/^backoffice key for barchester/ {print $NF}' <<<"$SEED")
+now() { date +%s.%N; }
+
+start_server() {
+  DB_ACQUIRE_TIMEOUT=$ACQUIRE DB_CONNECT_TIMEOUT=5 LOG_LEVEL=${DRILL_LOG_LEVEL:-warning} WORKER_POLL_INTERVAL=0.2 \
+    RATE_LIMIT_WRITES_PER_MINUTE=0 RATE_LIMIT_READS_PER_MINUTE=0 \
+    "$BIN" dev --http-port "$PORT" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && return; sleep 0.1; done
+  echo "drills: the server did not become ready" >&2; cat "$WORK/server.log" >&2; exit 1
+}
+
+# SIGTERM must end the process within 10 s; prints the seconds it took.
+stop_server() {
+  local started
+  started=$(now)
+  kill -TERM "$SERVER_PID"
+  for _ in $(seq 1 100); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then python3 -c "print(f'{$(now) - $started:.1f}')"; return 0; fi
+    sleep 0.1
+  done
+  # Where it is stuck, for whoever reads the failure.
+  if command -v gdb >/dev/null 2>&1; then
+    gdb -batch -p "$SERVER_PID" -ex "thread apply all bt 30" >"$WORK/hung-stacks.txt" 2>&1 || true
+    cp "$WORK/hung-stacks.txt" "${DRILL_STACKS:-/tmp/intake-drill-hung-stacks.txt}" 2>/dev/null || true
+  fi
+  cp "$WORK/server.log" /tmp/intake-drill-server.log 2>/dev/null || true
+  echo "HUNG"
+  return 0
+}
+
+wait_ready_db() {
+  for _ in $(seq 1 300); do
+    if psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -tAc "SELECT 1" >/dev/null 2>&1; then return; fi
+    sleep 0.05
+  done
+  echo "drills: PostgreSQL did not come back" >&2; exit 1
+}
+
+# ids of the accepted reports that are in the database with their dispatch job
+stored_ids() {
+  python3 -c "import json,sys; print('\n'.join(r['id'] for r in map(json.loads, open(sys.argv[1])) if r.get('id')))" "$1" >"$WORK/ids"
+  psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -tA \
+    -c "CREATE TEMP TABLE ids (id uuid)" -c "\\copy ids FROM '$WORK/ids'" \
+    -c "SELECT r.id FROM reports r JOIN ids USING (id) WHERE EXISTS (SELECT 1 FROM dispatch_jobs j WHERE j.report_id = r.id)"
+}
+
+# A drill: load for $2 seconds; after $3 seconds run the fault ($1: restart | outage).
+drill() {
+  local name=$1 seconds=$2 at=$3 back stop_seconds
+  start_server
+  python3 scripts/drills/load.py --port "$PORT" --client-key "$CLIENT_KEY" --backoffice-key "$BACKOFFICE_KEY" \
+    --seconds "$seconds" --timeout 15 --out "$WORK/$name.jsonl" &
+  local load=$!
+  PIDS+=("$load")
+  sleep "$at"
+  case $name in
+    restart) $DB down >/dev/null; $DB up >/dev/null 2>&1 ;;
+    outage) $DB down >/dev/null; sleep 30; $DB up >/dev/null 2>&1 ;;
+  esac
+  wait_ready_db
+  back=$(now)
+  wait "$load"
+  stop_seconds=$(stop_server)
+  stored_ids "$WORK/$name.jsonl" >"$WORK/$name.stored"
+  local status=0
+  python3 scripts/drills/check.py --name "$name" --requests "$WORK/$name.jsonl" --stored "$WORK/$name.stored" \
+    --back-at "$back" --max-failure-seconds "$(python3 -c "print($ACQUIRE + 1)")" --recover-within 5 \
+    --extra ", SIGTERM exit in ${stop_seconds} s" || status=1
+  if [ "$stop_seconds" = HUNG ]; then echo "drill $name: FAILED: SIGTERM did not stop the process within 10 s"; status=1; fi
+  return $status
+}
+
+FAILED=0
+for name in "${@:-restart outage}"; do
+  for one in $name; do
+    case $one in
+      restart) drill restart 14 4 || FAILED=1 ;;
+      outage) drill outage 45 4 || FAILED=1 ;;
+      *) echo "drills: unknown drill $one" >&2; exit 2 ;;
+    esac
+  done
+done
+exit $FAILED
