@@ -199,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntakeServicesTests",
-            dependencies: ["IntakeServices"]
+            dependencies: ["IntakeServices", "IntakeStorage", "IntakeCore", "IntakeTestSupport"]
         ),
         .testTarget(
             name: "IntakeStorageTests",

@@ -1,5 +1,5 @@
--- The audit log: every change made with an admin or back-office key, and every key change made
--- at the command line. An entry is written before the change is attempted and completed with
+-- The audit log: every change made with an admin or back-office key, and every change made with
+-- `intake keys` (the demo seed's fixed keys are not audited). An entry is written before the change is attempted and completed with
 -- the answer's status afterwards, so a change that committed is never missing from it, even if
 -- the process stops in between (the entry then has no status). Secrets never reach it: request
 -- bodies are stored with every secret field redacted.

@@ -54,14 +54,14 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     // Who may call, before any body is read; then how often.
     router.add(middleware: AccessGateMiddleware(auth: auth, councils: CouncilStore(database: db, logger: deps.logger)))
     let limits = RateLimits(deps.config)
-    router.add(middleware: RateLimitMiddleware(limits: limits))
+    router.add(middleware: RateLimitMiddleware(limits: limits, auth: auth))
     router.add(
         middleware: RequestBodyMiddleware(
             maxJSONBodyBytes: deps.config.maxJSONBodyBytes, maxMediaBytes: deps.config.maxMediaBytes))
     // Admins' and back offices' changes, recorded before they are made.
     let audit = AuditTrail(
         store: AuditStore(database: db, logger: deps.logger), councils: CouncilStore(database: db, logger: deps.logger))
-    router.add(middleware: AuditMiddleware(trail: audit))
+    router.add(middleware: AuditMiddleware(trail: audit, maxBodyBytes: deps.config.maxJSONBodyBytes))
 
     let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
     let catalogue = RoutingCatalogue(routing: RoutingStore(database: db, logger: deps.logger), caches: deps.caches)

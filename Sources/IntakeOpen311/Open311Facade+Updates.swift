@@ -9,7 +9,8 @@ extension Open311Facade {
     static let maxUpdates = 1000
 
     func updates(_ format: Open311Format, _ query: Open311Form) async throws -> Open311Reply {
-        _ = try await requireClient(query)
+        // A read: counted by address with the other public reads, not as a write.
+        _ = try await requireClient(query, countsAsWrite: false)
         let council = try await jurisdiction(query)
         let end = try query.value("end_date").map { try Self.date($0, field: "end_date") } ?? Date()
         let start = try query.value("start_date").map { try Self.date($0, field: "start_date") } ?? end.addingTimeInterval(-2 * 3600)

@@ -173,12 +173,12 @@ public struct Open311Facade: Sendable {
 
     /// The caller's client key from `api_key`; 403 when missing or not a client key, 429 when
     /// it is over its write quota (counted with its REST writes).
-    func requireClient(_ form: Open311Form) async throws -> Principal {
+    func requireClient(_ form: Open311Form, countsAsWrite: Bool = true) async throws -> Principal {
         guard let presented = form.value("api_key") else { throw Open311Failure.forbidden("api_key is required.") }
         guard let token = APIKeyToken(parsing: presented), let principal = try await keys.authenticate(token),
             principal.role == .client
         else { throw Open311Failure.forbidden("The api_key is not a valid client key.") }
-        if let writes {
+        if countsAsWrite, let writes {
             let decision = writes.take("key:\(principal.keyID)")
             if !decision.allowed {
                 var failure = Open311Failure(

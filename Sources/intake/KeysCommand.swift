@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IntakeCore
 import IntakeStorage
+import Logging
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,9 +36,15 @@ struct KeysCommand: AsyncParsableCommand {
                 do {
                     let created = try await APIKeyStore(database: database, logger: logger)
                         .create(role: role, councilSlug: council, label: label, expiresAt: expiresAt)
-                    try await audit.complete(status: 201, notes: ["key_prefix": created.token.displayPrefix])
+
                     let scope = created.councilSlug.map { " for council \($0)" } ?? ""
                     print("\(role.rawValue) key\(scope) (shown once, store it now): \(created.token.text)")
+                    // After the key is shown: a failure to complete the entry must not lose a live key.
+                    do {
+                        try await audit.complete(status: 201, notes: ["key_prefix": created.token.displayPrefix])
+                    } catch {
+                        logger.warning("could not complete the audit entry of the new key", metadata: ["key_prefix": "\(created.token.displayPrefix)"])
+                    }
                 } catch let error as APIKeyStore.CreateError {
                     try? await audit.complete(status: 422, notes: [:])
                     let message =
@@ -61,6 +68,8 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try Runtime.loadConfig(settings)
             let (logger, _) = Runtime.bootstrap(config, label: "intake.keys")
+            // A whole key pasted instead of its prefix: only the prefix is used, shown or kept.
+            let prefix = APIKeyToken(parsing: self.prefix)?.displayPrefix ?? self.prefix
             try await Runtime.withDatabase(config, logger: logger) { [prefix] database in
                 let audit = try await CommandLineAudit.begin(
                     database, logger: logger, action: "api_key.revoke", command: "keys revoke", councilSlug: nil,

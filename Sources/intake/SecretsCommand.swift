@@ -8,8 +8,9 @@ struct SecretsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "secrets", abstract: "Manage SECRETS_KEY, the key that seals stored secrets.",
         discussion: """
-            Rotation: 1. intake secrets generate-key. 2. Restart every process with the new key as SECRETS_KEY and \
-            the old one in SECRETS_KEY_PREVIOUS. 3. intake secrets rotate. 4. Restart without SECRETS_KEY_PREVIOUS.
+            Rotation: 1. intake secrets generate-key. 2. Restart every process with the new key in \
+            SECRETS_KEY_PREVIOUS. 3. Restart every process with the two swapped (new SECRETS_KEY, old in \
+            SECRETS_KEY_PREVIOUS). 4. intake secrets rotate. 5. Restart without the old key.
             """,
         subcommands: [GenerateKey.self, Status.self, Rotate.self])
 

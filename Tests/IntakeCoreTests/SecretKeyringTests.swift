@@ -105,9 +105,19 @@ import Testing
         #expect((object["nested"] as? [String: Any])?["open311_api_key"] as? String == "[redacted]")
     }
 
-    @Test func largeOrForeignBodiesAreSummarisedBySize() {
-        let large = Data(("{\"geometry\": \"" + String(repeating: "x", count: 20_000) + "\"}").utf8)
-        #expect(AuditRedaction.changes(body: large, contentType: "application/geo+json") == #"{"body_bytes":\#(large.count)}"#)
+    @Test func longValuesAreShortenedButNoFieldIsDropped() throws {
+        // Padding a change cannot hide the field that matters.
+        let padded = Data(
+            (#"{"padding": ""# + String(repeating: "x", count: 40_000) + #"", "url": "https://evil.example/hook", "points": ["#
+                + (0..<100).map(String.init).joined(separator: ",") + "]}").utf8)
+        let kept = AuditRedaction.changes(body: padded, contentType: "application/json")
+        #expect(kept.count < 2_000)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(kept.utf8)) as? [String: Any])
+        #expect(object["url"] as? String == "https://evil.example/hook")
+        #expect((object["padding"] as? String)?.hasSuffix("… (40000 characters)") == true)
+        let points = try #require(object["points"] as? [Any])
+        #expect(points.count == 21)
+        #expect(points.last as? String == "… (100 items)")
         #expect(AuditRedaction.changes(body: Data("a=b".utf8), contentType: "application/x-www-form-urlencoded") == #"{"body_bytes":3}"#)
         #expect(AuditRedaction.changes(body: Data(), contentType: nil) == "{}")
     }

@@ -150,6 +150,22 @@ import Testing
         }
     }
 
+    @Test func aWholeKeyPastedInsteadOfItsPrefixIsRevokedAndNeverKept() async throws {
+        let logs = LogCapture()
+        try await withApp(logs: logs) { client, testDB in
+            let admin = try await bearer(testDB, role: .admin)
+            let victim = String(try await bearer(testDB, role: .client)[.authorization]!.dropFirst("Bearer ".count))
+            let revoked = try await client.execute(uri: "/v1/api-keys/\(victim)", method: .delete, headers: admin) { $0.status }
+            #expect(revoked == .noContent)
+            #expect(try await client.execute(uri: "/v1/councils/x", method: .patch, headers: [.authorization: "Bearer \(victim)"]) { $0.status } == .unauthorized)
+            let (_, _, text) = try await Self.audit(client, admin)
+            let secret = String(victim.split(separator: "_")[2])
+            #expect(text.contains(victim.split(separator: "_").prefix(2).joined(separator: "_")))
+            #expect(!text.contains(secret))
+            #expect(!logs.entries.contains { "\($0.message) \($0.metadata)".contains(secret) })
+        }
+    }
+
     @Test func keysShowWhenTheyWereLastUsed() async throws {
         try await withApp { client, testDB in
             _ = try await PullQueueTests.seeded(testDB, reports: 0)

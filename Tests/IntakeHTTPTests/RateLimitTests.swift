@@ -7,6 +7,8 @@ import IntakeTestSupport
 import NIOCore
 import Testing
 
+@testable import IntakeHTTP
+
 /// Quotas: writes per client key, public reads and tracking-token updates per client address.
 @Suite struct RateLimitTests {
     static let json: HTTPFields = [.contentType: "application/json"]
@@ -24,12 +26,14 @@ import Testing
         try await withApp(configure: { $0.rateLimitWritesPerMinute = 2 }) { client, testDB in
             let key = try await bearer(testDB, role: .client)
             let other = try await bearer(testDB, role: .client)
+            // Refused for its body, a write still counts (and says what is left).
             for remaining in [1, 0] {
                 try await client.execute(uri: "/v1/reports", method: .post, headers: key.merging(Self.json), body: ByteBuffer(string: "{}")) {
                     #expect($0.status == .unprocessableContent)
                     _ = remaining
                 }
             }
+            // A write that succeeds carries the headers; here the third is already over the quota.
             try await client.execute(uri: "/v1/reports", method: .post, headers: key.merging(Self.json), body: ByteBuffer(string: "{}")) {
                 Self.expectLimited($0, policy: #""writes";q=2;w=60"#)
             }
@@ -58,6 +62,10 @@ import Testing
         }) { client, _ in
             for _ in 0..<2 { try await client.execute(uri: "/v1/councils", method: .get) { #expect($0.status == .ok) } }
             try await client.execute(uri: "/v1/councils", method: .get) { Self.expectLimited($0, policy: #""reads";q=2;w=60"#) }
+            // Inventing a key does not open another quota.
+            try await client.execute(uri: "/v1/councils", method: .get, headers: [.authorization: "Bearer made-up"]) {
+                Self.expectLimited($0, policy: #""reads";q=2;w=60"#)
+            }
             // Liveness probes are never limited.
             try await client.execute(uri: "/health/live", method: .get) { #expect($0.status == .ok) }
 
@@ -70,6 +78,23 @@ import Testing
                 Self.expectLimited($0, policy: #""tracking";q=1;w=60"#)
             }
         }
+    }
+
+    @Test func staffKeysAreNotCountedOnPublicReadsButClientKeysAre() async throws {
+        try await withApp(configure: { $0.rateLimitReadsPerMinute = 1 }) { client, testDB in
+            let staff = try await bearer(testDB, role: .admin)
+            let app = try await bearer(testDB, role: .client)
+            for _ in 0..<3 { try await client.execute(uri: "/v1/councils", method: .get, headers: staff) { #expect($0.status == .ok) } }
+            try await client.execute(uri: "/v1/councils", method: .get, headers: app) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/councils", method: .get, headers: app) { #expect($0.status == .tooManyRequests) }
+        }
+    }
+
+    @Test func ipv6CallersAreCountedByTheirSlash64() {
+        #expect(RateLimits.bucket("2001:db8:1:2::1") == RateLimits.bucket("2001:db8:1:2:ffff::9"))
+        #expect(RateLimits.bucket("2001:db8:1:2::1") != RateLimits.bucket("2001:db8:1:3::1"))
+        #expect(RateLimits.bucket("::ffff:203.0.113.5") == "203.0.113.5")
+        #expect(RateLimits.bucket("203.0.113.5") == "203.0.113.5")
     }
 
     @Test func behindATrustedProxyTheForwardedAddressCounts() async throws {

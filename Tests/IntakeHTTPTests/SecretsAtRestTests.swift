@@ -62,11 +62,13 @@ import Testing
                 #expect(!everything.contains(secret))
                 #expect(!everything.contains(String(secret.suffix(12))))
             }
-            // The service still reads them: the destination lists its previous secret's overlap,
-            // and the payment settings say a key is set.
+            // The service still reads them: the payment settings say a key is set, and the
+            // public council list (which opens none of them) still shows the council.
             let settings = try await client.execute(uri: "/v1/councils/barchester/payment-settings", method: .get, headers: admin) { $0.json }
             #expect(settings["api_key_set"] as? Bool == true)
             #expect(settings["api_key"] == nil && settings["webhook_secret"] == nil)
+            let councils = try await client.execute(uri: "/v1/councils", method: .get) { $0.status }
+            #expect(councils == .ok)
         }
     }
 

@@ -1,21 +1,25 @@
 import Foundation
 
-/// What an audit entry keeps of a request body: the JSON with every secret replaced, or only
-/// its size when it is large (a council's boundary) or not JSON.
+/// What an audit entry keeps of a request body: the JSON with every secret replaced and long
+/// values shortened (a council's boundary keeps its first coordinates), or only its size when
+/// it is not JSON. Padding a body cannot hide a field: every field is kept, only shortened.
 public enum AuditRedaction {
     /// Fields whose values are secrets wherever they appear in a body.
     public static let secretFields: Set<String> = [
         "api_key", "webhook_secret", "open311_api_key", "secret", "signing_secret", "previous_secret", "key", "password",
         "token", "tracking_token", "client_secret",
     ]
-    public static let maxKeptBytes = 16 * 1024
+    /// Strings longer than this keep their start and say how long they were.
+    public static let maxStringCharacters = 500
+    /// Arrays longer than this keep their first items and say how many there were.
+    public static let maxArrayItems = 20
     public static let redacted = "[redacted]"
 
     /// JSON text of an object, for the entry's `changes`.
     public static func changes(body: Data, contentType: String?) -> String {
         if body.isEmpty { return "{}" }
         let isJSON = (contentType ?? "application/json").lowercased().contains("json")
-        guard isJSON, body.count <= maxKeptBytes,
+        guard isJSON,
             let root = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
         else {
             return #"{"body_bytes":\#(body.count)}"#
@@ -37,7 +41,11 @@ public enum AuditRedaction {
             }
             return out
         case let array as [Any]:
-            return array.map(redact)
+            var kept = array.prefix(maxArrayItems).map(redact)
+            if array.count > maxArrayItems { kept.append("… (\(array.count) items)") }
+            return kept
+        case let text as String where text.count > maxStringCharacters:
+            return String(text.prefix(100)) + "… (\(text.count) characters)"
         default:
             return value
         }

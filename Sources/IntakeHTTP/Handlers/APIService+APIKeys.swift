@@ -62,7 +62,8 @@ extension APIService {
     func revokeAPIKey(_ input: Operations.RevokeAPIKey.Input) async throws -> Operations.RevokeAPIKey.Output {
         _ = try await auth.require([.admin])
         guard try await keys.revoke(prefix: input.path.prefix) else {
-            throw APIError.notFound("No live key has the prefix '\(input.path.prefix)'.")
+            let shown = APIKeyToken(parsing: input.path.prefix)?.displayPrefix ?? input.path.prefix
+            throw APIError.notFound("No live key has the prefix '\(shown)'.")
         }
         // This process at once; the others when the database's notification reaches them.
         caches.changed("api_keys")

@@ -48,6 +48,8 @@ enum AuditedRoute {
 struct AuditMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
     let trail: AuditTrail
+    /// DELETEs are not capped by `RequestBodyMiddleware`; what an entry reads is.
+    let maxBodyBytes: Int
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -58,11 +60,18 @@ struct AuditMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         var request = request
-        let body = try await request.collectBody(upTo: .max)
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxBodyBytes)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge(limit: maxBodyBytes)
+        }
         var target: [String: String] = [:]
         for name in AuditedRoute.pathParameters {
             if let value = context.parameters.get(name) { target[name] = value }
         }
+        // A whole key pasted where its prefix belongs: only the prefix is kept.
+        if let prefix = target["prefix"], let token = APIKeyToken(parsing: prefix) { target["prefix"] = token.displayPrefix }
         let event = try await trail.event(
             requestID: context.requestID, principal: principal, action: action, method: request.method.rawValue, route: path,
             target: target,

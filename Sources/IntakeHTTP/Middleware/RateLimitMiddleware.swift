@@ -26,11 +26,24 @@ public struct RateLimits: Sendable {
     /// of `X-Forwarded-For` the outermost trusted proxy wrote (entries further left are the
     /// client's to invent).
     func clientAddress(_ request: Request, peer: String?) -> String {
-        guard trustedProxyHops > 0 else { return peer ?? "unknown" }
+        guard trustedProxyHops > 0 else { return Self.bucket(peer ?? "unknown") }
         let entries = request.headers[values: .xForwardedFor].flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !entries.isEmpty else { return peer ?? "unknown" }
-        return entries[max(0, entries.count - trustedProxyHops)]
+        guard !entries.isEmpty else { return Self.bucket(peer ?? "unknown") }
+        return Self.bucket(entries[max(0, entries.count - trustedProxyHops)])
+    }
+
+    /// IPv6 callers by their /64 (one subscriber's network holds more addresses than any
+    /// quota); IPv4 callers by their address.
+    static func bucket(_ address: String) -> String {
+        guard address.contains(":") else { return address }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let trimmed = address.hasPrefix("[") ? String(address.dropFirst().prefix { $0 != "]" }) : address
+        guard inet_pton(AF_INET6, trimmed, &bytes) == 1 else { return address }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return bytes[12...].map { String($0) }.joined(separator: ".")  // IPv4-mapped
+        }
+        return bytes[0..<8].map { String(format: "%02x", $0) }.joined() + "::/64"
     }
 }
 
@@ -53,11 +66,12 @@ extension RateLimitDecision {
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
     let limits: RateLimits
+    let auth: Authenticator
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let (limiter, caller, kind) = bucket(request, context) else { return try await next(request, context) }
+        guard let (limiter, caller, kind) = try await bucket(request, context) else { return try await next(request, context) }
         let decision = limiter.take(caller)
         if !decision.allowed {
             let problem = decision.problem(limiter.policy, caller: kind)
@@ -74,7 +88,7 @@ struct RateLimitMiddleware: RouterMiddleware {
         return response
     }
 
-    func bucket(_ request: Request, _ context: Context) -> (RateLimiter, String, String)? {
+    func bucket(_ request: Request, _ context: Context) async throws -> (RateLimiter, String, String)? {
         let path = request.uri.path
         if path.hasPrefix("/health/") || path == "/metrics" { return nil }
         let isRead = request.method == .get || request.method == .head
@@ -86,7 +100,13 @@ struct RateLimitMiddleware: RouterMiddleware {
             guard let tracking = limits.tracking else { return nil }
             return (tracking, "ip:" + limits.clientAddress(request, peer: context.peerAddress), "address")
         }
-        guard isRead, request.headers[.authorization] == nil, let reads = limits.reads else { return nil }
+        guard isRead, let reads = limits.reads else { return nil }
+        // A public read: staff keys (a back office reading a case's public page) are not
+        // counted; anything else, a client key or a header that is not a valid key, is counted
+        // by address, so inventing an Authorization header gains nothing.
+        if RequestScope.current?.bearerToken != nil, let principal = try? await auth.optional(), principal.role != .client {
+            return nil
+        }
         return (reads, "ip:" + limits.clientAddress(request, peer: context.peerAddress), "address")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import IntakeCore
 import Hummingbird
 import Logging
 import Metrics
@@ -42,7 +43,7 @@ struct RequestObservationMiddleware: RouterMiddleware {
             metadata: [
                 "method": .string(request.method.rawValue),
                 // The path only: query strings may carry coordinates or tokens.
-                "path": .string(request.uri.path),
+                "path": .string(Self.loggable(path: request.uri.path)),
                 "route": .string(route),
                 "status": .stringConvertible(status),
                 "duration_ms": .string(String(format: "%.2f", Double(elapsed.nanoseconds) / 1_000_000)),
@@ -87,5 +88,16 @@ extension Duration {
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+extension RequestObservationMiddleware {
+    /// A whole API key pasted into a path (`DELETE /v1/api-keys/ci_…_secret`) is logged as its
+    /// prefix only.
+    static func loggable(path: String) -> String {
+        guard path.hasPrefix("/v1/api-keys/") else { return path }
+        let last = String(path.dropFirst("/v1/api-keys/".count))
+        guard let token = APIKeyToken(parsing: last) else { return path }
+        return "/v1/api-keys/" + token.displayPrefix
     }
 }

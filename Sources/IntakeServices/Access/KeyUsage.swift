@@ -3,8 +3,9 @@ import IntakeStorage
 import Synchronization
 
 /// Stamps each key's `last_used_at` without a write per request: uses are kept in memory and
-/// written in one statement, the first time this process sees a key and then at most once per
-/// `interval`. A process that stops loses at most its last interval's stamps.
+/// written in one statement, the first time this process sees a key and otherwise at most
+/// `interval` after the use (a flush is scheduled for when the interval is up). A process that
+/// stops loses at most its last interval's stamps.
 public final class KeyUsage: Sendable {
     struct State {
         var pending: [UUID: Date] = [:]
@@ -13,6 +14,8 @@ public final class KeyUsage: Sendable {
         var flushing = false
         /// A key first seen while a flush ran: flush again at once.
         var newWhileFlushing = false
+        /// A flush is already waiting for the interval to be up.
+        var scheduled = false
     }
 
     let store: APIKeyStore
@@ -24,22 +27,40 @@ public final class KeyUsage: Sendable {
         self.interval = interval
     }
 
+    enum Next { case none, now, later(Duration) }
+
     public func record(_ keyID: UUID, at date: Date = Date()) {
-        let flushNow = state.withLock { state -> Bool in
+        let next = state.withLock { state -> Next in
             state.pending[keyID] = date
             let firstSight = state.seen.insert(keyID).inserted
             guard !state.flushing else {
                 if firstSight { state.newWhileFlushing = true }
-                return false
+                return .none
             }
-            let due = state.lastFlush.map { $0.duration(to: .now) >= interval } ?? true
-            if firstSight || due {
+            let waited = state.lastFlush.map { $0.duration(to: .now) } ?? interval
+            if firstSight || waited >= interval {
                 state.flushing = true
-                return true
+                return .now
             }
-            return false
+            if state.scheduled { return .none }
+            state.scheduled = true
+            return .later(interval - waited)
         }
-        if flushNow { Task { await flush() } }
+        switch next {
+        case .none: return
+        case .now: Task { await flush() }
+        case .later(let wait):
+            Task {
+                try? await Task.sleep(for: wait)
+                let start = state.withLock { state -> Bool in
+                    state.scheduled = false
+                    guard !state.flushing, !state.pending.isEmpty else { return false }
+                    state.flushing = true
+                    return true
+                }
+                if start { await flush() }
+            }
+        }
     }
 
     func flush() async {

@@ -128,7 +128,8 @@ public struct APIKeyStore: Sendable {
 
     /// Revokes a key by its prefix (`ci_…` or the bare prefix); true when a live key was revoked.
     public func revoke(prefix: String) async throws -> Bool {
-        let bare = prefix.hasPrefix("ci_") ? String(prefix.dropFirst(3)) : prefix
+        let given = APIKeyToken(parsing: prefix)?.prefix ?? prefix
+        let bare = given.hasPrefix("ci_") ? String(given.dropFirst(3)) : given
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(

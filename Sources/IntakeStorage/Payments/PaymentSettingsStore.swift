@@ -17,16 +17,17 @@ public struct PaymentSettingsStore: Sendable {
         try await select("WHERE council_id = \(councilID)")[councilID]
     }
 
-    /// Every council's settings in one query, for council listings.
+    /// Every council's settings in one query, for council listings. Their secrets are not
+    /// opened (a listing never shows them): a set API key reads as "", the webhook secret as "".
     public func all() async throws -> [UUID: PaymentSettings] {
-        try await select("")
+        try await select("", openSecrets: false)
     }
 
     /// Both secrets are stored sealed (`SecretKeyring`).
     static let apiKeyPurpose = "council_payment_settings.provider_api_key"
     static let webhookSecretPurpose = "council_payment_settings.webhook_secret"
 
-    func select(_ filter: PostgresQuery) async throws -> [UUID: PaymentSettings] {
+    func select(_ filter: PostgresQuery, openSecrets: Bool = true) async throws -> [UUID: PaymentSettings] {
         let logger = self.logger
         let secrets = database.secrets
         return try await database.withConnection { connection in
@@ -42,8 +43,8 @@ public struct PaymentSettingsStore: Sendable {
             for try await row in rows.decode((UUID, String, String?, String, String, Int64, String, String, String, String).self) {
                 settings[row.0] = PaymentSettings(
                     provider: PaymentSettings.Provider(rawValue: row.1) ?? .sandbox,
-                    providerAPIKey: try secrets.openIfPresent(row.2, purpose: Self.apiKeyPurpose),
-                    webhookSecret: try secrets.open(row.3, purpose: Self.webhookSecretPurpose),
+                    providerAPIKey: openSecrets ? try secrets.openIfPresent(row.2, purpose: Self.apiKeyPurpose) : row.2.map { _ in "" },
+                    webhookSecret: openSecrets ? try secrets.open(row.3, purpose: Self.webhookSecretPurpose) : "",
                     fundCode: row.4, maxAmountPence: row.5,
                     referenceRule: AccountReferenceRule(
                         pattern: row.6, checkScheme: AccountReferenceRule.CheckScheme(rawValue: row.7) ?? .none, description: row.8,
