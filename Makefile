@@ -15,14 +15,13 @@ run: db-up build
 	$(WITH_DB_ENV) DESTINATIONS_ALLOW_HTTP=$${DESTINATIONS_ALLOW_HTTP:-true} DESTINATIONS_ALLOW_PRIVATE=$${DESTINATIONS_ALLOW_PRIVATE:-true} exec $(INTAKE) dev --http-port $${HTTP_PORT:-8080}
 
 ## test: the same database bootstrap (plus headless Chromium for the payment page's browser
-## test, installed if missing), then the whole test suite against it. Tests run one at a
-## time: with every suite at once on a 2-core machine, a run now and then stalls for good (see
-## docs/ARCHITECTURE.md, "Known issues"); the tests that need concurrency make their own.
+## test, installed if missing), then the whole test suite against it, suites in parallel (at
+## most six tests hold a database at once, see Tests/IntakeTestSupport/TestDatabase.swift).
 test: db-up
 	scripts/browser.sh
 	$(DB) clean-tests
 	swift build --build-tests
-	$(WITH_DB_ENV) swift test --skip-build --no-parallel
+	$(WITH_DB_ENV) swift test --skip-build
 
 ## bench: release build, then the benchmarks against the local database (figures printed as tables)
 bench:

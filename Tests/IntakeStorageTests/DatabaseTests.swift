@@ -2,9 +2,49 @@ import IntakeCore
 import IntakeStorage
 import IntakeTestSupport
 import PostgresNIO
+import Synchronization
 import Testing
 
 @Suite struct DatabaseTests {
+    /// The server closes a connection between two statements of a transaction (what PostgreSQL
+    /// does to every session when it restarts): the next statement is answered with
+    /// DatabaseUnavailable at once instead of never (`make drills` found requests waiting for
+    /// ever there, and SIGTERM then waiting for them).
+    @Test func aStatementAfterTheServerClosedTheConnectionFailsPromptly() async throws {
+        try await withTestDatabase { testDB in
+            try await testDB.withDatabase(poolSize: 2) { database in
+                let outcome = Mutex<String?>(nil)
+                let call = Task {
+                    do {
+                        try await database.withTransaction { connection in
+                            var pid = 0
+                            for try await value in try await connection.query("SELECT pg_backend_pid()", logger: .quiet).decode(Int.self) {
+                                pid = value
+                            }
+                            try await testDB.executeOnServer("SELECT pg_terminate_backend(\(pid))")
+                            // Let the close reach the connection before the next statement.
+                            try await Task.sleep(for: .milliseconds(300))
+                            _ = try await connection.query("SELECT 1", logger: .quiet)
+                        }
+                        outcome.withLock { $0 = "succeeded" }
+                    } catch is DatabaseUnavailable {
+                        outcome.withLock { $0 = "unavailable" }
+                    } catch {
+                        outcome.withLock { $0 = "other: \(String(reflecting: error).prefix(200))" }
+                    }
+                }
+                let deadline = ContinuousClock.now + .seconds(5)
+                while outcome.withLock({ $0 }) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                let answer = outcome.withLock { $0 }
+                // An error naming the closed connection is as good as our own; never a hang.
+                #expect(answer == "unavailable", "\(answer ?? "no answer within 5 s")")
+                if answer == nil { call.cancel() }
+                // The pool goes on serving.
+                try await database.ping()
+            }
+        }
+    }
+
     @Test func anUnreachableDatabaseFailsWithinTheBoundedWait() async throws {
         // Nothing listens on port 1 on loopback.
         let settings = TestDatabase.server.with(database: "nowhere")

@@ -69,8 +69,21 @@ public struct TestDatabase: Sendable {
 }
 
 /// Creates a migrated database and drops it when `body` ends, whether it threw or not.
+///
+/// At most `TestDatabasePermits.count` tests hold a database at once (a test that makes a second
+/// one inside the first does not wait again): with every suite in parallel, each test's pools
+/// would otherwise take more connections than the server allows.
 public func withTestDatabase<T: Sendable>(
     migrated: Bool = true, _ body: @Sendable (TestDatabase) async throws -> T
+) async throws -> T {
+    if TestDatabasePermits.held { return try await withTestDatabaseHeld(migrated: migrated, body) }
+    return try await TestDatabasePermits.shared.withPermit {
+        try await TestDatabasePermits.$held.withValue(true) { try await withTestDatabaseHeld(migrated: migrated, body) }
+    }
+}
+
+private func withTestDatabaseHeld<T: Sendable>(
+    migrated: Bool, _ body: @Sendable (TestDatabase) async throws -> T
 ) async throws -> T {
     let database = migrated ? try await TestDatabase.create() : try await TestDatabase.createEmpty()
     do {
@@ -134,4 +147,39 @@ struct AdminError: Error, CustomStringConvertible {
 extension Logger {
     /// A logger that drops everything: test output stays readable.
     public static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+/// Bounds how many tests hold a database at once.
+public actor TestDatabasePermits {
+    public static let shared = TestDatabasePermits(count: 6)
+    @TaskLocal static var held = false
+
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(count: Int) { available = count }
+
+    func acquire() async {
+        if available > 0 {
+            available -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty { available += 1 } else { waiters.removeFirst().resume() }
+    }
+
+    nonisolated func withPermit<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        do {
+            let result = try await body()
+            await release()
+            return result
+        } catch {
+            await release()
+            throw error
+        }
+    }
 }

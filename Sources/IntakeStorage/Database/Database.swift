@@ -79,6 +79,7 @@ public final class Database: Service, Sendable {
     }
 
     private let notifier = PostCommitNotifier()
+    private let lossWatch = ConnectionLossWatch()
 
     /// Set when `run()` begins: leasing a connection before then makes postgres-nio log a
     /// warning (to stdout, in front of a command's own output).
@@ -98,20 +99,28 @@ public final class Database: Service, Sendable {
         let waitStarted = ContinuousClock.now
         let metrics = poolMetrics
         metrics.waiting.increment()
-        let work = Task { [client] () async throws -> T in
+        let result = CallResult<T>()
+        let work = Task { [client, lossWatch] in
             do {
-                return try await client.withConnection { connection in
+                let value = try await client.withConnection { connection in
                     // Too late: the caller has been told the database is unavailable.
                     guard gate.open(.acquired) else { throw CancellationError() }
                     metrics.waiting.decrement()
                     metrics.acquireTime.record(duration: ContinuousClock.now - waitStarted)
                     metrics.inUse.increment()
                     defer { metrics.inUse.decrement() }
+                    // A call whose connection closes under it is answered at once (see
+                    // `ConnectionLossWatch`); whatever it was waiting for is abandoned.
+                    let token = lossWatch.watch(connection) {
+                        result.resolve(.failure(DatabaseUnavailable(reason: "the connection to PostgreSQL closed during the call")))
+                    }
+                    defer { lossWatch.end(token, on: connection) }
                     return try await body(connection)
                 }
+                result.resolve(.success(value))
             } catch {
                 if gate.open(.failed) { metrics.waiting.decrement() }
-                throw error
+                result.resolve(.failure(error))
             }
         }
         let timer = Task { [acquireTimeout] in
@@ -131,7 +140,7 @@ public final class Database: Service, Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw DatabaseUnavailable(reason: "no connection within \(acquireTimeout)")
         case .acquired, .failed:
-            return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+            return try await withTaskCancellationHandler { try await result.value } onCancel: { work.cancel() }
         }
     }
 
