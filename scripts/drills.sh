@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fault drills (`make drills`): each starts its own PostgreSQL cluster and `intake dev` on
 # loopback, puts load on it, breaks something, stops by itself, prints one line of figures and
-# fails (exit 1) if a rule is broken. Usage: scripts/drills.sh [restart|outage ...] (default: all).
+# fails (exit 1) if a rule is broken. Usage: scripts/drills.sh [restart|outage|kill|exhaust ...] (default:
+# all). INTAKE_BIN picks the binary (default .build/debug/intake).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -103,12 +104,99 @@ drill() {
   return $status
 }
 
+# kill -9 of the worker mid-delivery and of the API mid-intake, under intake load, with a webhook
+# destination: nothing acknowledged is lost, every case is delivered (at least once, with one
+# webhook-id), and connection errors only while the API is down.
+drill_kill() {
+  local hook_port=$((PORT + 1)) admin
+  python3 scripts/drills/receiver.py --port "$hook_port" --out "$WORK/deliveries.jsonl" &
+  PIDS+=($!)
+  admin=$("$BIN" keys create --role admin | awk '{print $NF}')
+  local env=(DB_ACQUIRE_TIMEOUT=$ACQUIRE LOG_LEVEL=warning WORKER_POLL_INTERVAL=0.2 WORKER_LEASE_MARGIN=2
+    DESTINATIONS_ALLOW_HTTP=true DESTINATIONS_ALLOW_PRIVATE=true RATE_LIMIT_WRITES_PER_MINUTE=0 RATE_LIMIT_READS_PER_MINUTE=0)
+  start_api() {
+    env "${env[@]}" "$BIN" serve --http-port "$PORT" >>"$WORK/api.log" 2>&1 &
+    API_PID=$!
+    PIDS+=("$API_PID")
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && return; sleep 0.05; done
+  }
+  start_worker() {
+    env "${env[@]}" "$BIN" worker >>"$WORK/worker.log" 2>&1 &
+    WORKER_PID=$!
+    PIDS+=("$WORKER_PID")
+  }
+  start_api
+  curl -sf -X POST "http://127.0.0.1:$PORT/v1/councils/barchester/destinations" -H "Authorization: Bearer $admin" \
+    -H 'Content-Type: application/json' \
+    -d "{\"name\": \"hook\", \"kind\": \"webhook\", \"default\": true, \"url\": \"http://127.0.0.1:$hook_port/hook\", \"timeout_seconds\": 2}" >/dev/null
+  start_worker
+  python3 scripts/drills/load.py --port "$PORT" --client-key "$CLIENT_KEY" --backoffice-key "$BACKOFFICE_KEY" \
+    --seconds 12 --timeout 15 --readers 0 --receivers 0 --out "$WORK/kill.jsonl" &
+  local load=$!
+  PIDS+=("$load")
+  sleep 3; kill -9 "$WORKER_PID"; sleep 2; start_worker
+  sleep 2; local down_from; down_from=$(now); kill -9 "$API_PID"; sleep 1; start_api; local down_until; down_until=$(now)
+  wait "$load"
+  # Every job done (a killed worker's lease runs out after the timeout plus the margin).
+  local left=1
+  for _ in $(seq 1 300); do
+    left=$(psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -tAc \
+      "SELECT count(*) FROM dispatch_jobs j JOIN destinations d ON d.id = j.destination_id WHERE d.name = 'hook' AND j.state <> 'done'")
+    [ "$left" = 0 ] && break
+    sleep 0.2
+  done
+  kill -TERM "$API_PID" "$WORKER_PID" 2>/dev/null || true
+  stored_ids "$WORK/kill.jsonl" >"$WORK/kill.stored"
+  local extra status=0
+  extra=$(python3 scripts/drills/deliveries.py "$WORK/kill.jsonl" "$WORK/deliveries.jsonl") || status=1
+  [ "$left" = 0 ] || { extra="$extra -- FAILED: $left jobs not done a minute after the load"; status=1; }
+  python3 scripts/drills/check.py --name kill --requests "$WORK/kill.jsonl" --stored "$WORK/kill.stored" \
+    --back-at "$down_until" --max-failure-seconds "$(python3 -c "print($ACQUIRE + 1)")" --recover-within 5 \
+    --connection-errors-from "$down_from" --connection-errors-until "$down_until" --back-label "the API came back" \
+    --extra "$extra" || status=1
+  return $status
+}
+
+# Every free connection slot taken by another client, and the service's own sessions ended:
+# its new connections are refused ("too many clients") until the other client lets go.
+drill_exhaust() {
+  local back status=0 stop_seconds q
+  q() { psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -tAc "$1"; }
+  start_server
+  python3 scripts/drills/load.py --port "$PORT" --client-key "$CLIENT_KEY" --backoffice-key "$BACKOFFICE_KEY" \
+    --seconds 16 --timeout 15 --out "$WORK/exhaust.jsonl" &
+  local load=$!
+  PIDS+=("$load")
+  sleep 3
+  local free fillers=()
+  free=$(q "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int - count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
+  for _ in $(seq 1 $((free - 1))); do
+    PGAPPNAME=drill-filler psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -c "SELECT pg_sleep(6)" >/dev/null 2>&1 &
+    fillers+=($!)
+  done
+  sleep 1
+  # The last free slot, used to end the service's sessions.
+  q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'civic-intake'" >/dev/null || true
+  for pid in "${fillers[@]}"; do wait "$pid" 2>/dev/null || true; done
+  back=$(now)
+  wait "$load"
+  stop_seconds=$(stop_server)
+  stored_ids "$WORK/exhaust.jsonl" >"$WORK/exhaust.stored"
+  python3 scripts/drills/check.py --name exhaust --requests "$WORK/exhaust.jsonl" --stored "$WORK/exhaust.stored" \
+    --back-at "$back" --back-label "the connections were freed" --max-failure-seconds "$(python3 -c "print($ACQUIRE + 1)")" \
+    --recover-within 5 --extra ", $((free - 1)) connections held by another client, SIGTERM exit in ${stop_seconds} s" || status=1
+  if [ "$stop_seconds" = HUNG ]; then echo "drill exhaust: FAILED: SIGTERM did not stop the process within 10 s"; status=1; fi
+  return $status
+}
+
 FAILED=0
-for name in "${@:-restart outage}"; do
+for name in "${@:-restart outage kill exhaust}"; do
   for one in $name; do
     case $one in
       restart) drill restart 14 4 || FAILED=1 ;;
       outage) drill outage 45 4 || FAILED=1 ;;
+      kill) drill_kill || FAILED=1 ;;
+      exhaust) drill_exhaust || FAILED=1 ;;
       *) echo "drills: unknown drill $one" >&2; exit 2 ;;
     esac
   done

@@ -14,6 +14,9 @@ p.add_argument("--back-at", type=float, required=True, help="wall-clock time the
 p.add_argument("--max-failure-seconds", type=float, required=True)
 p.add_argument("--recover-within", type=float, default=5)
 p.add_argument("--extra", default="")
+p.add_argument("--back-label", default="the database came back", help="what happened at --back-at")
+p.add_argument("--connection-errors-from", type=float, default=None, help="while the API is down (kill drill)")
+p.add_argument("--connection-errors-until", type=float, default=None)
 a = p.parse_args()
 
 recs = [json.loads(l) for l in open(a.requests) if l.strip()]
@@ -21,9 +24,15 @@ stored = {l.strip() for l in open(a.stored) if l.strip()}
 ok = [r for r in recs if 200 <= r["status"] < 300]
 created = [r["id"] for r in recs if r["kind"] == "intake" and r["status"] == 201]
 unavailable = [r for r in recs if r["status"] == 503 and r["code"] in ("database_unavailable", "migrations_pending")]
-other = [r for r in recs if r not in ok and r not in unavailable]
+def api_down(r):
+    # A request in flight when the API died, or sent while it was down.
+    if a.connection_errors_from is None or r["status"] != 0 or r["code"] != "connection":
+        return False
+    return a.connection_errors_from - 2 <= r["at"] <= a.connection_errors_until
+dropped = [r for r in recs if api_down(r)]
+other = [r for r in recs if r not in ok and r not in unavailable and r not in dropped]
 slow = [r for r in unavailable if r["seconds"] > a.max_failure_seconds]
-late = [r for r in recs if r["at"] >= a.back_at + a.recover_within and not (200 <= r["status"] < 300)]
+late = [r for r in recs if r["at"] >= a.back_at + a.recover_within and not (200 <= r["status"] < 300) and r not in dropped]
 after = [r for r in ok if r["at"] >= a.back_at]
 recovered = (min(r["at"] for r in after) - a.back_at) if after else float("inf")
 lost = [i for i in created if i not in stored]
@@ -37,6 +46,6 @@ if recovered > a.recover_within: problems.append(f"no success within {a.recover_
 worst = max([r["seconds"] for r in recs] or [0])
 print(f"drill {a.name}: {len(recs)} requests, {len(created)} reports accepted and all "
       f"{'stored with their jobs' if not lost else 'NOT stored'}, {len(unavailable)} x 503 (slowest {max([r['seconds'] for r in unavailable] or [0]):.2f} s), "
-      f"{len(other)} other failures, slowest answer {worst:.2f} s, first success {recovered:.2f} s after the database{a.extra}"
+      f"{len(dropped)} connections dropped while the API was down, {len(other)} other failures, slowest answer {worst:.2f} s, first success {recovered:.2f} s after {a.back_label}{a.extra}"
       + ("" if not problems else " -- FAILED: " + "; ".join(problems)))
 sys.exit(1 if problems else 0)
