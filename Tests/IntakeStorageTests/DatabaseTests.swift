@@ -6,6 +6,33 @@ import Synchronization
 import Testing
 
 @Suite struct DatabaseTests {
+    /// A request's calls share one acquire timeout: with the pool held elsewhere, a request of
+    /// three calls fails within about one timeout, not three.
+    @Test func aRequestsCallsShareOneAcquireTimeout() async throws {
+        try await withTestDatabase { testDB in
+            try await testDB.withDatabase(poolSize: 1, acquireTimeout: .milliseconds(600)) { database in
+                let holding = Task { try await database.withConnection { _ in try await Task.sleep(for: .seconds(3)) } }
+                try await Task.sleep(for: .milliseconds(200))
+                let started = ContinuousClock.now
+                var failures = 0
+                try await Database.$acquireBudget.withValue(AcquireBudget()) {
+                    for _ in 0..<3 {
+                        do { try await database.ping() } catch is DatabaseUnavailable { failures += 1 }
+                    }
+                }
+                let took = ContinuousClock.now - started
+                #expect(failures == 3)
+                #expect(took < .milliseconds(1_000), "\(took)")
+                // Without a shared budget each call waits the whole timeout.
+                let alone = ContinuousClock.now
+                await #expect(throws: DatabaseUnavailable.self) { try await database.ping() }
+                #expect(ContinuousClock.now - alone >= .milliseconds(550))
+                holding.cancel()
+                _ = try? await holding.value
+            }
+        }
+    }
+
     /// The server closes a connection between two statements of a transaction (what PostgreSQL
     /// does to every session when it restarts): the next statement is answered with
     /// DatabaseUnavailable at once instead of never (`make drills` found requests waiting for

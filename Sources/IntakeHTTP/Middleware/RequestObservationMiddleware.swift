@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import IntakeCore
+import IntakeStorage
 import Hummingbird
 import Logging
 import Metrics
@@ -24,7 +25,7 @@ struct RequestObservationMiddleware: RouterMiddleware {
             requestID: id, logger: context.logger, bearerToken: Self.bearerToken(request.headers[.authorization]))
 
         var response = try await RequestScope.$current.withValue(scope) {
-            try await next(request, context)
+            try await Database.$acquireBudget.withValue(AcquireBudget()) { try await next(request, context) }
         }
         response.headers[.xRequestID] = id
         for (name, value) in scope.responseHeaders.all {

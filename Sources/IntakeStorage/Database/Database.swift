@@ -97,6 +97,8 @@ public final class Database: Service, Sendable {
     ) async throws -> T {
         let gate = AcquireGate()
         let waitStarted = ContinuousClock.now
+        let budget = Self.acquireBudget
+        let acquireTimeout = budget?.limit(self.acquireTimeout) ?? self.acquireTimeout
         let metrics = poolMetrics
         metrics.waiting.increment()
         let result = CallResult<T>()
@@ -107,6 +109,7 @@ public final class Database: Service, Sendable {
                     guard gate.open(.acquired) else { throw CancellationError() }
                     metrics.waiting.decrement()
                     metrics.acquireTime.record(duration: ContinuousClock.now - waitStarted)
+                    budget?.spend(ContinuousClock.now - waitStarted)
                     metrics.inUse.increment()
                     defer { metrics.inUse.decrement() }
                     // A call whose connection closes under it is answered at once (see
@@ -136,6 +139,7 @@ public final class Database: Service, Sendable {
         timer.cancel()
         switch outcome {
         case .timedOut:
+            budget?.spend(acquireTimeout)
             work.cancel()
             if Task.isCancelled { throw CancellationError() }
             throw DatabaseUnavailable(reason: "no connection within \(acquireTimeout)")
@@ -188,6 +192,29 @@ public final class Database: Service, Sendable {
         throw DatabaseUnavailable(
             reason: "cannot reach PostgreSQL at \(settings.host):\(settings.port)/\(settings.database) within \(timeout): \(reason)")
     }
+}
+
+/// How long one request may wait for connections in all: its calls share `DB_ACQUIRE_TIMEOUT`,
+/// so a request of several calls still fails within about that time when the database cannot
+/// be reached (each call gets what is left, and never less than a moment, enough to take a
+/// connection that is free). The HTTP layer gives each request one (`Database.$acquireBudget`).
+public final class AcquireBudget: Sendable {
+    private let spent = Mutex(Duration.zero)
+    static let floor = Duration.milliseconds(100)
+
+    public init() {}
+
+    func limit(_ timeout: Duration) -> Duration {
+        max(Self.floor, timeout - spent.withLock { $0 })
+    }
+
+    func spend(_ waited: Duration) {
+        spent.withLock { $0 += waited }
+    }
+}
+
+extension Database {
+    @TaskLocal public static var acquireBudget: AcquireBudget?
 }
 
 /// The database could not be reached in time; the HTTP layer answers 503 with Retry-After.
