@@ -139,6 +139,9 @@ import Testing
             let plumsteadPrefix = String(plumstead[.authorization]!.dropFirst("Bearer ".count).split(separator: "_").prefix(2).joined(separator: "_"))
             let (_, byActor, _) = try await Self.audit(client, admin, "?actor=\(plumsteadPrefix)")
             #expect((byActor["events"] as? [[String: Any]])?.compactMap { $0["council"] as? String } == ["plumstead"])
+            // Empty values, as forms send them, filter nothing.
+            let (_, blank, _) = try await Self.audit(client, admin, "?council=&actor=&action=&from=&to=&cursor=")
+            #expect((blank["events"] as? [[String: Any]])?.count == 4)
             let (_, future, _) = try await Self.audit(client, admin, "?from=2999-01-01")
             #expect((future["events"] as? [[String: Any]])?.isEmpty == true)
             let (badCursor, problem, _) = try await Self.audit(client, admin, "?cursor=abc")

@@ -14,7 +14,7 @@ extension APIService {
         let from = Self.instant(query.from, endOfDay: false, pointer: "/query/from", errors: &errors)
         let to = Self.instant(query.to, endOfDay: true, pointer: "/query/to", errors: &errors)
         var before: Int64?
-        if let cursor = query.cursor {
+        if let cursor = query.cursor, !cursor.isEmpty {
             before = Int64(cursor)
             if before == nil || before! < 1 {
                 errors.append(FieldError(pointer: "/query/cursor", detail: "is not a cursor this API gave", code: "invalid_cursor"))
@@ -22,7 +22,9 @@ extension APIService {
         }
         if !errors.isEmpty { throw APIError.validation(errors) }
         let found = try await audit.page(
-            .init(councilSlug: query.council, actorPrefix: query.actor, action: query.action, from: from, to: to),
+            .init(
+                councilSlug: query.council.flatMap { $0.isEmpty ? nil : $0 }, actorPrefix: query.actor.flatMap { $0.isEmpty ? nil : $0 },
+                action: query.action.flatMap { $0.isEmpty ? nil : $0 }, from: from, to: to),
             limit: limit + 1, before: before)
         let page = Array(found.prefix(limit))
         return .ok(

@@ -15,7 +15,7 @@ extension APIService {
         let from = Self.instant(query.from, endOfDay: false, pointer: "/query/from", errors: &errors)
         let to = Self.instant(query.to, endOfDay: true, pointer: "/query/to", errors: &errors)
         var after: UUID?
-        if let cursor = query.cursor {
+        if let cursor = query.cursor, !cursor.isEmpty {
             after = UUID(uuidString: cursor)
             if after == nil { errors.append(FieldError(pointer: "/query/cursor", detail: "is not a cursor this API gave", code: "invalid_cursor")) }
         }
@@ -36,7 +36,8 @@ extension APIService {
 
     /// A date (UK day: its start, or the next day's start for an upper bound) or a date-time.
     static func instant(_ text: String?, endOfDay: Bool, pointer: String, errors: inout [FieldError]) -> Date? {
-        guard let text else { return nil }
+        // An empty value (`from=`) is no filter, as HTML forms send it.
+        guard let text, !text.isEmpty else { return nil }
         if let day = Reconciliation.londonDay(text) { return endOfDay ? day.end : day.start }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         errors.append(FieldError(pointer: pointer, detail: "must be a date (YYYY-MM-DD) or an ISO 8601 date-time", code: "invalid_date"))
