@@ -19,7 +19,7 @@ import Testing
     }
 
     static func values(_ testDB: TestDatabase) async throws -> [String] {
-        try await SecretsAtRestTestsSupport.values(testDB)
+        try await StoredSecrets.values(testDB)
     }
 
     @Test func startUpRefusesWithoutTheKeyThatSealedTheSecrets() async throws {
@@ -122,24 +122,6 @@ import Testing
             #expect(events.last?.changes.contains(prefix) == true)
             #expect(events.last?.changes.contains(token) == false)
             #expect(events.first?.target["prefix"] == prefix)
-        }
-    }
-}
-
-/// Every secret column's raw text.
-enum SecretsAtRestTestsSupport {
-    static func values(_ testDB: TestDatabase) async throws -> [String] {
-        try await testDB.withDatabase(poolSize: 1) { database in
-            var values: [String] = []
-            for sql in [
-                "SELECT string_agg(concat_ws('|', secret, previous_secret, open311_api_key), '|') FROM destinations",
-                "SELECT string_agg(concat_ws('|', provider_api_key, webhook_secret), '|') FROM council_payment_settings",
-            ] {
-                if let text = try await DispatchFixtures.scalar(database, sql, as: String?.self) ?? nil {
-                    values += text.split(separator: "|").map(String.init)
-                }
-            }
-            return values
         }
     }
 }

@@ -15,20 +15,8 @@ import Testing
          "fund_code": "CTAX", "account_reference": {"pattern": "4[0-9]{7}", "description": "8 digits from 4", "example": "41234567"}}
         """#
 
-    /// Every secret column's raw text, as a database reader (or a backup) sees it.
     static func storedSecrets(_ testDB: TestDatabase) async throws -> [String] {
-        try await testDB.withDatabase(poolSize: 1) { database in
-            var values: [String] = []
-            for sql in [
-                "SELECT string_agg(concat_ws('|', secret, previous_secret, open311_api_key), '|') FROM destinations",
-                "SELECT string_agg(concat_ws('|', provider_api_key, webhook_secret), '|') FROM council_payment_settings",
-            ] {
-                if let text = try await DispatchFixtures.scalar(database, sql, as: String?.self) ?? nil {
-                    values += text.split(separator: "|").map(String.init)
-                }
-            }
-            return values
-        }
+        try await StoredSecrets.values(testDB)
     }
 
     @Test func destinationAndPaymentSecretsAreSealedInTheDatabase() async throws {
