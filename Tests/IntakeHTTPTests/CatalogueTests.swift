@@ -95,6 +95,15 @@ import Testing
                 #expect(response.json["keywords"] as? [String] == ["tipping"])
                 #expect((response.json["attributes"] as? [Any])?.count == 7, "absent fields are kept")
             }
+            // null is not "keep": the contract has no nullable field, so it is refused, naming it.
+            try await client.execute(
+                uri: "/v1/councils/west/categories/fly_tipping", method: .patch, headers: auth,
+                body: ByteBuffer(string: #"{"name": null, "keywords": ["tipping"], "group": null}"#)
+            ) { response in
+                #expect(response.status == .unprocessableContent)
+                let pointers = (response.json["errors"] as? [[String: Any]])?.compactMap { $0["pointer"] as? String }
+                #expect(pointers == ["/group", "/name"])
+            }
             try await client.execute(uri: "/v1/services?lat=5&lon=2", method: .get) { response in
                 #expect((response.json["services"] as? [Any])?.count == 1)
             }

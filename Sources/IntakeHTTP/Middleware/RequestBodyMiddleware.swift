@@ -43,6 +43,12 @@ struct RequestBodyMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError.payloadTooLarge(limit: limit)
         }
+        // The contract has no nullable field, and in a PATCH leaving a field out is how to keep
+        // it: an explicit null would otherwise be taken silently as "keep".
+        if request.method == .patch, let nulls = JSONSyntax.topLevelNulls(in: Data(body.readableBytesView)), !nulls.isEmpty {
+            throw APIError.validation(
+                nulls.map { FieldError(pointer: $0, detail: "must not be null (leave it out to keep the current value)", code: "wrong_type") })
+        }
         do {
             return try await next(request, context)
         } catch {
@@ -62,6 +68,12 @@ struct RequestBodyMiddleware: RouterMiddleware {
 
 /// Finds where a JSON document stops being JSON, as "line L, column C".
 enum JSONSyntax {
+    /// Pointers to the members of a JSON object whose value is null; nil when it is not an object.
+    static func topLevelNulls(in data: Data) -> [String]? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object.filter { $0.value is NSNull }.map { "/" + JSONPointer.escape($0.key) }.sorted()
+    }
+
     /// Pointers to the numbers with a fractional part in a valid JSON document.
     static func fractionalNumbers(in data: Data) -> [String] {
         guard let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return [] }
