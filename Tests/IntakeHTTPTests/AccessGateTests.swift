@@ -44,6 +44,27 @@ import Testing
         #expect(ruled.subtracting(secured) == ["POST /v1/reports/{id}/updates"])
     }
 
+    /// The PATCH bodies' fields the null check knows are the contract's.
+    @Test func patchFieldsAreTheContracts() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("OpenAPI/openapi.yaml")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func properties(_ schema: String) -> Set<String> {
+            guard let start = lines.firstIndex(of: "    \(schema):") else { return [] }
+            var found: Set<String> = []
+            for line in lines[(start + 1)...] {
+                if line.hasPrefix("    "), !line.hasPrefix("     ") { break }
+                if line.hasPrefix("        "), !line.hasPrefix("         "), line.hasSuffix(":") {
+                    found.insert(String(line.dropFirst(8).dropLast()))
+                }
+            }
+            return found
+        }
+        #expect(RequestBodyMiddleware.patchFields["/v1/councils/{slug}"] == properties("CouncilUpdate"))
+        #expect(RequestBodyMiddleware.patchFields["/v1/councils/{slug}/categories/{code}"] == properties("CategoryUpdate"))
+        #expect(RequestBodyMiddleware.patchFields["/v1/councils/{slug}/destinations/{name}"] == properties("DestinationUpdate"))
+    }
+
     /// A concrete path for a template.
     static func concrete(_ template: String) -> String {
         template.replacingOccurrences(of: "{slug}", with: "barchester").replacingOccurrences(of: "{code}", with: "fly_tipping")

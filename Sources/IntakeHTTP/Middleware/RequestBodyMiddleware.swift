@@ -14,6 +14,20 @@ struct RequestBodyMiddleware: RouterMiddleware {
     let maxJSONBodyBytes: Int
     let maxMediaBytes: Int
 
+    /// The fields of each PATCH body (CouncilUpdate, CategoryUpdate, DestinationUpdate; a test
+    /// checks them against the contract). Other members are the caller's and are ignored.
+    static let patchFields: [String: Set<String>] = [
+        "/v1/councils/{slug}": ["name", "tier", "code", "contact"],
+        "/v1/councils/{slug}/categories/{code}": [
+            "name", "description", "group", "keywords", "attributes", "photo_required", "anonymous_allowed", "contact_required",
+            "destination",
+        ],
+        "/v1/councils/{slug}/destinations/{name}": [
+            "default", "url", "open311_api_key", "open311_jurisdiction_id", "timeout_seconds", "max_attempts",
+            "visibility_timeout_seconds", "enabled", "receives_payments",
+        ],
+    ]
+
     /// Photos may be larger than JSON; multipart adds its part headers on top of the image.
     func limit(for contentType: String?) -> Int {
         let type = (contentType ?? "").lowercased()
@@ -45,7 +59,9 @@ struct RequestBodyMiddleware: RouterMiddleware {
         }
         // The contract has no nullable field, and in a PATCH leaving a field out is how to keep
         // it: an explicit null would otherwise be taken silently as "keep".
-        if request.method == .patch, let nulls = JSONSyntax.topLevelNulls(in: Data(body.readableBytesView)), !nulls.isEmpty {
+        if request.method == .patch, let fields = context.endpointPath.flatMap({ Self.patchFields[$0] }),
+            let nulls = JSONSyntax.topLevelNulls(in: Data(body.readableBytesView), among: fields), !nulls.isEmpty
+        {
             throw APIError.validation(
                 nulls.map { FieldError(pointer: $0, detail: "must not be null (leave it out to keep the current value)", code: "wrong_type") })
         }
@@ -68,10 +84,11 @@ struct RequestBodyMiddleware: RouterMiddleware {
 
 /// Finds where a JSON document stops being JSON, as "line L, column C".
 enum JSONSyntax {
-    /// Pointers to the members of a JSON object whose value is null; nil when it is not an object.
-    static func topLevelNulls(in data: Data) -> [String]? {
+    /// Pointers to the members among `fields` of a JSON object whose value is null; nil when it
+    /// is not an object.
+    static func topLevelNulls(in data: Data, among fields: Set<String>) -> [String]? {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object.filter { $0.value is NSNull }.map { "/" + JSONPointer.escape($0.key) }.sorted()
+        return object.filter { fields.contains($0.key) && $0.value is NSNull }.map { "/" + JSONPointer.escape($0.key) }.sorted()
     }
 
     /// Pointers to the numbers with a fractional part in a valid JSON document.
