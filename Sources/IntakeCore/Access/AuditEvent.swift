@@ -18,7 +18,7 @@ public struct AuditEvent: Sendable, Equatable {
             self.councilSlug = councilSlug
         }
 
-        /// An operator at the command line (`intake keys`), named by the system user if known.
+        /// An operator at the command line (`intake keys`).
         public static func commandLine() -> Actor {
             Actor(keyID: nil, keyPrefix: "cli", role: "operator")
         }

@@ -60,12 +60,7 @@ struct AuditMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: maxBodyBytes)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError.payloadTooLarge(limit: maxBodyBytes)
-        }
+        let body = try await RequestBodyMiddleware.collect(&request, upTo: maxBodyBytes)
         var target: [String: String] = [:]
         for name in AuditedRoute.pathParameters {
             if let value = context.parameters.get(name) { target[name] = value }

@@ -28,6 +28,15 @@ struct RequestBodyMiddleware: RouterMiddleware {
         ],
     ]
 
+    /// The body, kept in the request for whoever reads it next; over `limit` a 413 problem.
+    static func collect(_ request: inout Request, upTo limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+    }
+
     /// Photos may be larger than JSON; multipart adds its part headers on top of the image.
     func limit(for contentType: String?) -> Int {
         let type = (contentType ?? "").lowercased()
@@ -51,12 +60,7 @@ struct RequestBodyMiddleware: RouterMiddleware {
             throw APIError.payloadTooLarge(limit: limit)
         }
         var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: limit)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError.payloadTooLarge(limit: limit)
-        }
+        let body = try await Self.collect(&request, upTo: limit)
         // The contract has no nullable field, and in a PATCH leaving a field out is how to keep
         // it: an explicit null would otherwise be taken silently as "keep".
         if request.method == .patch, let fields = context.endpointPath.flatMap({ Self.patchFields[$0] }),

@@ -44,13 +44,6 @@ public struct AuditTrail: Sendable {
         try await store.complete(id: id, status: status, notes: notes)
     }
 
-    /// A change made and answered at once (the command line).
-    public func record(_ event: AuditEvent, status: Int) async throws {
-        var event = event
-        event.status = status
-        _ = try await store.begin(event)
-    }
-
     public func page(_ filter: AuditEvent.Filter, limit: Int, before: Int64?) async throws -> [AuditEvent] {
         try await store.list(filter, limit: limit, before: before)
     }
