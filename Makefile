@@ -5,7 +5,7 @@ DB := scripts/db.sh
 WITH_DB_ENV = eval "$$($(DB) env)" &&
 INTAKE := .build/debug/intake
 
-.PHONY: run test bench drills build release db-up db-down db-status psql migrate clean
+.PHONY: run test bench drills contract build release db-up db-down db-status psql migrate clean
 
 ## run: start PostgreSQL+PostGIS (installing it if missing), migrate, seed the demo councils,
 ## serve API and worker on :8080 (plain-http webhook URLs allowed, for trying them locally)
@@ -30,6 +30,11 @@ bench:
 ## drills: fault drills against their own PostgreSQL cluster (each stops by itself; figures printed)
 drills: build
 	scripts/drills.sh
+
+## contract: schemathesis (pinned, in its own virtual environment) against `intake dev` on a fresh
+## database, every check on; fails on any finding (not yet part of `make test`: see README)
+contract: db-up build
+	scripts/contract.sh
 
 build:
 	swift build

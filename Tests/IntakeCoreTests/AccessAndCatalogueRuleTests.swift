@@ -69,6 +69,23 @@ import Testing
         }
     }
 
+    /// Lengths are counted as the contract's maxLength counts them, in Unicode code points:
+    /// "é" written as e + a combining accent is one character on screen but two code points.
+    @Test func lengthsCountCodePointsAsTheContractDoes() {
+        let decomposed = String(repeating: "e\u{301}", count: 100) + "x"  // 201 code points, 101 characters
+        let tooLong = CategoryDefinition(code: "ok", name: decomposed, keywords: [String(repeating: "e\u{301}", count: 26)])
+        #expect(throws: APIError.self) { try tooLong.validate() }
+        do {
+            try tooLong.validate()
+        } catch {
+            #expect(error.fieldErrors.map(\.pointer) == ["/name", "/keywords/0"])
+        }
+        let fits = CategoryDefinition(code: "ok", name: String(repeating: "e\u{301}", count: 100), keywords: [String(repeating: "e\u{301}", count: 25)])
+        #expect(throws: Never.self) { try fits.validate() }
+        let council = NewCouncil(slug: "ok-council", name: decomposed, tier: .district, contact: .init())
+        #expect(throws: APIError.self) { try council.validate() }
+    }
+
     @Test func attributesSurviveJSON() throws {
         let attribute = CategoryAttribute(
             code: "size", description: "How much?", datatype: .singlevaluelist, datatypeDescription: "Pick one",

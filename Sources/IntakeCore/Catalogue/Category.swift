@@ -121,16 +121,16 @@ public struct CategoryDefinition: Sendable, Equatable {
                     pointer: "/code", detail: "must be 1–64 lower-case letters, digits and underscores, starting with a letter or digit",
                     code: "invalid_code"))
         }
-        if name.isEmpty || name.count > 200 {
+        if name.isEmpty || name.unicodeScalars.count > 200 {
             errors.append(FieldError(pointer: "/name", detail: "must be 1–200 characters", code: "invalid_length"))
         }
-        if description.count > 2000 {
+        if description.unicodeScalars.count > 2000 {
             errors.append(FieldError(pointer: "/description", detail: "must be at most 2000 characters", code: "invalid_length"))
         }
-        if group.count > 100 {
+        if group.unicodeScalars.count > 100 {
             errors.append(FieldError(pointer: "/group", detail: "must be at most 100 characters", code: "invalid_length"))
         }
-        for (index, keyword) in keywords.enumerated() where keyword.count > 50 || keyword.contains(",") {
+        for (index, keyword) in keywords.enumerated() where keyword.unicodeScalars.count > 50 || keyword.contains(",") {
             errors.append(
                 FieldError(pointer: "/keywords/\(index)", detail: "must be at most 50 characters, without commas", code: "invalid_keyword"))
         }

@@ -104,7 +104,7 @@ public struct NewCouncil: Sendable, Equatable {
 
     static func check(name: String?, code: String?, contact: Council.Contact?) -> [FieldError] {
         var errors: [FieldError] = []
-        if let name, name.isEmpty || name.count > 200 {
+        if let name, name.isEmpty || name.unicodeScalars.count > 200 {
             errors.append(FieldError(pointer: "/name", detail: "must be 1–200 characters", code: "invalid_length"))
         }
         if let code, !isValidCode(code) {
@@ -117,7 +117,7 @@ public struct NewCouncil: Sendable, Equatable {
         if let website = contact?.website, !website.isEmpty, !(website.hasPrefix("https://") || website.hasPrefix("http://")) {
             errors.append(FieldError(pointer: "/contact/website", detail: "must be an http(s) URL", code: "invalid_url"))
         }
-        if let phone = contact?.phone, phone.count > 40 {
+        if let phone = contact?.phone, phone.unicodeScalars.count > 40 {
             errors.append(FieldError(pointer: "/contact/phone", detail: "must be at most 40 characters", code: "invalid_length"))
         }
         return errors
