@@ -45,7 +45,7 @@ import Testing
     }
 
     /// The PATCH bodies' fields the null check knows are the contract's.
-    @Test func patchFieldsAreTheContracts() throws {
+    @Test func nullCheckedFieldsAreTheContracts() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("OpenAPI/openapi.yaml")
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -60,9 +60,14 @@ import Testing
             }
             return found
         }
-        #expect(RequestBodyMiddleware.patchFields["/v1/councils/{slug}"] == properties("CouncilUpdate"))
-        #expect(RequestBodyMiddleware.patchFields["/v1/councils/{slug}/categories/{code}"] == properties("CategoryUpdate"))
-        #expect(RequestBodyMiddleware.patchFields["/v1/councils/{slug}/destinations/{name}"] == properties("DestinationUpdate"))
+        let fields = RequestBodyMiddleware.bodyFields
+        #expect(fields["POST /v1/councils"] == properties("CouncilCreate"))
+        #expect(fields["PATCH /v1/councils/{slug}"] == properties("CouncilUpdate"))
+        #expect(fields["POST /v1/councils/{slug}/categories"] == properties("CategoryCreate"))
+        #expect(fields["PATCH /v1/councils/{slug}/categories/{code}"] == properties("CategoryUpdate"))
+        #expect(fields["POST /v1/councils/{slug}/destinations"] == properties("DestinationCreate"))
+        #expect(fields["PATCH /v1/councils/{slug}/destinations/{name}"] == properties("DestinationUpdate"))
+        #expect(fields.count == 6)
     }
 
     /// A concrete path for a template.

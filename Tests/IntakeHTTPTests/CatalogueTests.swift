@@ -104,6 +104,15 @@ import Testing
                 let pointers = (response.json["errors"] as? [[String: Any]])?.compactMap { $0["pointer"] as? String }
                 #expect(pointers == ["/group", "/name"])
             }
+            // In a create, null is not "the default" either.
+            try await client.execute(
+                uri: "/v1/councils/west/categories", method: .post, headers: auth,
+                body: ByteBuffer(string: #"{"code": "graffiti", "name": "Graffiti", "destination": null}"#)
+            ) { response in
+                #expect(response.status == .unprocessableContent)
+                let pointers = (response.json["errors"] as? [[String: Any]])?.compactMap { $0["pointer"] as? String }
+                #expect(pointers == ["/destination"])
+            }
             try await client.execute(uri: "/v1/services?lat=5&lon=2", method: .get) { response in
                 #expect((response.json["services"] as? [Any])?.count == 1)
             }

@@ -14,18 +14,25 @@ struct RequestBodyMiddleware: RouterMiddleware {
     let maxJSONBodyBytes: Int
     let maxMediaBytes: Int
 
-    /// The fields of each PATCH body (CouncilUpdate, CategoryUpdate, DestinationUpdate; a test
-    /// checks them against the contract). Other members are the caller's and are ignored.
-    static let patchFields: [String: Set<String>] = [
-        "/v1/councils/{slug}": ["name", "tier", "code", "contact"],
-        "/v1/councils/{slug}/categories/{code}": [
-            "name", "description", "group", "keywords", "attributes", "photo_required", "anonymous_allowed", "contact_required",
-            "destination",
-        ],
-        "/v1/councils/{slug}/destinations/{name}": [
-            "default", "url", "open311_api_key", "open311_jurisdiction_id", "timeout_seconds", "max_attempts",
-            "visibility_timeout_seconds", "enabled", "receives_payments",
-        ],
+    /// The fields of each create and PATCH body (a test checks them against the contract's
+    /// CouncilCreate/Update, CategoryCreate/Update, DestinationCreate/Update). The contract has
+    /// no nullable field, so a null for one of them is refused naming it; other members are the
+    /// caller's and are ignored.
+    static let bodyFields: [String: Set<String>] = [
+        "POST /v1/councils": ["slug", "name", "tier", "code", "contact"],
+        "PATCH /v1/councils/{slug}": ["name", "tier", "code", "contact"],
+        "POST /v1/councils/{slug}/categories": categoryFields.union(["code"]),
+        "PATCH /v1/councils/{slug}/categories/{code}": categoryFields,
+        "POST /v1/councils/{slug}/destinations": destinationFields.union(["name", "kind"]),
+        "PATCH /v1/councils/{slug}/destinations/{name}": destinationFields.union(["enabled"]),
+    ]
+    private static let categoryFields: Set<String> = [
+        "name", "description", "group", "keywords", "attributes", "photo_required", "anonymous_allowed", "contact_required",
+        "destination",
+    ]
+    private static let destinationFields: Set<String> = [
+        "default", "url", "open311_api_key", "open311_jurisdiction_id", "timeout_seconds", "max_attempts",
+        "visibility_timeout_seconds", "receives_payments",
     ]
 
     /// The body, kept in the request for whoever reads it next; over `limit` a 413 problem.
@@ -61,13 +68,13 @@ struct RequestBodyMiddleware: RouterMiddleware {
         }
         var request = request
         let body = try await Self.collect(&request, upTo: limit)
-        // The contract has no nullable field, and in a PATCH leaving a field out is how to keep
-        // it: an explicit null would otherwise be taken silently as "keep".
-        if request.method == .patch, let fields = context.endpointPath.flatMap({ Self.patchFields[$0] }),
+        // The contract has no nullable field: leaving a field out is how to keep it (PATCH) or
+        // take its default (create); an explicit null would otherwise be taken silently as either.
+        if let fields = context.endpointPath.flatMap({ Self.bodyFields["\(request.method.rawValue) \($0)"] }),
             let nulls = JSONSyntax.topLevelNulls(in: Data(body.readableBytesView), among: fields), !nulls.isEmpty
         {
-            throw APIError.validation(
-                nulls.map { FieldError(pointer: $0, detail: "must not be null (leave it out to keep the current value)", code: "wrong_type") })
+            let leaveOut = request.method == .patch ? "to keep the current value" : "for the default"
+            throw APIError.validation(nulls.map { FieldError(pointer: $0, detail: "must not be null (leave it out \(leaveOut))", code: "wrong_type") })
         }
         do {
             return try await next(request, context)
