@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Judges the kill drill's deliveries: every accepted report's case reached the webhook, and a
+"""Judges a drill's deliveries (kill, outage): every accepted report's case reached the webhook, and a
 case delivered more than once kept its webhook-id. Prints a fragment of figures; exit 1 if not."""
 import json, sys
 
