@@ -78,6 +78,18 @@ stored_ids() {
     -c "SELECT r.id FROM reports r JOIN ids USING (id) WHERE EXISTS (SELECT 1 FROM dispatch_jobs j WHERE j.report_id = r.id)"
 }
 
+# Waits up to a minute for every job of destination $1 to be done; prints how many are not.
+jobs_left_after_waiting() {
+  local left=1
+  for _ in $(seq 1 300); do
+    left=$(psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -tAc \
+      "SELECT count(*) FROM dispatch_jobs j JOIN destinations d ON d.id = j.destination_id WHERE d.name = '$1' AND j.state <> 'done'")
+    [ "$left" = 0 ] && break
+    sleep 0.2
+  done
+  echo "$left"
+}
+
 # A drill: load for $2 seconds; after $3 seconds run the fault ($1: restart | outage).
 drill() {
   local name=$1 seconds=$2 at=$3 back stop_seconds hook_port=$((PORT + 2))
@@ -107,13 +119,8 @@ drill() {
   wait "$load"
   local status=0 extra=""
   if [ "$name" = outage ]; then
-    local left=1
-    for _ in $(seq 1 300); do
-      left=$(psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -tAc \
-        "SELECT count(*) FROM dispatch_jobs j JOIN destinations d ON d.id = j.destination_id WHERE d.name = 'outage-hook' AND j.state <> 'done'")
-      [ "$left" = 0 ] && break
-      sleep 0.2
-    done
+    local left
+    left=$(jobs_left_after_waiting outage-hook)
     extra=$(python3 scripts/drills/deliveries.py "$WORK/$name.jsonl" "$WORK/outage-deliveries.jsonl") || status=1
     [ "$left" = 0 ] || { extra="$extra -- FAILED: $left jobs not done a minute after the load"; status=1; }
   fi
@@ -160,13 +167,8 @@ drill_kill() {
   sleep 2; local down_from; down_from=$(now); kill -9 "$API_PID"; sleep 1; start_api; local down_until; down_until=$(now)
   wait "$load"
   # Every job done (a killed worker's lease runs out after the timeout plus the margin).
-  local left=1
-  for _ in $(seq 1 300); do
-    left=$(psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -tAc \
-      "SELECT count(*) FROM dispatch_jobs j JOIN destinations d ON d.id = j.destination_id WHERE d.name = 'hook' AND j.state <> 'done'")
-    [ "$left" = 0 ] && break
-    sleep 0.2
-  done
+  local left
+  left=$(jobs_left_after_waiting hook)
   kill -TERM "$API_PID" "$WORKER_PID" 2>/dev/null || true
   stored_ids "$WORK/kill.jsonl" >"$WORK/kill.stored"
   local extra status=0
