@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Contract check (`make contract`, run by `make test`): schemathesis, pinned, in a virtual
+# Contract check (`make contract`; not yet part of `make test`, see README): schemathesis, pinned, in a virtual
 # environment this script creates, generates requests from OpenAPI/openapi.yaml and sends them to
 # `intake dev` on a freshly migrated and seeded database, with an admin key, every check on.
 # It fails on any finding: a server error, a schema-valid request refused, a schema-violating
