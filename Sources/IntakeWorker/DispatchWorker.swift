@@ -4,11 +4,14 @@ import ServiceLifecycle
 
 /// The background loop that dispatches cases to back offices.
 ///
-/// `lanes` loops run side by side, each doing a pass and, when a pass found nothing, waiting
-/// for a notification or the poll interval (the poll is the backstop when notifications are
-/// lost). On graceful shutdown a lane finishes the pass in hand — deliveries under way
-/// complete and are recorded — then stops. It keeps no state between passes, so any number of
-/// workers can share one database.
+/// `lanes` loops run side by side, each with its calls in flight (`DispatchLane`): a pass claims
+/// as many jobs as the lane has free slots and hands their calls to the lane, which runs them
+/// beside its next passes, so a call that hangs until its timeout holds one slot, not the lane.
+/// When a pass claims nothing the lane waits for a notification, for a slot to be freed (an
+/// outcome recorded) or for the poll interval (the poll is the backstop when notifications are
+/// lost). On graceful shutdown a lane stops claiming; the calls under way finish or time out
+/// and are recorded, then it stops. It keeps no state but those calls, so any number of workers
+/// can share one database.
 public struct DispatchWorker: Service {
     public typealias Pass = @Sendable () async throws -> Int
 
@@ -19,8 +22,9 @@ public struct DispatchWorker: Service {
     let pass: Pass
     let onStop: @Sendable () async -> Void
 
-    /// `pass` does one round of work and returns how many jobs it handled; when it handled
-    /// any, the next pass starts at once instead of waiting.
+    /// `pass` does one round of work and returns how many jobs it claimed; when it claimed any,
+    /// the next pass starts at once instead of waiting. It runs with its lane as
+    /// `DispatchLane.current`, which `Dispatcher.runOnce` hands its calls to.
     public init(
         pollInterval: Duration, lanes: Int = 1, doorbell: Doorbell? = nil, logger: Logger, pass: @escaping Pass,
         onStop: @escaping @Sendable () async -> Void = {}
@@ -37,29 +41,38 @@ public struct DispatchWorker: Service {
         logger.info("worker started", metadata: ["poll_interval": "\(pollInterval)", "lanes": "\(lanes)"])
         await withDiscardingTaskGroup { group in
             for _ in 0..<lanes {
-                group.addTask { await self.lane() }
+                group.addTask { await self.runLane() }
             }
         }
         await onStop()
         logger.info("worker stopped")
     }
 
-    private func lane() async {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let generation = doorbell?.generation ?? 0
-            var handled = 0
-            do {
-                handled = try await pass()
-            } catch {
-                logger.error("worker pass failed", metadata: ["error": .string(DatabaseErrors.summary(error))])
-            }
-            if handled > 0 { continue }
-            // Wakes early on shutdown: the wait is cancelled and the loop condition ends it.
-            try? await cancelWhenGracefulShutdown { [doorbell, pollInterval] in
-                if let doorbell {
-                    await doorbell.wait(after: generation, timeout: pollInterval)
-                } else {
-                    try await Task.sleep(for: pollInterval)
+    private func runLane() async {
+        let lane = DispatchLane()
+        // The group holds the lane's calls across passes; leaving it waits for them to be recorded.
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let generation = doorbell?.generation ?? 0
+                let freedGeneration = lane.freed.generation
+                var handled = 0
+                do {
+                    handled = try await DispatchLane.$current.withValue(lane) { try await pass() }
+                } catch {
+                    logger.error("worker pass failed", metadata: ["error": .string(DatabaseErrors.summary(error))])
+                }
+                lane.startCalls(in: &group)
+                if handled > 0 { continue }
+                // Wakes early on shutdown: the wait is cancelled and the loop condition ends it.
+                await cancelWhenGracefulShutdown { [doorbell, pollInterval] in
+                    await withTaskGroup(of: Void.self) { waits in
+                        waits.addTask { await lane.freed.wait(after: freedGeneration, timeout: pollInterval) }
+                        if let doorbell {
+                            waits.addTask { await doorbell.wait(after: generation, timeout: pollInterval) }
+                        }
+                        await waits.next()
+                        waits.cancelAll()
+                    }
                 }
             }
         }

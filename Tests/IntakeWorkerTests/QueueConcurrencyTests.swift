@@ -71,6 +71,24 @@ import Testing
         let completed = Mutex<[UUID: [Int64]]>([:])
     }
 
+    @Test func aClaimGivesADestinationNoMoreThanItsRoom() async throws {
+        try await DispatchWorld.run { world in
+            let destination = try await DispatchFixtures.barchesterDestination(world.database, kind: .webhook, url: world.receiver.url)
+            for index in 0..<5 { try await DispatchFixtures.report(world.database, description: "Case \(index)") }
+            // Three per destination, one already in flight: two more, the oldest.
+            let first = try await world.queue.claim(
+                limit: 10, leaseMargin: 30, workerID: "test", perDestination: 3, inFlight: [destination.id: 1])
+            #expect(first.count == 2)
+            // At its cap it gets none; the others stay due.
+            let none = try await world.queue.claim(
+                limit: 10, leaseMargin: 30, workerID: "test", perDestination: 3, inFlight: [destination.id: 3])
+            #expect(none.isEmpty)
+            let rest = try await world.queue.claim(limit: 10, leaseMargin: 30, workerID: "test")
+            #expect(rest.count == 3)
+            #expect((first + rest).map(\.id) == (first + rest).map(\.id).sorted())
+        }
+    }
+
     @Test func theSameOutboxRowWrittenTwiceIsOneJob() async throws {
         try await DispatchWorld.run { world in
             try await DispatchFixtures.report(world.database)

@@ -4,8 +4,8 @@ import Logging
 import PostgresNIO
 
 /// The push side of the dispatch queue: the worker claims due jobs for webhook and Open311
-/// destinations, delivers them outside any transaction, and records the outcomes in one
-/// statement per batch.
+/// destinations, delivers them outside any transaction, and records the outcomes as the calls
+/// end, those that end together in one statement.
 ///
 /// A claim leases a job: state `running`, a new receipt, `run_at` = when the lease expires. A
 /// job whose lease expires (its worker died) is claimable again, or dead if that was its last
@@ -36,27 +36,47 @@ public struct PushQueue: Sendable {
     }
 
     /// Claims up to `limit` due jobs of enabled push destinations, at most one per case, oldest
-    /// first, each leased for `lease`.
+    /// first, each leased for `lease`. A destination gets at most `perDestination` less the calls
+    /// the caller has in flight to it (`inFlight`), so one whose calls hang cannot take all of a
+    /// worker's slots; its jobs beyond that stay due for the next claim.
     /// The lease is the destination's timeout plus `leaseMargin` seconds: long enough to finish
     /// and record the attempt, short enough that a crashed worker's jobs come back soon.
-    public func claim(limit: Int, leaseMargin: Double, workerID: String) async throws -> [Job] {
+    public func claim(
+        limit: Int, leaseMargin: Double, workerID: String, perDestination: Int = .max, inFlight: [UUID: Int] = [:]
+    ) async throws -> [Job] {
         let logger = self.logger
         let leaseSeconds = "d.timeout_seconds + \(String(format: "%.3f", max(leaseMargin, 0)))"
         let holder = "'" + String(workerID.unicodeScalars.filter(Self.isSafeInHolder).prefix(100).map(Character.init)) + "'"
+        let busyIDs = Array(inFlight.keys)
+        let busyRooms = busyIDs.map { perDestination - inFlight[$0, default: 0] }
         return try await database.withConnection { connection in
+            // `due` locks the oldest claimable jobs (skipping those another worker is locking);
+            // `candidates` keeps each destination's first ones up to its room. The window runs
+            // over the locked rows because FOR UPDATE and window functions cannot share a level;
+            // rows locked but not kept are let go when the statement ends, untouched.
             let rows = try await connection.query(
                 """
-                WITH candidates AS (
-                    SELECT j.id FROM dispatch_jobs j
+                WITH busy AS (
+                    SELECT * FROM unnest(\(busyIDs)::uuid[], \(busyRooms)::int8[]) AS b(destination_id, room)
+                ), due AS (
+                    SELECT j.id, j.destination_id, j.run_at FROM dispatch_jobs j
                     JOIN destinations d ON d.id = j.destination_id
                     WHERE j.state IN ('pending', 'running') AND j.run_at <= now()
                       AND d.kind <> 'pull' AND d.disabled_at IS NULL
+                      AND NOT EXISTS (SELECT 1 FROM busy b WHERE b.destination_id = j.destination_id AND b.room <= 0)
                       AND NOT EXISTS (
                           SELECT 1 FROM dispatch_jobs e
                           WHERE e.group_key = j.group_key AND e.id < j.id AND e.state IN ('pending', 'running'))
                     ORDER BY j.run_at, j.id
                     LIMIT \(limit)
                     FOR UPDATE OF j SKIP LOCKED
+                ), candidates AS (
+                    SELECT ranked.id FROM (
+                        SELECT due.id, COALESCE(b.room, \(perDestination)) AS room,
+                            row_number() OVER (PARTITION BY due.destination_id ORDER BY due.run_at, due.id) AS place
+                        FROM due LEFT JOIN busy b ON b.destination_id = due.destination_id
+                    ) ranked
+                    WHERE ranked.place <= ranked.room
                 ), claimed AS (
                     \(unescaped: Self.leaseUpdate(seconds: leaseSeconds, holder: holder))
                 )

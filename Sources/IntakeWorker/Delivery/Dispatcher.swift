@@ -4,16 +4,19 @@ import IntakeStorage
 import Logging
 import Metrics
 
-/// One dispatch pass: claim a batch of due push jobs, deliver them all concurrently (outside any
-/// transaction), then record every outcome in one statement. The pass holds nothing afterwards,
-/// so a worker that stops between passes leaves nothing behind; one killed mid-pass leaves
-/// leases that expire and are claimed again.
+/// Claims due push jobs, makes their calls (outside any transaction) and records each outcome
+/// as soon as its call ends. In a worker lane (`DispatchLane.current`) a pass claims only what
+/// the lane has room for and leaves the calls to the lane, so a call that hangs until its
+/// timeout holds one slot while the lane goes on claiming and delivering; on its own (tests, a
+/// one-off pass) a pass waits for its calls. Nothing is held but leases: a worker killed
+/// mid-call leaves leases that expire and are claimed again.
 public struct Dispatcher: Sendable {
     let queue: PushQueue
     let destinations: DestinationStore
     let messages: QueueMessages
     let sender: Sender
     let schedule: RetrySchedule
+    /// The calls a lane keeps in flight (`WORKER_BATCH_SIZE`).
     let batchSize: Int
     let leaseMargin: Double
     let workerID: String
@@ -34,9 +37,27 @@ public struct Dispatcher: Sendable {
         self.logger = logger
     }
 
-    /// Returns how many jobs the pass handled.
+    /// No destination may hold more than half a lane's slots, so one whose calls all hang
+    /// leaves the other half to everyone else.
+    var perDestination: Int { max(batchSize / 2, 1) }
+
+    /// Returns how many jobs the pass claimed. In a lane their calls are then under way; on its
+    /// own the pass returns once all of them are recorded.
     public func runOnce() async throws -> Int {
-        let jobs = try await queue.claim(limit: batchSize, leaseMargin: leaseMargin, workerID: workerID)
+        if let lane = DispatchLane.current { return try await fill(lane) }
+        // On its own: a lane of its own, left once every call it was given is recorded.
+        let lane = DispatchLane()
+        let claimed = try await fill(lane)
+        await withDiscardingTaskGroup { group in lane.startCalls(in: &group) }
+        return claimed
+    }
+
+    /// Claims as many due jobs as `lane` has free slots and hands their calls to it.
+    func fill(_ lane: DispatchLane) async throws -> Int {
+        let (free, inFlight) = lane.load(of: batchSize)
+        guard free > 0 else { return 0 }
+        let jobs = try await queue.claim(
+            limit: free, leaseMargin: leaseMargin, workerID: workerID, perDestination: perDestination, inFlight: inFlight)
         guard !jobs.isEmpty else { return 0 }
         let targets = try await destinations.find(ids: Array(Set(jobs.map(\.destinationID))))
         let built = try await messages.build(
@@ -45,30 +66,49 @@ public struct Dispatcher: Sendable {
                     messageID: $0.messageID, eventType: $0.eventType, reportID: $0.reportID, eventID: $0.eventID,
                     paymentIntentID: $0.paymentIntentID)
             })
-
-        let completions = await withTaskGroup(of: PushQueue.Completion.self) { group in
-            for job in jobs {
-                group.addTask { [sender, schedule] in
-                    let startedAt = Date()
-                    let result: DeliveryResult
-                    if let destination = targets[job.destinationID], let message = built[job.messageID] {
-                        result = await sender.deliver(job, to: destination, message: message)
-                    } else {
-                        result = DeliveryResult(statusCode: nil, error: "the case (or payment) or its destination no longer exists", durationMilliseconds: 0)
-                    }
-                    let maxAttempts = targets[job.destinationID]?.maxAttempts ?? job.attempt
-                    var random = SystemRandomNumberGenerator()
-                    let outcome = DeliveryOutcome.decide(
-                        result, attempt: job.attempt, maxAttempts: maxAttempts, schedule: schedule, using: &random)
-                    return PushQueue.Completion(job: job, outcome: outcome, result: result, startedAt: startedAt)
-                }
+        for job in jobs {
+            let destination = targets[job.destinationID]
+            let message = built[job.messageID]
+            lane.handOver(destinationID: job.destinationID) {
+                let completion = await attempt(job, to: destination, message: message)
+                await finish(completion, destination: destination, in: lane)
             }
-            var all: [PushQueue.Completion] = []
-            for await completion in group { all.append(completion) }
-            return all
         }
-        try await record(completions, destinations: targets)
         return jobs.count
+    }
+
+    /// Makes one call and decides what follows it.
+    func attempt(_ job: PushQueue.Job, to destination: Destination?, message: QueueMessage?) async -> PushQueue.Completion {
+        let startedAt = Date()
+        let result: DeliveryResult
+        if let destination, let message {
+            result = await sender.deliver(job, to: destination, message: message)
+        } else {
+            result = DeliveryResult(statusCode: nil, error: "the case (or payment) or its destination no longer exists", durationMilliseconds: 0)
+        }
+        let maxAttempts = destination?.maxAttempts ?? job.attempt
+        var random = SystemRandomNumberGenerator()
+        let outcome = DeliveryOutcome.decide(
+            result, attempt: job.attempt, maxAttempts: maxAttempts, schedule: schedule, using: &random)
+        return PushQueue.Completion(job: job, outcome: outcome, result: result, startedAt: startedAt)
+    }
+
+    /// Records a finished call's outcome at once, or, while the lane is writing others, in its
+    /// next statement with every outcome that finished meanwhile: an outcome waits for a
+    /// statement, never for a call still under way.
+    func finish(_ completion: PushQueue.Completion, destination: Destination?, in lane: DispatchLane) async {
+        guard lane.queueForRecording(completion, destination: destination) else { return }
+        while let outcomes = lane.nextToRecord() {
+            do {
+                try await record(outcomes.completions, destinations: outcomes.destinations)
+            } catch {
+                // Their leases expire and the jobs are delivered again (at least once).
+                logger.error(
+                    "recording delivery outcomes failed",
+                    metadata: ["error": .string(DatabaseErrors.summary(error)), "jobs": "\(outcomes.completions.count)"])
+            }
+            lane.release(outcomes.completions)
+        }
     }
 
     /// Records outcomes, retrying while the database is unreachable: the deliveries happened,
