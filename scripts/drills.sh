@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fault drills (`make drills`): each starts its own PostgreSQL cluster and `intake dev` on
 # loopback, puts load on it, breaks something, stops by itself, prints one line of figures and
-# fails (exit 1) if a rule is broken. Usage: scripts/drills.sh [restart|outage|kill|exhaust ...] (default:
-# all). INTAKE_BIN picks the binary (default .build/debug/intake).
+# fails (exit 1) if a rule is broken. Usage: scripts/drills.sh [restart|outage|kill|exhaust|storm ...]
+# (default: all). INTAKE_BIN picks the binary (default .build/debug/intake).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -213,14 +213,99 @@ drill_exhaust() {
   return $status
 }
 
+# A destination storm: Barchester's webhook healthy, Plumstead's answering 500 to every call, then
+# holding every call past its timeout. The same paced intake load (both councils) runs calm, with
+# the timeouts, then with the 500s; Barchester's delivery rate and latency must stay as calm,
+# Plumstead's retries must follow the schedule, and none of its jobs may go dead early.
+drill_storm() {
+  local healthy_port=$((PORT + 3)) failing_port=$((PORT + 4)) admin status=0 stopped stop_seconds phase
+  # Low enough that the delivery rate is set by the load, not by the worker.
+  local rate=${DRILL_STORM_RATE:-10} seconds=${DRILL_STORM_SECONDS:-15} timeout=2
+  local q="psql -X -q -h 127.0.0.1 -p $INTAKE_PG_PORT -U intake -d $INTAKE_PG_DB -v ON_ERROR_STOP=1 -tA"
+  start_server
+  python3 scripts/drills/receiver.py --port "$healthy_port" --out "$WORK/storm-healthy.jsonl" &
+  PIDS+=($!)
+  python3 scripts/drills/receiver.py --port "$failing_port" --out "$WORK/storm-failing.jsonl" --hang-seconds $((timeout * 2 + 1)) &
+  PIDS+=($!)
+  mode() { curl -sf -X POST "http://127.0.0.1:$failing_port/_mode" -d "$1" >/dev/null; }
+  for _ in $(seq 1 50); do mode ok && curl -sf -o /dev/null -X POST "http://127.0.0.1:$healthy_port/_mode" -d ok && break; sleep 0.1; done
+  admin=$("$BIN" keys create --role admin | awk '{print $NF}')
+  for pair in "barchester storm-healthy $healthy_port" "plumstead storm-failing $failing_port"; do
+    set -- $pair
+    curl -sf -X POST "http://127.0.0.1:$PORT/v1/councils/$1/destinations" -H "Authorization: Bearer $admin" \
+      -H 'Content-Type: application/json' \
+      -d "{\"name\": \"$2\", \"kind\": \"webhook\", \"default\": true, \"url\": \"http://127.0.0.1:$3/hook\", \"timeout_seconds\": $timeout}" \
+      >/dev/null || { echo "drill storm: FAILED: could not create the webhook destination of $1"; return 1; }
+  done
+  # Both councils at once, `rate` reports a second each, from two paced writers each.
+  storm_load() {
+    local pids=() council lon
+    for council in barchester:-1.9 plumstead:-1.3; do
+      lon=${council#*:}
+      python3 scripts/drills/load.py --port "$PORT" --client-key "$CLIENT_KEY" --backoffice-key "$BACKOFFICE_KEY" \
+        --seconds "$seconds" --timeout 15 --writers 2 --readers 0 --receivers 0 --rate "$rate" --lat 52.3 --lon "$lon" \
+        --out "$WORK/storm-$1-${council%%:*}.jsonl" &
+      pids+=($!)
+      PIDS+=($!)
+    done
+    wait "${pids[@]}"
+  }
+  storm_load calm
+  local left_calm
+  left_calm=$(( $(jobs_left_after_waiting storm-healthy) + $(jobs_left_after_waiting storm-failing) ))
+  # Timeouts first: their retries wait at least a minute, which the rest of the drill covers.
+  mode hang
+  storm_load timeouts
+  jobs_left_after_waiting storm-healthy >/dev/null
+  mode 500
+  sleep $((timeout + 1))  # calls held from the timeout phase have been given up by now
+  storm_load 500s
+  local left_healthy
+  left_healthy=$(jobs_left_after_waiting storm-healthy)
+  # Until every failing job has had its second attempt (the timeouts' come a minute or more
+  # later), at most 90 s.
+  for _ in $(seq 1 450); do
+    [ "$($q -c "SELECT count(*) FROM dispatch_jobs j JOIN destinations d ON d.id = j.destination_id
+                  WHERE d.name = 'storm-failing' AND (j.state = 'running' OR (j.state = 'pending' AND j.attempts < 2))")" = 0 ] && break
+    sleep 0.2
+  done
+  stopped=$(now)
+  stop_seconds=$(stop_server)
+  $q -c "COPY (SELECT a.message_id, a.attempt, extract(epoch FROM a.started_at) AS started, a.duration_ms, a.outcome,
+                      a.status_code, COALESCE(a.error LIKE 'no answer within%', false) AS timed_out
+               FROM dispatch_attempts a JOIN destinations d ON d.id = a.destination_id
+               WHERE d.name = 'storm-failing' ORDER BY a.id) TO STDOUT WITH (FORMAT csv, HEADER)" >"$WORK/storm-attempts.csv"
+  $q -c "COPY (SELECT j.message_id, j.state, j.attempts, extract(epoch FROM j.run_at) AS run_at, d.max_attempts
+               FROM dispatch_jobs j JOIN destinations d ON d.id = j.destination_id
+               WHERE d.name = 'storm-failing' ORDER BY j.id) TO STDOUT WITH (FORMAT csv, HEADER)" >"$WORK/storm-jobs.csv"
+  local extra
+  cat "$WORK"/storm-{calm,timeouts,500s}-barchester.jsonl >"$WORK/storm-barchester.jsonl"
+  extra=$(python3 scripts/drills/deliveries.py "$WORK/storm-barchester.jsonl" "$WORK/storm-healthy.jsonl") || status=1
+  extra=", healthy webhook:${extra#,}, SIGTERM exit in ${stop_seconds} s"
+  [ "$left_calm" = 0 ] || { extra="$extra -- FAILED: $left_calm jobs of the calm run not done a minute after it"; status=1; }
+  [ "$left_healthy" = 0 ] || { extra="$extra -- FAILED: $left_healthy healthy jobs not done a minute after the load"; status=1; }
+  [ "$stop_seconds" = HUNG ] && { extra="$extra -- FAILED: SIGTERM did not stop the process within 10 s"; status=1; }
+  local healthy=() failing=()
+  for phase in calm timeouts 500s; do
+    healthy+=("$phase=$WORK/storm-$phase-barchester.jsonl")
+    failing+=("$phase=$WORK/storm-$phase-plumstead.jsonl")
+  done
+  python3 scripts/drills/storm.py --phases calm,timeouts,500s --healthy "${healthy[@]}" --failing "${failing[@]}" \
+    --healthy-deliveries "$WORK/storm-healthy.jsonl" --failing-deliveries "$WORK/storm-failing.jsonl" \
+    --attempts "$WORK/storm-attempts.csv" --jobs "$WORK/storm-jobs.csv" --failing-timeout "$timeout" \
+    --stopped-at "$stopped" --extra "$extra" || status=1
+  return $status
+}
+
 FAILED=0
-for name in "${@:-restart outage kill exhaust}"; do
+for name in "${@:-restart outage kill exhaust storm}"; do
   for one in $name; do
     case $one in
       restart) drill restart 14 4 || FAILED=1 ;;
       outage) drill outage 45 4 || FAILED=1 ;;
       kill) drill_kill || FAILED=1 ;;
       exhaust) drill_exhaust || FAILED=1 ;;
+      storm) drill_storm || FAILED=1 ;;
       *) echo "drills: unknown drill $one" >&2; exit 2 ;;
     esac
   done
