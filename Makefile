@@ -15,12 +15,14 @@ run: db-up build
 	$(WITH_DB_ENV) DESTINATIONS_ALLOW_HTTP=$${DESTINATIONS_ALLOW_HTTP:-true} DESTINATIONS_ALLOW_PRIVATE=$${DESTINATIONS_ALLOW_PRIVATE:-true} exec $(INTAKE) dev --http-port $${HTTP_PORT:-8080}
 
 ## test: the same database bootstrap (plus headless Chromium for the payment page's browser
-## test, installed if missing), then the whole test suite against it, suites in parallel (at
-## most six tests hold a database at once, see Tests/IntakeTestSupport/TestDatabase.swift).
+## test, installed if missing), the contract check (schemathesis, about a minute and a half),
+## then the whole test suite, suites in parallel (at most six tests hold a database at once, see
+## Tests/IntakeTestSupport/TestDatabase.swift).
 test: db-up
 	scripts/browser.sh
 	$(DB) clean-tests
 	swift build --build-tests
+	scripts/contract.sh
 	$(WITH_DB_ENV) swift test --skip-build
 
 ## bench: release build, then the benchmarks against the local database (figures printed as tables)
@@ -32,7 +34,7 @@ drills: build
 	scripts/drills.sh
 
 ## contract: schemathesis (pinned, in its own virtual environment) against `intake dev` on a fresh
-## database, every check on; fails on any finding (not yet part of `make test`: see README)
+## database, every check on; fails on any finding (also run by `make test`)
 contract: db-up build
 	scripts/contract.sh
 

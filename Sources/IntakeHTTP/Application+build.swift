@@ -91,6 +91,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         config: deps.config, database: db, authentication: authentication, catalogue: catalogue, intake: intake,
         idempotent: idempotent, writes: limits.writes, logger: deps.logger
     ).register(on: router)
+    for (method, path) in Open311Facade.routes { routes.add(method: method, path: path) }
     // Providers' webhooks and the sandbox provider's payer page (HTML, not JSON API).
     PaymentProviderRoutes(payments: payments, councils: CouncilStore(database: db, logger: deps.logger),
         sandbox: SandboxPaymentStore(database: db, logger: deps.logger)).register(on: router, routes: routes)

@@ -45,14 +45,9 @@ enum Open311Format: String, Sendable {
 enum Open311Dates {
     static func format(_ date: Date) -> String { InternetDate.format(date) }
 
-    /// W3C datetimes with a timezone, with or without fractional seconds.
-    static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
-    }
+    /// W3C (RFC 3339) datetimes with a timezone, with or without fractional seconds: exactly
+    /// the contract's `DateTimeFilter` (Foundation's parser would also take 2023-02-30 or `+0100`).
+    static func parse(_ text: String) -> Date? { InternetDate.parse(text) }
 }
 
 enum Open311Writer {

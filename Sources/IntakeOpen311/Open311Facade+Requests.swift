@@ -13,13 +13,22 @@ extension Open311Facade {
         let council = try await jurisdiction(query)
         var filter = Open311Store.RequestFilter(
             councilID: council?.id, ids: nil, serviceCodes: nil, since: nil, until: nil, open: nil, limit: Self.maxRequests)
+        // Every filter is read (and refused if malformed) even when a list of ids overrides them.
+        let serviceCodes = query.value("service_code").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let start = try query.value("start_date").map { try Self.date($0, field: "start_date") }
+        let end = try query.value("end_date").map { try Self.date($0, field: "end_date") }
+        let open: Bool?
+        switch query.value("status")?.lowercased() {
+        case nil: open = nil
+        case "open": open = true
+        case "closed": open = false
+        case let other?: throw Open311Failure.badRequest("status must be open or closed, not '\(other)'.")
+        }
         if let ids = query.value("service_request_id") {
             // A list of ids overrides every other filter.
             filter.ids = ids.split(separator: ",").compactMap { UUID(uuidString: $0.trimmingCharacters(in: .whitespaces)) }
         } else {
-            filter.serviceCodes = query.value("service_code").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            let start = try query.value("start_date").map { try Self.date($0, field: "start_date") }
-            let end = try query.value("end_date").map { try Self.date($0, field: "end_date") }
+            filter.serviceCodes = serviceCodes
             if let start, let end, end < start { throw Open311Failure.badRequest("end_date is before start_date.") }
             // Default: the last 90 days; a window is at most 90 days.
             filter.until = end ?? start.map { $0.addingTimeInterval(Self.maxWindow) }
@@ -27,12 +36,7 @@ extension Open311Facade {
             if let since = filter.since, let until = filter.until, until.timeIntervalSince(since) > Self.maxWindow {
                 throw Open311Failure.badRequest("start_date and end_date may be at most 90 days apart.")
             }
-            switch query.value("status")?.lowercased() {
-            case nil: break
-            case "open": filter.open = true
-            case "closed": filter.open = false
-            case let other?: throw Open311Failure.badRequest("status must be open or closed, not '\(other)'.")
-            }
+            filter.open = open
         }
         let found = try await store.requests(filter)
         return Open311Reply(root: "service_requests", node: .list(item: "request", found.map { requestNode($0.0, note: $0.statusNote) }))
@@ -178,7 +182,7 @@ extension Open311Facade {
         report.deviceID = form.value("device_id")
         if report.description.isEmpty { throw Open311Failure.badRequest("description is required.") }
         if let link = form.value("media_url") {
-            guard link.count <= 2000, let url = URL(string: link), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil
+            guard link.count <= 2000, link.wholeMatch(of: URLGrammar.link) != nil, URL(string: link)?.host != nil
             else { throw Open311Failure.badRequest("media_url must be an http or https URL.") }
             report.mediaURLs = [link]
         }

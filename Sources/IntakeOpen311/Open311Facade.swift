@@ -48,6 +48,16 @@ public struct Open311Facade: Sendable {
         self.store = Open311Store(database: database, logger: logger)
     }
 
+    /// Every route the facade serves, for the service's table of routes (so that another method
+    /// on one of these paths is a 405 with `Allow`, not a 404).
+    public static let routes: [(HTTPRequest.Method, String)] =
+        ["discovery", "services", "requests", "servicerequestupdates"].flatMap { name in
+            ["xml", "json"].map { (HTTPRequest.Method.get, "\(prefix)/\(name).\($0)") }
+        }
+        + ["requests", "servicerequestupdates"].flatMap { name in ["xml", "json"].map { (HTTPRequest.Method.post, "\(prefix)/\(name).\($0)") } }
+        + ["services", "requests", "tokens"].map { (HTTPRequest.Method.get, "\(prefix)/\($0)/{id}.xml") }
+        + ["services", "requests", "tokens"].map { (HTTPRequest.Method.get, "\(prefix)/\($0)/{id}.json") }
+
     public func register<Context: RequestContext>(on router: Router<Context>) {
         let facade = self
         router.get(RouterPath("\(Self.prefix)/:file")) { request, context in
@@ -80,6 +90,7 @@ public struct Open311Facade: Sendable {
                 switch name {
                 case "requests": return try await facade.createRequest(format, merged, idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!])
                 case "servicerequestupdates": return try await facade.createUpdate(format, merged)
+                case "discovery", "services": throw Open311Failure.readOnly(name)
                 default: throw Open311Failure.notFound("There is no \(name) resource to POST to.")
                 }
             }
@@ -124,8 +135,14 @@ public struct Open311Facade: Sendable {
             return errorResponse(Open311Failure(error), format: format)
         } catch let error as MediaStore.NotAttachable {
             return errorResponse(Open311Failure(IntakeError.invalid(error.fieldErrors(pointer: "/photos"))), format: format)
-        } catch is DatabaseUnavailable {
-            return errorResponse(.init(status: 503, descriptions: ["The service is briefly unavailable; try again shortly."]), format: format)
+        } catch let error where error is DatabaseUnavailable || DatabaseErrors.isUnavailable(error) {
+            var response = errorResponse(
+                .init(status: 503, descriptions: ["The service is briefly unavailable; try again shortly."]), format: format)
+            response.headers[.retryAfter] = String(APIError.databaseUnavailable().retryAfter ?? 5)
+            return response
+        } catch let error where DatabaseErrors.sqlState(error) == "22021" {
+            // PostgreSQL text cannot hold NUL; no Open311 field has a use for it.
+            return errorResponse(.badRequest("The request holds a character that cannot be stored (NUL)."), format: format)
         } catch {
             context.logger.error("open311 request failed", metadata: ["error": .string(DatabaseErrors.summary(error))])
             return errorResponse(.init(status: 500, descriptions: ["Something went wrong on our side."]), format: format)
@@ -155,6 +172,7 @@ public struct Open311Facade: Sendable {
 
     func errorResponse(_ failure: Open311Failure, format: Open311Format) -> Response {
         var response = Self.renderError(failure, format: format)
+        if let allow = failure.allow { response.headers[.allow] = allow }
         if let limited = failure.rateLimit {
             response.headers[.retryAfter] = String(limited.decision.retryAfterSeconds)
             response.headers[HTTPField.Name("RateLimit-Policy")!] = limited.policy.header
@@ -221,10 +239,17 @@ struct Open311Failure: Error, Sendable {
     var descriptions: [String]
     /// Set on a 429: the quota and decision, for `Retry-After` and the rate-limit headers.
     var rateLimit: Open311RateLimited?
+    /// Set on a 405: the methods the resource takes.
+    var allow: String?
 
     static func badRequest(_ description: String) -> Open311Failure { .init(status: 400, descriptions: [description]) }
     static func forbidden(_ description: String) -> Open311Failure { .init(status: 403, descriptions: [description]) }
     static func notFound(_ description: String) -> Open311Failure { .init(status: 404, descriptions: [description]) }
+    static func readOnly(_ name: String) -> Open311Failure {
+        var failure = Open311Failure(status: 405, descriptions: ["\(name) is read with GET."])
+        failure.allow = "GET"
+        return failure
+    }
 
     init(status: Int, descriptions: [String]) {
         self.status = status

@@ -78,8 +78,8 @@ struct Open311Form: Sendable {
             if let start = partStart {
                 // A part ends with CRLF before the next delimiter.
                 var end = found
-                if end >= 2, body[end - 2] == 13, body[end - 1] == 10 { end -= 2 }
-                parts.append(body[start..<end])
+                if end - 2 >= start, body[end - 2] == 13, body[end - 1] == 10 { end -= 2 }
+                parts.append(body[start..<max(end, start)])
             }
             var next = found + delimiter.count
             if next + 1 < body.count, body[next] == 45, body[next + 1] == 45 { break }  // "--": the last one

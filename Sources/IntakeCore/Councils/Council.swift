@@ -193,7 +193,7 @@ public enum TextRules {
     public static func looksLikeEmail(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
-            !parts[1].hasSuffix("."), text.count <= 254
+            !parts[1].hasSuffix("."), text.unicodeScalars.count <= 254
         else { return false }
         return !text.contains(where: \.isWhitespace)
     }

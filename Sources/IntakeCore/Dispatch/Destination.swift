@@ -161,8 +161,12 @@ public struct DestinationDefinition: Sendable, Equatable {
         guard text.count <= 2000, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
             let host = url.host, !host.isEmpty
         else { return "must be an absolute URL" }
-        if scheme == "https" || (scheme == "http" && allowHTTP) { return nil }
-        return allowHTTP ? "must be an http or https URL" : "must be an https URL"
+        guard scheme == "https" || (scheme == "http" && allowHTTP) else {
+            return allowHTTP ? "must be an http or https URL" : "must be an https URL"
+        }
+        // Exactly the contract's pattern (`URLGrammar.destination`): no user info, no fragment.
+        guard text.wholeMatch(of: URLGrammar.destination) != nil else { return "must be a URL of host, port, path and query only" }
+        return nil
     }
 }
 

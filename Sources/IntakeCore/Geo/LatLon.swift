@@ -8,13 +8,18 @@ public struct LatLon: Sendable, Equatable {
         self.lon = lon
     }
 
-    /// Parses decimal degrees given as text (query parameters), naming the bad field.
-    public static func parse(lat: String?, lon: String?, pointerPrefix: String = "/query") throws(APIError) -> LatLon {
+    /// A position from query parameters the generated server has already read as numbers,
+    /// naming whichever is out of range.
+    public static func checked(lat: Double, lon: Double) throws(APIError) -> LatLon {
         var errors: [FieldError] = []
-        let latitude = Self.degrees(lat, name: "lat", range: -90...90, pointerPrefix: pointerPrefix, errors: &errors)
-        let longitude = Self.degrees(lon, name: "lon", range: -180...180, pointerPrefix: pointerPrefix, errors: &errors)
-        guard let latitude, let longitude, errors.isEmpty else { throw .validation(errors) }
-        return LatLon(lat: latitude, lon: longitude)
+        if !(-90...90).contains(lat) || !lat.isFinite {
+            errors.append(FieldError(pointer: "/query/lat", detail: "must be from -90 to 90", code: "out_of_range"))
+        }
+        if !(-180...180).contains(lon) || !lon.isFinite {
+            errors.append(FieldError(pointer: "/query/lon", detail: "must be from -180 to 180", code: "out_of_range"))
+        }
+        guard errors.isEmpty else { throw .validation(errors) }
+        return LatLon(lat: lat, lon: lon)
     }
 
     public static func check(lat: Double, lon: Double, pointerPrefix: String) -> [FieldError] {
@@ -26,27 +31,5 @@ public struct LatLon: Sendable, Equatable {
             errors.append(FieldError(pointer: "\(pointerPrefix)/lon", detail: "must be a longitude from -180 to 180", code: "out_of_range"))
         }
         return errors
-    }
-
-    private static func degrees(
-        _ text: String?, name: String, range: ClosedRange<Double>, pointerPrefix: String, errors: inout [FieldError]
-    ) -> Double? {
-        let pointer = "\(pointerPrefix)/\(name)"
-        guard let text, !text.isEmpty else {
-            errors.append(FieldError(pointer: pointer, detail: "is required", code: "required"))
-            return nil
-        }
-        guard let value = Double(text), value.isFinite else {
-            errors.append(FieldError(pointer: pointer, detail: "must be a number in decimal degrees", code: "wrong_type"))
-            return nil
-        }
-        guard range.contains(value) else {
-            errors.append(
-                FieldError(
-                    pointer: pointer,
-                    detail: "must be from \(Int(range.lowerBound)) to \(Int(range.upperBound))", code: "out_of_range"))
-            return nil
-        }
-        return value
     }
 }

@@ -58,7 +58,7 @@ public struct AccountReferenceRule: Sendable, Equatable, Codable {
                     detail: failure == .pattern ? "does not match the pattern" : "has a wrong check character",
                     code: "invalid_example"))
         }
-        if description.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || description.count > 300 {
+        if description.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || description.unicodeScalars.count > 300 {
             errors.append(FieldError(pointer: "/description", detail: "must be 1–300 characters", code: "invalid_length"))
         }
         return errors

@@ -15,10 +15,10 @@ public enum PaymentRules {
         if request.amountPence < 1 {
             errors.append(FieldError(pointer: "/amount", detail: "must be a whole number of pence, at least 1", code: "out_of_range"))
         }
-        if request.accountReference.trimmingCharacters(in: .whitespaces).isEmpty || request.accountReference.count > 64 {
+        if request.accountReference.trimmingCharacters(in: .whitespaces).isEmpty || request.accountReference.unicodeScalars.count > 64 {
             errors.append(FieldError(pointer: "/account_reference", detail: "must be 1–64 characters", code: "invalid_length"))
         }
-        if let name = request.payerName, name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 255 {
+        if let name = request.payerName, name.trimmingCharacters(in: .whitespaces).isEmpty || name.unicodeScalars.count > 255 {
             errors.append(FieldError(pointer: "/payer_name", detail: "must be 1–255 characters", code: "invalid_length"))
         }
         if let email = request.payerEmail, !isEmail(email) {
@@ -43,7 +43,7 @@ public enum PaymentRules {
         }
         for (key, value) in request.metadata.sorted(by: { $0.key < $1.key }) {
             let pointer = "/metadata/" + JSONPointer.escape(key)
-            if !(1...maxMetadataKeyLength).contains(key.count) {
+            if !(1...maxMetadataKeyLength).contains(key.unicodeScalars.count) {
                 errors.append(FieldError(pointer: pointer, detail: "keys must be 1–\(maxMetadataKeyLength) characters", code: "invalid_key"))
             }
             if hasControlCharacters(key) {
@@ -55,7 +55,7 @@ public enum PaymentRules {
             if case .number(let number) = value, !number.isFinite {
                 errors.append(FieldError(pointer: pointer, detail: "must be a finite number", code: "invalid"))
             }
-            if case .text(let text) = value, text.count > maxMetadataTextLength {
+            if case .text(let text) = value, text.unicodeScalars.count > maxMetadataTextLength {
                 errors.append(
                     FieldError(pointer: pointer, detail: "text values may be at most \(maxMetadataTextLength) characters", code: "invalid_length"))
             }
@@ -91,17 +91,18 @@ public enum PaymentRules {
     }
 
     static func isEmail(_ text: String) -> Bool {
-        guard text.count <= 254, !text.contains(where: { $0.isWhitespace }) else { return false }
+        // Lengths in code points, as the contract counts them.
+        guard text.unicodeScalars.count <= 254, !text.contains(where: { $0.isWhitespace }) else { return false }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].unicodeScalars.count <= 64 else { return false }
         // A domain of dot-separated labels, none empty: rules out "a@b..c" and "a@.b".
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }
     }
 
     static func isHTTPSURL(_ text: String) -> Bool {
-        guard text.count <= 2000, let url = URL(string: text), url.scheme?.lowercased() == "https", let host = url.host, !host.isEmpty
+        guard text.count <= 2000, let url = URL(string: text), url.scheme == "https", let host = url.host, !host.isEmpty
         else { return false }
-        return true
+        return text.wholeMatch(of: URLGrammar.returnURL) != nil
     }
 }

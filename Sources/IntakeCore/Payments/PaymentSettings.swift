@@ -38,7 +38,7 @@ public struct PaymentSettings: Sendable, Equatable {
         if provider == .govukPay, (providerAPIKey ?? "").isEmpty {
             errors.append(FieldError(pointer: "/api_key", detail: "is required for govuk_pay", code: "required"))
         }
-        if webhookSecret.count < 16 {
+        if webhookSecret.unicodeScalars.count < 16 {
             errors.append(
                 FieldError(
                     pointer: "/webhook_secret", detail: "must be at least 16 characters (required for govuk_pay)", code: "required"))

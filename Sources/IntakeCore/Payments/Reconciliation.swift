@@ -98,12 +98,11 @@ public struct Reconciliation: Sendable, Equatable {
 
     /// The UTC instants a UK calendar day spans (it is 23 or 25 hours long when the clocks change).
     public static func londonDay(_ date: String) -> (start: Date, end: Date)? {
-        guard date.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil else { return nil }
-        let parts = date.split(separator: "-").compactMap { Int($0) }
+        guard let (year, month, day) = InternetDate.parseDay(date) else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         guard let london = TimeZone(identifier: "Europe/London") else { return nil }
         calendar.timeZone = london
-        let components = DateComponents(year: parts[0], month: parts[1], day: parts[2])
+        let components = DateComponents(year: year, month: month, day: day)
         guard components.isValidDate(in: calendar), let start = calendar.date(from: components),
             let end = calendar.date(byAdding: .day, value: 1, to: start)
         else { return nil }

@@ -25,6 +25,16 @@ public struct ReportQuery: Sendable, Equatable {
         }
 
         public init?(token: String) {
+            // base64url only, as the contract's pattern says (Foundation would also take + / =).
+            let base64URL = token.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    true
+                default: false
+                }
+            }
+            guard base64URL else { return nil }
             var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             while base64.count % 4 != 0 { base64 += "=" }
             guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
@@ -48,16 +58,26 @@ public struct ReportQuery: Sendable, Equatable {
     public static let maxLimit = 200
 
     public static func parse(
-        council: String?, category: String?, status: String?, bbox: String?, since: String?, until: String?,
-        limit: String?, cursor: String?
+        council: String?, category: String?, status: String?, bbox: [Double]?, since: String?, until: String?,
+        limit: Int?, cursor: String?
     ) throws(APIError) -> ReportQuery {
         var errors: [FieldError] = []
         func nonEmpty(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
 
+        // A value no council or category could have is refused rather than matching nothing,
+        // as the contract's patterns say (and text PostgreSQL cannot hold never reaches it).
+        if let council = nonEmpty(council), !NewCouncil.isValidSlug(council) {
+            errors.append(FieldError(pointer: "/query/council", detail: "is not a council slug", code: "invalid_slug"))
+        }
+        if let category = nonEmpty(category), !CategoryDefinition.isValidCode(category) {
+            errors.append(FieldError(pointer: "/query/category", detail: "is not a category code", code: "invalid_code"))
+        }
+
         var statuses: [ReportStatus]?
         if let status = nonEmpty(status) {
             var chosen: [ReportStatus] = []
-            for name in status.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            // Spaces around a name are allowed, an empty name is not: as the contract's pattern says.
+            for name in status.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: [" "]) }) {
                 switch name {
                 case "open": chosen += ReportStatus.allCases.filter(\.isOpen)
                 case "closed": chosen += ReportStatus.allCases.filter { !$0.isOpen }
@@ -72,9 +92,10 @@ public struct ReportQuery: Sendable, Equatable {
             statuses = chosen
         }
 
+        // The generated server has read four numbers or refused the request; what JSON Schema
+        // cannot say (which are latitudes, and that each minimum is below its maximum) is checked here.
         var box: BoundingBox?
-        if let bbox = nonEmpty(bbox) {
-            let numbers = bbox.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        if let numbers = bbox {
             if numbers.count == 4, numbers[0] < numbers[2], numbers[1] < numbers[3],
                 (-180...180).contains(numbers[0]), (-180...180).contains(numbers[2]),
                 (-90...90).contains(numbers[1]), (-90...90).contains(numbers[3])
@@ -90,18 +111,20 @@ public struct ReportQuery: Sendable, Equatable {
 
         func date(_ text: String?, _ name: String) -> Date? {
             guard let text = nonEmpty(text) else { return nil }
-            if let parsed = ReportRules.parseDateTime(text) { return parsed }
+            if let parsed = InternetDate.parse(text) { return parsed }
             errors.append(
-                FieldError(pointer: "/query/\(name)", detail: "must be an ISO 8601 date-time with a time zone", code: "invalid_datetime"))
+                FieldError(
+                    pointer: "/query/\(name)", detail: "must be an RFC 3339 date-time such as 2026-11-28T09:30:00Z",
+                    code: "invalid_datetime"))
             return nil
         }
         let sinceDate = date(since, "since")
         let untilDate = date(until, "until")
 
         var pageSize = defaultLimit
-        if let limit = nonEmpty(limit) {
-            if let parsed = Int(limit), (1...maxLimit).contains(parsed) {
-                pageSize = parsed
+        if let limit {
+            if (1...maxLimit).contains(limit) {
+                pageSize = limit
             } else {
                 errors.append(FieldError(pointer: "/query/limit", detail: "must be a whole number from 1 to \(maxLimit)", code: "out_of_range"))
             }

@@ -39,21 +39,21 @@ public enum ReportRules {
     public static func checkShape(_ report: NewReport) -> [FieldError] {
         var errors: [FieldError] = []
         let description = report.description.trimmingCharacters(in: .whitespacesAndNewlines)
-        if description.isEmpty || report.description.count > maxDescription {
+        if description.isEmpty || report.description.unicodeScalars.count > maxDescription {
             errors.append(FieldError(pointer: "/description", detail: "must be 1–\(maxDescription) characters", code: "invalid_length"))
         } else if hasControlCharacters(report.description) {
             errors.append(
                 FieldError(pointer: "/description", detail: "must not contain control characters", code: "control_characters"))
         }
         if let address = report.address {
-            if address.count > maxAddress {
+            if address.unicodeScalars.count > maxAddress {
                 errors.append(FieldError(pointer: "/address", detail: "must be at most \(maxAddress) characters", code: "invalid_length"))
             } else if hasControlCharacters(address, allowingNewlines: false) {
                 errors.append(FieldError(pointer: "/address", detail: "must not contain control characters", code: "control_characters"))
             }
         }
         if let reporter = report.reporter {
-            if let name = reporter.name, name.count > 200 || hasControlCharacters(name, allowingNewlines: false) {
+            if let name = reporter.name, name.unicodeScalars.count > 200 || hasControlCharacters(name, allowingNewlines: false) {
                 errors.append(FieldError(pointer: "/reporter/name", detail: "must be at most 200 plain characters", code: "invalid_name"))
             }
             if let email = reporter.email, !TextRules.looksLikeEmail(email) {

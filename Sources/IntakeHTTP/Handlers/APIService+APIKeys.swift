@@ -32,7 +32,7 @@ extension APIService {
         if role != .backoffice && body.council != nil {
             errors.append(FieldError(pointer: "/council", detail: "is only for backoffice keys", code: "not_allowed"))
         }
-        if label.count > 200 {
+        if label.unicodeScalars.count > 200 {
             errors.append(FieldError(pointer: "/label", detail: "must be at most 200 characters", code: "invalid_length"))
         }
         if let expiresAt = body.expiresAt, expiresAt <= Date() {

@@ -13,14 +13,18 @@ extension APIService {
         var errors: [FieldError] = []
         let from = Self.instant(query.from, endOfDay: false, pointer: "/query/from", errors: &errors)
         let to = Self.instant(query.to, endOfDay: true, pointer: "/query/to", errors: &errors)
-        var before: Int64?
-        if let cursor = query.cursor, !cursor.isEmpty {
-            before = Int64(cursor)
-            if before == nil || before! < 1 {
-                errors.append(FieldError(pointer: "/query/cursor", detail: "is not a cursor this API gave", code: "invalid_cursor"))
-            }
+        // As the contract's patterns say: values no change could be recorded under are refused.
+        if let council = query.council, !council.isEmpty, !NewCouncil.isValidSlug(council) {
+            errors.append(FieldError(pointer: "/query/council", detail: "is not a council slug", code: "invalid_slug"))
+        }
+        if let actor = query.actor, !actor.isEmpty, actor != "cli", actor.wholeMatch(of: /ci_[A-Za-z0-9]+/) == nil {
+            errors.append(FieldError(pointer: "/query/actor", detail: "must be a key prefix (ci_…) or cli", code: "invalid_actor"))
+        }
+        if let action = query.action, action.wholeMatch(of: /[a-z0-9_.]*/) == nil {
+            errors.append(FieldError(pointer: "/query/action", detail: "must be an action such as council.update", code: "invalid_action"))
         }
         if !errors.isEmpty { throw APIError.validation(errors) }
+        let before = try Self.sequenceCursor(query.cursor)
         let found = try await audit.page(
             .init(
                 councilSlug: query.council.flatMap { $0.isEmpty ? nil : $0 }, actorPrefix: query.actor.flatMap { $0.isEmpty ? nil : $0 },

@@ -9,8 +9,11 @@ extension APIService {
     func acknowledgeCase(_ input: Operations.AcknowledgeCase.Input) async throws -> Operations.AcknowledgeCase.Output {
         let councilID = try await backOfficeCouncilID()
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
+        // As the contract's pattern and length say: up to 100 code points as sent, one line, not blank.
         let reference = body.externalReference.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(reference.count), !reference.contains(where: \.isNewline) else {
+        guard !reference.isEmpty, body.externalReference.unicodeScalars.count <= 100,
+            !body.externalReference.contains(where: \.isNewline)
+        else {
             throw APIError.validation(
                 [FieldError(pointer: "/external_reference", detail: "must be 1–100 characters on one line", code: "invalid_length")])
         }
@@ -25,8 +28,8 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
         var errors: [FieldError] = []
         func note(_ text: String?, _ pointer: String) -> String? {
-            guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
-            if trimmed.count > ReportRules.maxDescription {
+            guard let text, case let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+            if text.unicodeScalars.count > ReportRules.maxDescription {
                 errors.append(FieldError(pointer: pointer, detail: "must be at most \(ReportRules.maxDescription) characters", code: "invalid_length"))
             }
             return trimmed

@@ -91,7 +91,7 @@ extension APIService {
     func listServicesAtPoint(_ input: Operations.ListServicesAtPoint.Input) async throws
         -> Operations.ListServicesAtPoint.Output
     {
-        let point = try LatLon.parse(lat: input.query.lat, lon: input.query.lon)
+        let point = try LatLon.checked(lat: input.query.lat, lon: input.query.lon)
         let found = try await catalogue.services(at: point)
         guard !found.councils.isEmpty else { throw APIError.outsideServiceArea(point) }
         var services = found.services

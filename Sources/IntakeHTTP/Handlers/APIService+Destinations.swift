@@ -104,7 +104,7 @@ extension APIService {
         -> Operations.ListDestinationDeadMessages.Output
     {
         let limit = try Self.limit(input.query.limit, default: 50, max: 200)
-        let after = try Self.deadCursor(input.query.cursor)
+        let after = try Self.sequenceCursor(input.query.cursor)
         let (_, destination) = try await staffDestination(input.path.slug, input.path.name)
         return .ok(.init(body: .json(try await deadList(destinationID: destination.id, limit: limit, after: after))))
     }
@@ -189,9 +189,11 @@ extension APIService {
         return value
     }
 
-    static func deadCursor(_ cursor: String?) throws -> Int64? {
+    /// The `next_cursor` of the audit log and the dead-letter lists: 1–18 digits without a sign,
+    /// as the contract's `Cursor` pattern says (so it always fits an Int64); empty is the first page.
+    static func sequenceCursor(_ cursor: String?) throws -> Int64? {
         guard let cursor, !cursor.isEmpty else { return nil }
-        guard let value = Int64(cursor), value > 0 else {
+        guard cursor.wholeMatch(of: /[1-9][0-9]{0,17}/) != nil, let value = Int64(cursor) else {
             throw APIError.validation([FieldError(pointer: "/query/cursor", detail: "is not a cursor this API gave", code: "invalid_cursor")])
         }
         return value

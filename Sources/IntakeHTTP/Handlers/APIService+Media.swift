@@ -14,10 +14,23 @@ extension APIService {
             bytes = try await Self.collect(body, limit: limit)
         case .multipartForm(let parts):
             var found: [UInt8]?
-            for try await part in parts {
-                if case .file(let file) = part, found == nil {
-                    found = try await Self.collect(file.payload.body, limit: limit)
+            do {
+                // Every part's body is read (the parts are one stream), the first file's kept.
+                for try await part in parts {
+                    switch part {
+                    case .file(let file):
+                        let content = try await Self.collect(file.payload.body, limit: limit)
+                        if found == nil { found = content }
+                    case .undocumented(let other):
+                        _ = try await Self.collect(other.body, limit: limit)
+                    }
                 }
+            } catch let error as APIError {
+                throw error
+            } catch {
+                throw APIError.badRequest(
+                    "The multipart body is malformed: each part needs its headers, and the body its closing boundary.",
+                    code: "malformed_multipart")
             }
             guard let found else {
                 throw APIError.validation([FieldError(pointer: "/file", detail: "is required: the image part", code: "required")])

@@ -14,6 +14,10 @@ extension APIService {
         var errors: [FieldError] = []
         let from = Self.instant(query.from, endOfDay: false, pointer: "/query/from", errors: &errors)
         let to = Self.instant(query.to, endOfDay: true, pointer: "/query/to", errors: &errors)
+        if let reference = query.accountReference, reference.wholeMatch(of: /[A-Za-z0-9 -]*/) == nil {
+            errors.append(
+                FieldError(pointer: "/query/account_reference", detail: "must be letters, digits, spaces and dashes", code: "invalid_reference"))
+        }
         var after: UUID?
         if let cursor = query.cursor, !cursor.isEmpty {
             after = UUID(uuidString: cursor)
@@ -39,8 +43,9 @@ extension APIService {
         // An empty value (`from=`) is no filter, as HTML forms send it.
         guard let text, !text.isEmpty else { return nil }
         if let day = Reconciliation.londonDay(text) { return endOfDay ? day.end : day.start }
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        errors.append(FieldError(pointer: pointer, detail: "must be a date (YYYY-MM-DD) or an ISO 8601 date-time", code: "invalid_date"))
+        if let date = InternetDate.parse(text) { return date }
+        errors.append(
+            FieldError(pointer: pointer, detail: "must be a date (YYYY-MM-DD) or an RFC 3339 date-time", code: "invalid_date"))
         return nil
     }
 

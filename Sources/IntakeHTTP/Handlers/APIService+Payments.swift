@@ -13,12 +13,7 @@ extension APIService {
     func createPaymentIntent(_ input: Operations.CreatePaymentIntent.Input) async throws -> Operations.CreatePaymentIntent.Output {
         let principal = try await auth.require([.client])
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
-        guard let rawKey = input.headers.idempotencyKey else {
-            throw APIError.badRequest(
-                "Payments need an Idempotency-Key header (a new UUID per payment), so a retry never pays twice.",
-                code: "idempotency_key_required")
-        }
-        let key = try ReportInput.idempotencyKey(rawKey)
+        let key = try ReportInput.idempotencyKey(input.headers.idempotencyKey)
         let request = try PaymentInput.newIntent(from: body)
         let shapeProblems = PaymentRules.shapeProblems(request)
         if !shapeProblems.isEmpty { throw APIError.validation(shapeProblems) }
@@ -159,4 +154,12 @@ extension Components.Schemas.PaymentIntent {
                     actor: $0.actor, reason: $0.reason, at: $0.at)
             })
     }
+}
+
+extension APIError {
+    /// The generated server refuses a payment without the (required) Idempotency-Key before the
+    /// handler runs; `ErrorTranslation` answers with this, the code apps are written against.
+    static let idempotencyKeyRequired = APIError.badRequest(
+        "Payments need an Idempotency-Key header (a new UUID per payment), so a retry never pays twice.",
+        code: "idempotency_key_required")
 }

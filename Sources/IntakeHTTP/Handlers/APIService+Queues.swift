@@ -147,7 +147,7 @@ extension APIService {
 
     func listDeadMessages(_ input: Operations.ListDeadMessages.Input) async throws -> Operations.ListDeadMessages.Output {
         let limit = try Self.limit(input.query.limit, default: 50, max: 200)
-        let after = try Self.deadCursor(input.query.cursor)
+        let after = try Self.sequenceCursor(input.query.cursor)
         let queue = try await pullQueue(input.path.queue)
         return .ok(.init(body: .json(try await deadList(destinationID: queue.id, limit: limit, after: after))))
     }

@@ -28,9 +28,14 @@ extension APIService {
     func listNearbyReports(_ input: Operations.ListNearbyReports.Input) async throws
         -> Operations.ListNearbyReports.Output
     {
-        let point = try LatLon.parse(lat: input.query.lat, lon: input.query.lon)
-        guard let category = input.query.category, !category.isEmpty else {
-            throw APIError.validation([FieldError(pointer: "/query/category", detail: "is required", code: "required")])
+        let point = try LatLon.checked(lat: input.query.lat, lon: input.query.lon)
+        let category = input.query.category
+        guard CategoryDefinition.isValidCode(category) else {
+            throw APIError.validation([
+                category.isEmpty
+                    ? FieldError(pointer: "/query/category", detail: "is required", code: "required")
+                    : FieldError(pointer: "/query/category", detail: "is not a category code", code: "invalid_code")
+            ])
         }
         let found = try await reports.nearby(
             point, categoryCode: category, radiusMetres: config.nearbyRadiusMetres, days: config.nearbyDays)
@@ -57,7 +62,7 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
         var errors: [FieldError] = []
         if let comment = body.comment {
-            if comment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || comment.count > ReportRules.maxDescription {
+            if comment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || comment.unicodeScalars.count > ReportRules.maxDescription {
                 errors.append(
                     FieldError(pointer: "/comment", detail: "must be 1–\(ReportRules.maxDescription) characters", code: "invalid_length"))
             } else if ReportRules.hasControlCharacters(comment) {

@@ -123,7 +123,8 @@ enum ReportInput {
     static func idempotencyKey(_ raw: String) throws -> String {
         var key = raw.trimmingCharacters(in: .whitespaces)
         if key.count >= 2, key.hasPrefix("\""), key.hasSuffix("\"") { key = String(key.dropFirst().dropLast()) }
-        guard (1...255).contains(key.count), key.allSatisfy({ $0.isASCII && !$0.isWhitespace || $0 == " " }) else {
+        // Printable ASCII only, as the contract's pattern says.
+        guard (1...255).contains(key.unicodeScalars.count), key.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) }) else {
             throw APIError.badRequest("The Idempotency-Key header must be 1–255 printable ASCII characters.", code: "invalid_idempotency_key")
         }
         return key

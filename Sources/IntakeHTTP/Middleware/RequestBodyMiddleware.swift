@@ -30,6 +30,13 @@ struct RequestBodyMiddleware: RouterMiddleware {
         "name", "description", "group", "keywords", "attributes", "photo_required", "anonymous_allowed", "contact_required",
         "destination",
     ]
+    /// Members of the objects these bodies nest (an object, or an array of objects, held by a
+    /// member of this name) that must not be null either.
+    static let nestedFields: [String: Set<String>] = [
+        "contact": ["email", "phone", "website"],
+        "attributes": ["code", "description", "datatype", "datatype_description", "required", "variable", "order", "values"],
+        "values": ["key", "name"],
+    ]
     private static let destinationFields: Set<String> = [
         "default", "url", "open311_api_key", "open311_jurisdiction_id", "timeout_seconds", "max_attempts",
         "visibility_timeout_seconds", "receives_payments",
@@ -71,10 +78,19 @@ struct RequestBodyMiddleware: RouterMiddleware {
         // The contract has no nullable field: leaving a field out is how to keep it (PATCH) or
         // take its default (create); an explicit null would otherwise be taken silently as either.
         if let fields = context.endpointPath.flatMap({ Self.bodyFields["\(request.method.rawValue) \($0)"] }),
-            let nulls = JSONSyntax.topLevelNulls(in: Data(body.readableBytesView), among: fields), !nulls.isEmpty
+            let nulls = JSONSyntax.nulls(in: Data(body.readableBytesView), among: fields, nested: Self.nestedFields), !nulls.isEmpty
         {
             let leaveOut = request.method == .patch ? "to keep the current value" : "for the default"
             throw APIError.validation(nulls.map { FieldError(pointer: $0, detail: "must not be null (leave it out \(leaveOut))", code: "wrong_type") })
+        }
+        // PostgreSQL text cannot hold NUL, and no field has a use for it: refused naming the field
+        // (as the contract's description says) before a handler would store it.
+        if (request.headers[.contentType] ?? "").lowercased().contains("json"), JSONSyntax.mayHoldNUL(body.readableBytesView) {
+            let pointers = JSONSyntax.stringsHoldingNUL(in: Data(body.readableBytesView))
+            if !pointers.isEmpty {
+                throw APIError.validation(
+                    pointers.map { FieldError(pointer: $0, detail: "must not contain the NUL character", code: "invalid_character") })
+            }
         }
         do {
             return try await next(request, context)
@@ -95,11 +111,67 @@ struct RequestBodyMiddleware: RouterMiddleware {
 
 /// Finds where a JSON document stops being JSON, as "line L, column C".
 enum JSONSyntax {
-    /// Pointers to the members among `fields` of a JSON object whose value is null; nil when it
-    /// is not an object.
-    static func topLevelNulls(in data: Data, among fields: Set<String>) -> [String]? {
+    /// Pointers to the members among `fields` of a JSON object whose value is null, and to those
+    /// among `nested[name]` of the objects a member `name` holds (alone or in an array), at any
+    /// depth; nil when the document is not an object.
+    static func nulls(in data: Data, among fields: Set<String>, nested: [String: Set<String>] = [:]) -> [String]? {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object.filter { fields.contains($0.key) && $0.value is NSNull }.map { "/" + JSONPointer.escape($0.key) }.sorted()
+        var found: [String] = []
+        func check(_ object: [String: Any], _ fields: Set<String>, _ pointer: String) {
+            for (key, value) in object where fields.contains(key) {
+                let path = pointer + "/" + JSONPointer.escape(key)
+                if value is NSNull { found.append(path) }
+                guard let inner = nested[key] else { continue }
+                if let child = value as? [String: Any] { check(child, inner, path) }
+                if let children = value as? [Any] {
+                    for (index, child) in children.enumerated() {
+                        if let child = child as? [String: Any] { check(child, inner, path + "/\(index)") }
+                    }
+                }
+            }
+        }
+        check(object, fields, "")
+        return found.sorted()
+    }
+
+    /// Whether the JSON text has a `\u0000` escape (JSON cannot carry a raw NUL in a string), so
+    /// that bodies without one are not parsed twice.
+    static func mayHoldNUL(_ bytes: some Collection<UInt8>) -> Bool {
+        let needle = Array(#"\u0000"#.utf8)
+        var matched = 0
+        for byte in bytes {
+            let expected = needle[matched]
+            if byte == expected {
+                matched += 1
+                if matched == needle.count { return true }
+            } else {
+                matched = byte == needle[0] ? 1 : 0
+            }
+        }
+        return false
+    }
+
+    /// Pointers to the strings (values, or member names) of a valid JSON document holding NUL.
+    static func stringsHoldingNUL(in data: Data) -> [String] {
+        guard let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return [] }
+        var found: [String] = []
+        func walk(_ value: Any, _ pointer: String) {
+            switch value {
+            case let object as [String: Any]:
+                for (key, child) in object.sorted(by: { $0.key < $1.key }) {
+                    let path = pointer + "/" + JSONPointer.escape(key)
+                    if key.unicodeScalars.contains("\u{0}") { found.append(path) } else { walk(child, path) }
+                }
+            case let array as [Any]:
+                for (index, child) in array.enumerated() { walk(child, pointer + "/\(index)") }
+            case let text as String:
+                if text.unicodeScalars.contains("\u{0}") { found.append(pointer) }
+            default:
+                return
+            }
+        }
+        walk(root, "")
+        return found
     }
 
     /// Pointers to the numbers with a fractional part in a valid JSON document.

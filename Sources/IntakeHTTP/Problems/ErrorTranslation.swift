@@ -20,6 +20,7 @@ enum ErrorTranslation {
         case let httpError as any HTTPResponseError:
             return problem(forStatus: Int(httpError.status.code), detail: nil)
         default:
+            if DatabaseErrors.sqlState(error) == "22021" { return .unstorableCharacter }
             return DatabaseErrors.isUnavailable(error) ? .databaseUnavailable() : .internalError
         }
     }
@@ -27,12 +28,26 @@ enum ErrorTranslation {
     /// The generated server wraps handler errors, decoding errors and its own request checks.
     private static func problem(for error: ServerError) -> APIError {
         let underlying = error.underlyingError
-        if underlying is APIError || underlying is DecodingError || DatabaseErrors.isUnavailable(underlying)
-            || APIError.fromService(underlying) != nil
+        if underlying is APIError || DatabaseErrors.isUnavailable(underlying) || APIError.fromService(underlying) != nil
+            || DatabaseErrors.sqlState(underlying) == "22021"
         {
             return problem(for: underlying)
         }
         let status = Int(error.httpStatus.code)
+        if error.operationID == "createPaymentIntent", error.request.headerFields[HTTPField.Name("Idempotency-Key")!] == nil {
+            return .idempotencyKeyRequired
+        }
+        // A query parameter the generated server could not read (or a required one missing).
+        if underlying is DecodingError || status == 400,
+            let problem = QueryParameterProblems.problem(operationID: error.operationID, path: error.request.path)
+        {
+            return problem
+        }
+        if underlying is DecodingError { return problem(for: underlying) }
+        // The runtime's words for a required body that is absent (RuntimeError is not public).
+        if status == 400 && error.causeDescription == "Missing required request body" {
+            return .malformedJSON(JSONSyntax.describeError(in: Data()))
+        }
         if (400..<500).contains(status) {
             return problem(forStatus: status, detail: error.causeDescription)
         }
@@ -116,4 +131,10 @@ enum ErrorTranslation {
         }
         return String(reflecting: error)
     }
+}
+
+extension APIError {
+    /// PostgreSQL text cannot hold a NUL character (SQLSTATE 22021). The contract's patterns keep
+    /// NUL out of the fields that reach SQL; this is the net under any it does not name.
+    static let unstorableCharacter = APIError.badRequest("The request holds a character that cannot be stored (NUL).")
 }
