@@ -10,16 +10,29 @@ struct QueueGauges: Sendable {
     let registry: PrometheusCollectorRegistry
     let destinations: DestinationStore
 
+    // Whole names (no unit suffix added), with the help text a scrape shows. (Computed: the
+    // descriptor type is not Sendable.)
+    static var depth: MetricNameDescriptor { gauge("intake_dispatch_queue_depth", "Jobs waiting to be delivered or received (due now or later).") }
+    static var inFlight: MetricNameDescriptor { gauge("intake_dispatch_in_flight", "Jobs leased: being delivered, or received and not yet acknowledged.") }
+    static var oldestAge: MetricNameDescriptor { gauge("intake_dispatch_oldest_job_age_seconds", "Age of the oldest unfinished job, in seconds.") }
+    static var dead: MetricNameDescriptor { gauge("intake_dispatch_dead_jobs", "Jobs that ran out of attempts (dead letters).") }
+    static var disabled: MetricNameDescriptor { gauge("intake_dispatch_destination_disabled", "1 while the destination is disabled.") }
+    static var unrouted: MetricNameDescriptor { gauge("intake_dispatch_unrouted_jobs", "Jobs no destination takes yet.") }
+
+    static func gauge(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
     func refresh() async {
         guard let stats = try? await destinations.stats(), let unrouted = try? await destinations.unroutedCount() else { return }
         for queue in stats {
             let labels = [("council", queue.councilSlug), ("destination", queue.name), ("kind", queue.kind.rawValue)]
-            registry.makeGauge(name: "intake_dispatch_queue_depth", labels: labels).set(Double(queue.depth))
-            registry.makeGauge(name: "intake_dispatch_in_flight", labels: labels).set(Double(queue.inFlight))
-            registry.makeGauge(name: "intake_dispatch_oldest_job_age_seconds", labels: labels).set(queue.oldestAgeSeconds)
-            registry.makeGauge(name: "intake_dispatch_dead_jobs", labels: labels).set(Double(queue.dead))
-            registry.makeGauge(name: "intake_dispatch_destination_disabled", labels: labels).set(queue.disabled ? 1.0 : 0.0)
+            registry.makeGauge(descriptor: Self.depth, labels: labels).set(Double(queue.depth))
+            registry.makeGauge(descriptor: Self.inFlight, labels: labels).set(Double(queue.inFlight))
+            registry.makeGauge(descriptor: Self.oldestAge, labels: labels).set(queue.oldestAgeSeconds)
+            registry.makeGauge(descriptor: Self.dead, labels: labels).set(Double(queue.dead))
+            registry.makeGauge(descriptor: Self.disabled, labels: labels).set(queue.disabled ? 1.0 : 0.0)
         }
-        registry.makeGauge(name: "intake_dispatch_unrouted_jobs").set(Double(unrouted))
+        registry.makeGauge(descriptor: Self.unrouted).set(Double(unrouted))
     }
 }

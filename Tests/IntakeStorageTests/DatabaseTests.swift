@@ -79,7 +79,7 @@ import Testing
         unreachable.port = 1
         let database = Database(settings: unreachable, poolSize: 2, acquireTimeout: .milliseconds(300), logger: .quiet)
         let started = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await database.run() }
             defer { group.cancelAll() }
             await #expect(throws: DatabaseUnavailable.self) {

@@ -40,6 +40,7 @@ public struct TestDatabase: Sendable {
     }
 
     /// Runs `body` with a connection pool on this database; the pool is closed afterwards.
+    @discardableResult
     public func withDatabase<T: Sendable>(
         poolSize: Int = 10, acquireTimeout: Duration = .seconds(5), secrets: SecretKeyring = TestSecrets.keyring,
         _ body: @Sendable (Database) async throws -> T
