@@ -222,7 +222,9 @@ drill_storm() {
   # Low enough that the delivery rate is set by the load, not by the worker.
   local rate=${DRILL_STORM_RATE:-10} seconds=${DRILL_STORM_SECONDS:-15} timeout=2
   local q="psql -X -q -h 127.0.0.1 -p $INTAKE_PG_PORT -U intake -d $INTAKE_PG_DB -v ON_ERROR_STOP=1 -tA"
-  start_server
+  # Lanes of 8 calls: the hanging calls (10 a second, 2 s each) need more than a destination's
+  # share (4 a lane), so the drill shows the cap at work, not only calls beside the next pass.
+  WORKER_BATCH_SIZE=${DRILL_STORM_BATCH:-8} start_server
   python3 scripts/drills/receiver.py --port "$healthy_port" --out "$WORK/storm-healthy.jsonl" &
   PIDS+=($!)
   python3 scripts/drills/receiver.py --port "$failing_port" --out "$WORK/storm-failing.jsonl" --hang-seconds $((timeout * 2 + 1)) &

@@ -29,6 +29,9 @@ public struct RequestScope: Sendable {
     public var logger: Logger
     /// The `Authorization: Bearer` value, checked only by handlers that need a key.
     public var bearerToken: String?
+    /// The `Idempotency-Key` as sent: the generated server percent-decodes header values, which
+    /// would make `%41` the key `A` (and `%00` a NUL).
+    public var idempotencyKey: String?
     /// Headers a handler adds to its response verbatim. The generated server percent-encodes
     /// header values, which suits parameters but not `ETag` or `Cache-Control`.
     public var responseHeaders = ResponseHeaders()

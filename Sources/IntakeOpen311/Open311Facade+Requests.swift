@@ -182,7 +182,7 @@ extension Open311Facade {
         report.deviceID = form.value("device_id")
         if report.description.isEmpty { throw Open311Failure.badRequest("description is required.") }
         if let link = form.value("media_url") {
-            guard link.count <= 2000, link.wholeMatch(of: URLGrammar.link) != nil, URL(string: link)?.host != nil
+            guard link.unicodeScalars.count <= 2000, link.wholeMatch(of: URLGrammar.link) != nil
             else { throw Open311Failure.badRequest("media_url must be an http or https URL.") }
             report.mediaURLs = [link]
         }

@@ -50,7 +50,7 @@ extension Open311Facade {
         let status = form.value("status")?.lowercased()
         guard let comment = form.text("description") ?? status.map({ "The reporter marked this \($0.replacingOccurrences(of: "_", with: " "))." })
         else { throw Open311Failure.badRequest("description is required.") }
-        guard comment.count <= ReportRules.maxDescription else {
+        guard comment.unicodeScalars.count <= ReportRules.maxDescription else {
             throw Open311Failure.badRequest("description must be at most \(ReportRules.maxDescription) characters.")
         }
         let scope = form.value("update_id").map {

@@ -72,6 +72,10 @@ public struct Open311Facade: Sendable {
             }
         }
         router.post(RouterPath("\(Self.prefix)/:file")) { request, context in
+            // A read-only resource is answered before its (possibly large) body is read.
+            if let file = context.parameters.get("file"), let (name, format) = Open311Format.split(file), ["discovery", "services"].contains(name) {
+                return facade.errorResponse(.readOnly(name), format: format)
+            }
             // Room for a form with as many photos as a report may have, each at the media limit.
             let limit = facade.maxMediaBytes * ReportRules.maxPhotos + 64 * 1024
             let declared = request.headers[.contentLength].flatMap { Int($0) }
@@ -90,7 +94,6 @@ public struct Open311Facade: Sendable {
                 switch name {
                 case "requests": return try await facade.createRequest(format, merged, idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!])
                 case "servicerequestupdates": return try await facade.createUpdate(format, merged)
-                case "discovery", "services": throw Open311Failure.readOnly(name)
                 default: throw Open311Failure.notFound("There is no \(name) resource to POST to.")
                 }
             }
@@ -301,9 +304,11 @@ struct Open311Failure: Error, Sendable {
         case "/reporter/phone": "phone"
         case "/reporter/name": "first_name"
         case "/reporter": "email"
-        case "/location": "lat"
+        case "/location", "/location/lat": "lat"
+        case "/location/lon": "long"
         case "/category": "service_code"
-        case "/photos": "media"
+        case "/address": "address_string"
+        case _ where pointer == "/photos" || pointer.hasPrefix("/photos/"): "media"
         case _ where pointer.hasPrefix("/attributes/"): "attribute[\(pointer.dropFirst("/attributes/".count))]"
         default: String(pointer.dropFirst())
         }

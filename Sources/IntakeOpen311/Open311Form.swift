@@ -35,8 +35,9 @@ struct Open311Form: Sendable {
     static func parse(contentType: String?, body: [UInt8]) throws(ParseError) -> Open311Form {
         let type = (contentType ?? "").lowercased()
         if type.hasPrefix("multipart/form-data") {
-            guard let boundary = parameter("boundary", in: contentType ?? "") else {
-                throw .malformed("multipart/form-data without a boundary")
+            // RFC 2046 allows 1–70 characters; a longer one only makes the search for it costlier.
+            guard let boundary = parameter("boundary", in: contentType ?? ""), (1...70).contains(boundary.utf8.count) else {
+                throw .malformed("multipart/form-data without a boundary of 1–70 characters")
             }
             return try multipart(body, boundary: boundary)
         }

@@ -42,7 +42,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let queue = PushQueue(database: database, logger: logger)
         let destinations = DestinationStore(database: database, logger: logger)
         let sender = Sender(
-            client: Sender.makeClient(), addressGuard: DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations))
+            client: Sender.makeClient(connectionsPerHost: config.workerLanes * config.workerBatchSize), addressGuard: DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations))
         let dispatcher = Dispatcher(
             queue: queue, destinations: destinations,
             messages: QueueMessages(database: database, logger: logger, baseURL: config.publicBaseURL),

@@ -72,6 +72,18 @@ import Testing
         }
     }
 
+    /// Open311 errors name Open311's fields, not the REST API's pointers.
+    @Test(arguments: [("lat", "95", "lat: "), ("long", "200", "long: ")])
+    func open311ErrorsNameOpen311Fields(field: String, value: String, prefix: String) async throws {
+        try await withApp { client, testDB in
+            let key = try await Open311Tests.seeded(testDB)
+            let form = Open311Tests.fixMyStreetForm(key).map { $0.0 == field ? ($0.0, value) : $0 }
+            let (status, body) = try await Open311Tests.post(client, "requests.json", form)
+            #expect(status == 400)
+            Open311Tests.expectError(body, format: "json", code: 400, containing: prefix)
+        }
+    }
+
     /// The receive body is optional: a POST with no body and no Content-Type takes the defaults.
     @Test func aReceiveWithoutABodyTakesTheDefaults() async throws {
         try await withApp { client, testDB in

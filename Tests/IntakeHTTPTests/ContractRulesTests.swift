@@ -28,6 +28,7 @@ import Testing
         ("/v1/services?lat=north&lon=-1.2", ["/query/lat"]),
         ("/v1/reports/nearby?lat=52&lon=-1", ["/query/category"]),
         ("/v1/reports?limit=ten", ["/query/limit"]),
+        ("/v1/reports?limit=", ["/query/limit"]),
         ("/v1/reports?limit=1.5", ["/query/limit"]),
         ("/v1/reports?bbox=-1,fifty,0,53", ["/query/bbox"]),
         ("/v1/councils/barchester/categories?include_retired=maybe", ["/query/include_retired"]),
@@ -179,7 +180,7 @@ import Testing
             let key = try await bearer(testDB, role: .backoffice, council: "barchester")
             for (index, url) in [
                 "https://user@crm.example/hooks", "https://crm.example/hooks#part", "https://crm.example/a%zz",
-                "https://crm.example:70000/", "HTTPS://crm.example/", "https://crm.example/a b",
+                "https://crm.example:70000/", "ftp://crm.example/", "https://crm.example/a b",
             ].enumerated() {
                 let (status, problem) = try await PullQueueTests.post(
                     client, DestinationAdminTests.base, key, #"{"name": "bad\#(index)", "kind": "webhook", "url": "\#(url)"}"#)

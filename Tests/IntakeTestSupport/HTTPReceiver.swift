@@ -36,12 +36,18 @@ public final class HTTPReceiver: Sendable {
         public var body: String
         public var headers: [String: String]
         public var delay: Duration
+        /// Sends the status and headers (promising a body), then waits this long before the body.
+        public var stallAfterHeaders: Duration
 
-        public init(status: Int = 200, body: String = "", headers: [String: String] = [:], delay: Duration = .zero) {
+        public init(
+            status: Int = 200, body: String = "", headers: [String: String] = [:], delay: Duration = .zero,
+            stallAfterHeaders: Duration = .zero
+        ) {
             self.status = status
             self.body = body
             self.headers = headers
             self.delay = delay
+            self.stallAfterHeaders = stallAfterHeaders
         }
     }
 
@@ -119,6 +125,17 @@ public final class HTTPReceiver: Sendable {
         if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
         var fields = HTTPFields()
         for (name, value) in reply.headers { if let name = HTTPField.Name(name) { fields[name] = value } }
+        if reply.stallAfterHeaders > .zero {
+            let text = ByteBuffer(string: reply.body)
+            return Response(
+                status: .init(code: reply.status), headers: fields,
+                body: .init(contentLength: text.readableBytes + 1) { writer in
+                    try await writer.write(text)
+                    try await Task.sleep(for: reply.stallAfterHeaders)
+                    try await writer.write(ByteBuffer(string: "."))
+                    try await writer.finish(nil)
+                })
+        }
         return Response(
             status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
     }

@@ -58,8 +58,28 @@ import Testing
         await hanging.stop()
     }
 
+    /// A receiver that sends its headers and then stalls is a timeout within the destination's
+    /// timeout, not a call that holds its slot (and a graceful stop) until the body comes.
+    @Test func anAnswerThatStallsAfterItsHeadersTimesOut() async throws {
+        let stalling = try await HTTPReceiver.start { _, _ in
+            .init(status: 200, body: "accepted", stallAfterHeaders: .seconds(8))
+        }
+        defer { Task { await stalling.stop() } }
+        try await DispatchWorld.run { world in
+            _ = try await Self.plumsteadDestination(world.database, url: stalling.url, timeout: 2)
+            try await DispatchFixtures.plumsteadReport(world.database)
+            let started = ContinuousClock.now
+            #expect(try await world.dispatcher.runOnce() == 1)
+            let took = ContinuousClock.now - started
+            #expect(took < .seconds(5), "the pass took \(took)")
+            let outcome = try await world.scalar(
+                "SELECT coalesce(error, '') FROM dispatch_attempts ORDER BY started_at DESC LIMIT 1", as: String.self) ?? ""
+            #expect(outcome.contains("no whole answer"), "\(outcome)")
+        }
+    }
+
     /// Makes a webhook Plumstead's default, with `timeout` seconds for each call.
-    static func plumsteadDestination(_ database: Database, url: String) async throws -> Destination {
+    static func plumsteadDestination(_ database: Database, url: String, timeout: Int = timeout) async throws -> Destination {
         let council = try await CouncilStore(database: database, logger: .quiet).find(slug: "plumstead")!
         return try await DestinationStore(database: database, logger: .quiet).create(
             DestinationDefinition(name: "hanging", kind: .webhook, isDefault: true, url: url, timeoutSeconds: timeout),

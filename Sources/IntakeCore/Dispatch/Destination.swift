@@ -108,7 +108,9 @@ public struct DestinationDefinition: Sendable, Equatable {
     }
 
     /// `allowHTTP` admits plain-http URLs (local development and tests); otherwise only https.
-    public func validate(allowHTTP: Bool) throws(APIError) {
+    /// `checkURL` false leaves a stored URL alone (a change that does not send one), so one
+    /// saved under older rules does not stop an operator re-enabling or retuning its destination.
+    public func validate(allowHTTP: Bool, checkURL: Bool = true) throws(APIError) {
         var errors: [FieldError] = []
         if !Self.isValidName(name) {
             errors.append(
@@ -123,7 +125,7 @@ public struct DestinationDefinition: Sendable, Equatable {
             }
         case .webhook, .open311:
             if let url {
-                if let problem = Self.urlProblem(url, allowHTTP: allowHTTP) {
+                if checkURL, let problem = Self.urlProblem(url, allowHTTP: allowHTTP) {
                     errors.append(FieldError(pointer: "/url", detail: problem, code: "invalid_url"))
                 }
             } else {

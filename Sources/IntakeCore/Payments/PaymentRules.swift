@@ -101,7 +101,7 @@ public enum PaymentRules {
     }
 
     static func isHTTPSURL(_ text: String) -> Bool {
-        guard text.count <= 2000, let url = URL(string: text), url.scheme == "https", let host = url.host, !host.isEmpty
+        guard text.count <= 2000, let url = URL(string: text), url.scheme?.lowercased() == "https", let host = url.host, !host.isEmpty
         else { return false }
         return text.wholeMatch(of: URLGrammar.returnURL) != nil
     }

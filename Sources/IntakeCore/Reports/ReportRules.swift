@@ -154,10 +154,10 @@ public enum ReportRules {
         let keys = question.values.map(\.key)
         switch (question.datatype, answer) {
         case (.string, .text(let text)):
-            return text.count > 1000 || hasControlCharacters(text, allowingNewlines: false)
+            return text.unicodeScalars.count > 1000 || hasControlCharacters(text, allowingNewlines: false)
                 ? "must be at most 1000 plain characters" : nil
         case (.text, .text(let text)):
-            return text.count > 4000 || hasControlCharacters(text) ? "must be at most 4000 plain characters" : nil
+            return text.unicodeScalars.count > 4000 || hasControlCharacters(text) ? "must be at most 4000 plain characters" : nil
         case (.number, .number(let number)):
             return number.isFinite ? nil : "must be a finite number"
         case (.datetime, .text(let text)):

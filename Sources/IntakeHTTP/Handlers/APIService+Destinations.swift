@@ -52,7 +52,7 @@ extension APIService {
         if let attempts = body.maxAttempts { definition.maxAttempts = attempts }
         if let visibility = body.visibilityTimeoutSeconds { definition.visibilityTimeoutSeconds = visibility }
         if let receives = body.receivesPayments { definition.receivesPayments = receives }
-        try definition.validate(allowHTTP: config.allowHTTPDestinations)
+        try definition.validate(allowHTTP: config.allowHTTPDestinations, checkURL: body.url != nil)
         try await checkReachable(definition.url)
         guard var updated = try await destinations.update(definition, councilID: council.id) else {
             throw APIError.destinationNotFound(input.path.name)

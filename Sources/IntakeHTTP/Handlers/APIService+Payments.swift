@@ -13,7 +13,7 @@ extension APIService {
     func createPaymentIntent(_ input: Operations.CreatePaymentIntent.Input) async throws -> Operations.CreatePaymentIntent.Output {
         let principal = try await auth.require([.client])
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
-        let key = try ReportInput.idempotencyKey(input.headers.idempotencyKey)
+        let key = try ReportInput.idempotencyKey(RequestScope.current?.idempotencyKey ?? input.headers.idempotencyKey)
         let request = try PaymentInput.newIntent(from: body)
         let shapeProblems = PaymentRules.shapeProblems(request)
         if !shapeProblems.isEmpty { throw APIError.validation(shapeProblems) }

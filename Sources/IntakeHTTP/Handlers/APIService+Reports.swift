@@ -13,7 +13,7 @@ extension APIService {
         let shapeProblems = ReportRules.checkShape(report)
         if !shapeProblems.isEmpty { throw APIError.validation(shapeProblems) }
 
-        let scope = try input.headers.idempotencyKey.map { key in
+        let scope = try (RequestScope.current?.idempotencyKey ?? input.headers.idempotencyKey).map { key in
             IdempotencyStore.Scope(
                 clientKeyID: principal.keyID, operation: "POST /v1/reports", key: try ReportInput.idempotencyKey(key),
                 requestHash: Secrets.sha256(try ReportInput.canonicalJSON(body)))

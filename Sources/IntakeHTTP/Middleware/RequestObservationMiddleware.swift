@@ -22,7 +22,8 @@ struct RequestObservationMiddleware: RouterMiddleware {
         context.logger[metadataKey: "hb.request.id"] = nil
         context.logger[metadataKey: "request_id"] = .string(id)
         let scope = RequestScope(
-            requestID: id, logger: context.logger, bearerToken: Self.bearerToken(request.headers[.authorization]))
+            requestID: id, logger: context.logger, bearerToken: Self.bearerToken(request.headers[.authorization]),
+            idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!])
 
         var response = try await RequestScope.$current.withValue(scope) {
             try await Database.$acquireBudget.withValue(AcquireBudget()) { try await next(request, context) }

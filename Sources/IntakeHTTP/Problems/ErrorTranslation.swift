@@ -34,11 +34,14 @@ enum ErrorTranslation {
             return problem(for: underlying)
         }
         let status = Int(error.httpStatus.code)
+        // Past here only the generated server's own checks of the request (400, 415…) are the
+        // client's; a handler's unexpected error (a stored row that does not decode) is a 500.
+        guard (400..<500).contains(status) else { return .internalError }
         if error.operationID == "createPaymentIntent", error.request.headerFields[HTTPField.Name("Idempotency-Key")!] == nil {
             return .idempotencyKeyRequired
         }
         // A query parameter the generated server could not read (or a required one missing).
-        if underlying is DecodingError || status == 400,
+        if status == 400,
             let problem = QueryParameterProblems.problem(operationID: error.operationID, path: error.request.path)
         {
             return problem

@@ -8,7 +8,8 @@ import IntakeCore
 /// the runtime throws an error that does not say which (its URI decoder has no coding path at the
 /// root), so the client would get a 422 naming nothing. This reads the operation's typed
 /// parameters again from the request and says which are missing or malformed.
-/// `QueryParameterProblemTests` checks the table against the contract.
+/// `ContractRulesTests.theTableOfTypedQueryParametersIsTheContracts` checks the table against
+/// the contract.
 enum QueryParameterProblems {
     enum Kind: Equatable {
         case integer
@@ -57,8 +58,9 @@ enum QueryParameterProblems {
         var errors: [FieldError] = []
         for parameter in parameters {
             let pointer = "/query/\(parameter.name)"
-            // An empty value (`lat=`, as forms send it) counts as none.
-            guard let value = items[parameter.name], !value.isEmpty || parameter.kind == .text else {
+            // An empty value (`lat=`, as forms send it) is "required" where one is, and otherwise
+            // what it is: not a number, not true or false.
+            guard let value = items[parameter.name], !(value.isEmpty && parameter.required && parameter.kind != .text) else {
                 if parameter.required { errors.append(FieldError(pointer: pointer, detail: "is required", code: "required")) }
                 continue
             }

@@ -6,8 +6,9 @@ import Synchronization
 /// The calls one worker lane has in flight. A pass claims only as many jobs as the lane has
 /// free slots and hands their calls over; the lane runs them beside its next passes, so a call
 /// that hangs until its timeout holds one slot, not the lane. A slot is free again once its
-/// outcome is recorded (not merely once the call ends), so a lane that cannot record stops
-/// claiming instead of piling up deliveries it has not written down.
+/// outcome is recorded or given up on (not merely once the call ends), so a lane whose database
+/// is away stops claiming while it retries instead of piling up deliveries it has not written
+/// down.
 final class DispatchLane: Sendable {
     /// The lane of the pass now running (`DispatchWorker` binds it); nil for a pass on its own.
     @TaskLocal static var current: DispatchLane?

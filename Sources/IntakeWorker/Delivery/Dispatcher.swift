@@ -55,7 +55,9 @@ public struct Dispatcher: Sendable {
     /// Claims as many due jobs as `lane` has free slots and hands their calls to it.
     func fill(_ lane: DispatchLane) async throws -> Int {
         let (free, inFlight) = lane.load(of: batchSize)
-        guard free > 0 else { return 0 }
+        // A busy lane refills by the quarter: a claim for every freed slot would cost a statement
+        // per delivery under load. An idle lane claims at once.
+        guard free > 0, free == batchSize || free >= max(batchSize / 4, 1) else { return 0 }
         let jobs = try await queue.claim(
             limit: free, leaseMargin: leaseMargin, workerID: workerID, perDestination: perDestination, inFlight: inFlight)
         guard !jobs.isEmpty else { return 0 }
@@ -113,7 +115,9 @@ public struct Dispatcher: Sendable {
 
     /// Records outcomes, retrying while the database is unreachable: the deliveries happened,
     /// and recording them beats redelivering. If it never succeeds, the leases expire and the
-    /// jobs are delivered again (at least once).
+    /// jobs are delivered again (at least once). An error that is not the connection's (one
+    /// outcome the database refuses) is not retried as a whole: each outcome is recorded on its
+    /// own, so one destination's odd answer costs no other destination its record.
     func record(_ completions: [PushQueue.Completion], destinations targets: [UUID: Destination]) async throws {
         var delay = Duration.milliseconds(100)
         var tries = 0
@@ -121,9 +125,16 @@ public struct Dispatcher: Sendable {
             do {
                 try await queue.complete(completions)
                 break
+            } catch where !DatabaseErrors.isUnavailable(error) && completions.count > 1 {
+                var refused: (any Error)?
+                for completion in completions {
+                    do { try await record([completion], destinations: targets) } catch { refused = error }
+                }
+                if let refused { throw refused }
+                return
             } catch {
                 tries += 1
-                if tries >= 8 { throw error }
+                if tries >= 8 || !DatabaseErrors.isUnavailable(error) { throw error }
                 logger.warning(
                     "recording delivery outcomes failed; retrying",
                     metadata: ["error": .string(DatabaseErrors.summary(error)), "try": "\(tries)"])

@@ -19,11 +19,14 @@ public struct Sender: Sendable {
     }
 
     /// A client for deliveries: no redirects (a moved endpoint must be reconfigured, not
-    /// followed with a signed body), enough connections per host for batched delivery.
-    public static func makeClient() -> HTTPClient {
+    /// followed with a signed body), and as many connections per host as the worker can have
+    /// calls in flight (`WORKER_LANES` × `WORKER_BATCH_SIZE`), so that two councils' back offices
+    /// on one vendor's host never queue behind each other's hanging calls in the pool.
+    public static func makeClient(connectionsPerHost: Int = 128) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(connectionsPerHost, 1))
         configuration.timeout = .init(connect: .seconds(10))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -128,15 +131,20 @@ public struct Sender: Sendable {
             return DeliveryResult(statusCode: nil, error: "refused to connect: \(problem)", durationMilliseconds: elapsed())
         }
         do {
+            let deadline = ContinuousClock.now + .seconds(timeout)
             let response = try await client.execute(request, timeout: .seconds(Int64(timeout)))
             let retryAfter = DeliveryResult.retryAfter(response.headers.first(name: "Retry-After"))
-            var text = ""
-            do {
-                let buffer = try await response.body.collect(upTo: 256 * 1024)
-                text = String(buffer: buffer)
-            } catch {
-                // An answer too big to read is still an answer; its status decides.
+            // The client's timeout ends when the headers arrive: the body is read within what is
+            // left of it, or a receiver that sends headers and then stalls would hold the call
+            // (and its worker slot, and a graceful stop) for ever.
+            let read = try await Self.within(deadline) { try await response.body.collect(upTo: 256 * 1024) }
+            guard case .finished(let collected) = read else {
+                return DeliveryResult(
+                    statusCode: nil, error: "no whole answer within \(timeout) s", timedOut: true, durationMilliseconds: elapsed())
             }
+            // An answer too big to read is still an answer; its status decides. PostgreSQL text
+            // cannot hold NUL, so none reaches the attempt log.
+            let text = collected.map { String(buffer: $0) }.map { $0.replacingOccurrences(of: "\u{0}", with: "") } ?? ""
             let answer = parse ? Open311Outbound.parseAnswer(text) : nil
             let excerpt = text.isEmpty ? nil : String(text.prefix(Self.excerptLength))
             return DeliveryResult(
@@ -151,7 +159,29 @@ public struct Sender: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
-        let text = String(describing: error)
+        let text = String(describing: error).replacingOccurrences(of: "\u{0}", with: "")
         return String(text.prefix(300))
+    }
+
+    enum Reading<T: Sendable>: Sendable {
+        /// The value, or nil when reading failed (an answer too big, a dropped connection).
+        case finished(T?)
+        case outOfTime
+    }
+
+    /// Runs `work` until `deadline`; past it the work is cancelled.
+    static func within<T: Sendable>(_ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async throws -> T) async throws
+        -> Reading<T>
+    {
+        try await withThrowingTaskGroup(of: Reading<T>.self) { group in
+            group.addTask { .finished(try? await work()) }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return .outOfTime
+            }
+            let first = try await group.next() ?? .outOfTime
+            group.cancelAll()
+            return first
+        }
     }
 }
