@@ -101,6 +101,32 @@ import Testing
         }
     }
 
+    /// A destination saved under older URL rules can still be re-enabled or retuned: a change
+    /// that sends no URL does not re-check the stored one.
+    @Test func aChangeWithoutAURLLeavesTheStoredOneAlone() async throws {
+        try await withApp { client, testDB in
+            _ = try await PullQueueTests.seeded(testDB, reports: 0)
+            let key = try await bearer(testDB, role: .backoffice, council: "barchester")
+            let (created, _) = try await PullQueueTests.post(
+                client, DestinationAdminTests.base, key, #"{"name": "legacy", "kind": "webhook", "url": "https://crm.example/hooks"}"#)
+            #expect(created == .created)
+            try await testDB.execute("UPDATE destinations SET url = 'https://user@crm.example/hooks#old' WHERE name = 'legacy'")
+            try await client.execute(
+                uri: DestinationAdminTests.base + "/legacy", method: .patch, headers: key.merging([.contentType: "application/json"]),
+                body: ByteBuffer(string: #"{"timeout_seconds": 30}"#)
+            ) { response in
+                #expect(response.status == .ok, "\(response.text)")
+            }
+            // Sending it again is checked as any new URL is.
+            try await client.execute(
+                uri: DestinationAdminTests.base + "/legacy", method: .patch, headers: key.merging([.contentType: "application/json"]),
+                body: ByteBuffer(string: #"{"url": "https://user@crm.example/hooks#old"}"#)
+            ) { response in
+                #expect(response.status == .unprocessableContent)
+            }
+        }
+    }
+
     /// A multipart upload whose body ends before its parts do answered 500.
     @Test func aMalformedMultipartUploadIs400() async throws {
         try await withApp { client, testDB in

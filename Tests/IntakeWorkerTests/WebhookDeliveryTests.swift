@@ -98,6 +98,19 @@ import Testing
         }
     }
 
+    /// PostgreSQL text cannot hold NUL: a reply with one is recorded without it (the statement
+    /// would otherwise fail, and with it every outcome recorded beside this one).
+    @Test func aReplyWithNULIsRecordedWithoutIt() async throws {
+        try await DispatchWorld.run(respond: { _, _ in .init(status: 500, body: "bad\u{0}gateway") }) { world in
+            try await DispatchFixtures.barchesterDestination(world.database, kind: .webhook, url: world.receiver.url)
+            try await DispatchFixtures.report(world.database)
+            #expect(try await world.dispatcher.runOnce() == 1)
+            #expect(try await world.jobStates() == ["pending"])
+            let excerpt = try await world.scalar("SELECT response_excerpt FROM dispatch_attempts", as: String.self)
+            #expect(excerpt == "badgateway")
+        }
+    }
+
     @Test func retryAfterIsHonoured() async throws {
         try await DispatchWorld.run(respond: { _, _ in .init(status: 503, headers: ["Retry-After": "120"]) }) { world in
             try await DispatchFixtures.barchesterDestination(world.database, kind: .webhook, url: world.receiver.url)
