@@ -5,10 +5,9 @@ import Synchronization
 
 /// The calls one worker lane has in flight. A pass claims only as many jobs as the lane has
 /// free slots and hands their calls over; the lane runs them beside its next passes, so a call
-/// that hangs until its timeout holds one slot, not the lane. A slot is free again once its
-/// outcome is recorded or given up on (not merely once the call ends), so a lane whose database
-/// is away stops claiming while it retries instead of piling up deliveries it has not written
-/// down.
+/// that hangs until its timeout holds one slot, not the lane. A slot is free again once its call
+/// ends; a lane with a batch's worth of outcomes not yet recorded (its database is away, say)
+/// stops claiming instead of piling up deliveries it has not written down.
 final class DispatchLane: Sendable {
     /// The lane of the pass now running (`DispatchWorker` binds it); nil for a pass on its own.
     @TaskLocal static var current: DispatchLane?
@@ -17,12 +16,15 @@ final class DispatchLane: Sendable {
     typealias Outcomes = (completions: [PushQueue.Completion], destinations: [UUID: Destination])
 
     private struct State {
+        /// Calls under way, in all and per destination.
         var total = 0
         var inFlight: [UUID: Int] = [:]
         var handedOver: [Call] = []
         var unrecorded: [PushQueue.Completion] = []
         var unrecordedDestinations: [UUID: Destination] = [:]
         var recording = false
+        /// Outcomes queued or being recorded.
+        var notRecorded = 0
     }
 
     private let state = Mutex(State())
@@ -30,9 +32,11 @@ final class DispatchLane: Sendable {
     /// may also have held back the next message of its case).
     let freed = Doorbell()
 
-    /// How many of `slots` are free, and the calls in flight per destination.
+    /// How many of `slots` are free, and the calls under way per destination. (Counting only a
+    /// destination's slow calls against its share was tried: its young hanging calls then filled
+    /// the lane, and the storm drill failed.)
     func load(of slots: Int) -> (free: Int, inFlight: [UUID: Int]) {
-        state.withLock { state in (max(slots - state.total, 0), state.inFlight) }
+        state.withLock { state in (state.notRecorded >= slots ? 0 : max(slots - state.total, 0), state.inFlight) }
     }
 
     /// Takes a claimed job's call; its slot is held from now until its outcome is recorded.
@@ -59,7 +63,13 @@ final class DispatchLane: Sendable {
     /// Queues a finished attempt for recording. Returns whether the caller is to record it;
     /// false while another task records, which takes this outcome into its next statement.
     func queueForRecording(_ completion: PushQueue.Completion, destination: Destination?) -> Bool {
-        state.withLock { state -> Bool in
+        defer { freed.ring() }
+        return state.withLock { state -> Bool in
+            let destinationID = completion.job.destinationID
+            state.total -= 1
+            state.inFlight[destinationID, default: 1] -= 1
+            if state.inFlight[destinationID] == 0 { state.inFlight[destinationID] = nil }
+            state.notRecorded += 1
             state.unrecorded.append(completion)
             if let destination { state.unrecordedDestinations[destination.id] = destination }
             guard !state.recording else { return false }
@@ -84,16 +94,9 @@ final class DispatchLane: Sendable {
         }
     }
 
-    /// Frees the slots of `completions`, recorded or given up on.
+    /// `completions` are recorded or given up on.
     func release(_ completions: [PushQueue.Completion]) {
-        state.withLock { state in
-            for completion in completions {
-                let destinationID = completion.job.destinationID
-                state.total -= 1
-                state.inFlight[destinationID, default: 1] -= 1
-                if state.inFlight[destinationID] == 0 { state.inFlight[destinationID] = nil }
-            }
-        }
+        state.withLock { state in state.notRecorded -= completions.count }
         freed.ring()
     }
 }

@@ -37,8 +37,12 @@ public struct Dispatcher: Sendable {
         self.logger = logger
     }
 
+    /// How long an outcome waits for others to share its statement.
+    static let gathering = Duration.milliseconds(5)
+
     /// No destination may hold more than half a lane's slots, so one whose calls all hang
-    /// leaves the other half to everyone else.
+    /// leaves the other half to everyone else. (The price: one destination alone gets half the
+    /// calls a worker could make; `WORKER_BATCH_SIZE` raises both.)
     var perDestination: Int { max(batchSize / 2, 1) }
 
     /// Returns how many jobs the pass claimed. In a lane their calls are then under way; on its
@@ -100,6 +104,9 @@ public struct Dispatcher: Sendable {
     /// statement, never for a call still under way.
     func finish(_ completion: PushQueue.Completion, destination: Destination?, in lane: DispatchLane) async {
         guard lane.queueForRecording(completion, destination: destination) else { return }
+        // A moment for the calls ending about now to join this statement: one statement per
+        // outcome would cost the database a round trip per delivery under load.
+        try? await Task.sleep(for: Self.gathering)
         while let outcomes = lane.nextToRecord() {
             do {
                 try await record(outcomes.completions, destinations: outcomes.destinations)
