@@ -14,6 +14,7 @@ export INTAKE_PGDATA=$WORK/pg
 export INTAKE_PG_DB=intake_drill
 export INTAKE_SECRETS_KEY_FILE=$WORK/secrets-key
 DB="scripts/db.sh"
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 ACQUIRE=${DRILL_ACQUIRE_TIMEOUT:-2}
 PORT=${DRILL_HTTP_PORT:-18091}
 PIDS=()
@@ -31,12 +32,23 @@ eval "$($DB env)"
 SEED=$(LOG_LEVEL=warning "$BIN" seed-demo)
 CLIENT_KEY=$(awk '/^client key/ {print $NF}' <<<"$SEED")
 BACKOFFICE_KEY=$(awk '/^backoffice key for barchester/ {print $NF}' <<<"$SEED")
+# The service runs as an ordinary role with the rights README's "Database role" lists, as in a
+# deployment: a superuser may use the connections PostgreSQL reserves for superusers, so it would
+# never meet a full server.
+psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE ROLE intake_service LOGIN NOSUPERUSER;
+GRANT USAGE ON SCHEMA public TO intake_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO intake_service;
+GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO intake_service;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO intake_service;
+SQL
+SERVICE_DATABASE_URL=${DATABASE_URL/\/\/intake@/\/\/intake_service@}
 now() { date +%s.%N; }
 
 start_server() {
   DB_ACQUIRE_TIMEOUT=$ACQUIRE DB_CONNECT_TIMEOUT=5 LOG_LEVEL=${DRILL_LOG_LEVEL:-warning} WORKER_POLL_INTERVAL=0.2 \
     RATE_LIMIT_WRITES_PER_MINUTE=0 RATE_LIMIT_READS_PER_MINUTE=0 DESTINATIONS_ALLOW_HTTP=true DESTINATIONS_ALLOW_PRIVATE=true \
-    "$BIN" dev --http-port "$PORT" >"$WORK/server.log" 2>&1 &
+    DATABASE_URL=$SERVICE_DATABASE_URL "$BIN" dev --http-port "$PORT" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && return; sleep 0.1; done
@@ -141,7 +153,7 @@ drill_kill() {
   python3 scripts/drills/receiver.py --port "$hook_port" --out "$WORK/deliveries.jsonl" &
   PIDS+=($!)
   admin=$("$BIN" keys create --role admin | awk '{print $NF}')
-  local env=(DB_ACQUIRE_TIMEOUT=$ACQUIRE LOG_LEVEL=warning WORKER_POLL_INTERVAL=0.2 WORKER_LEASE_MARGIN=2
+  local env=(DATABASE_URL=$SERVICE_DATABASE_URL DB_ACQUIRE_TIMEOUT=$ACQUIRE LOG_LEVEL=warning WORKER_POLL_INTERVAL=0.2 WORKER_LEASE_MARGIN=2
     DESTINATIONS_ALLOW_HTTP=true DESTINATIONS_ALLOW_PRIVATE=true RATE_LIMIT_WRITES_PER_MINUTE=0 RATE_LIMIT_READS_PER_MINUTE=0)
   start_api() {
     env "${env[@]}" "$BIN" serve --http-port "$PORT" >>"$WORK/api.log" 2>&1 &
@@ -192,23 +204,35 @@ drill_exhaust() {
   local load=$!
   PIDS+=("$load")
   sleep 3
-  local free fillers=()
-  free=$(q "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int - count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
-  for _ in $(seq 1 $((free - 1))); do
-    PGAPPNAME=drill-filler psql -X -q -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -d "$INTAKE_PG_DB" -c "SELECT pg_sleep(6)" >/dev/null 2>&1 &
-    fillers+=($!)
+  local free filler full
+  # Every connection an ordinary role may open is taken by another client. The service's
+  # sessions must end first (a pool keeps the connections it has), and while they end and the
+  # other client connects, the service's role may open none (or it would take them back).
+  q "ALTER ROLE intake_service CONNECTION LIMIT 0" >/dev/null
+  q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'intake_service'" >/dev/null
+  free=$(q "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int - count(*) + 1 FROM pg_stat_activity WHERE backend_type = 'client backend'")
+  # One pgbench process holds them (a psql per connection would start hundreds of processes on
+  # a machine of two cores and starve the server of CPU, which is not what this drill is about).
+  echo "SELECT pg_sleep(6);" >"$WORK/filler.sql"
+  PGAPPNAME=drill-filler "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$INTAKE_PG_PORT" -U intake -c "$free" -j 1 -t 1 \
+    -f "$WORK/filler.sql" "$INTAKE_PG_DB" >"$WORK/filler.log" 2>&1 &
+  filler=$!
+  PIDS+=("$filler")
+  for _ in $(seq 1 100); do
+    [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'drill-filler'")" -ge "$free" ] && break
+    sleep 0.05
   done
-  sleep 1
-  # The last free slot, used to end the service's sessions.
-  q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'civic-intake'" >/dev/null || true
-  for pid in "${fillers[@]}"; do wait "$pid" 2>/dev/null || true; done
+  q "ALTER ROLE intake_service CONNECTION LIMIT -1" >/dev/null
+  full=$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
+  wait "$filler" 2>/dev/null || true
   back=$(now)
   wait "$load"
   stop_seconds=$(stop_server)
+  cp "$WORK/exhaust.jsonl" /tmp/intake-drill-exhaust.jsonl 2>/dev/null || true
   stored_ids "$WORK/exhaust.jsonl" >"$WORK/exhaust.stored"
   python3 scripts/drills/check.py --name exhaust --requests "$WORK/exhaust.jsonl" --stored "$WORK/exhaust.stored" \
     --back-at "$back" --back-label "the connections were freed" --max-failure-seconds "$(python3 -c "print($ACQUIRE + 1)")" \
-    --recover-within 5 --extra ", $((free - 1)) connections held by another client, SIGTERM exit in ${stop_seconds} s" || status=1
+    --recover-within 5 --extra ", $free connections held by another client ($full client sessions of max_connections $(q "SHOW max_connections"), the rest reserved for superusers), SIGTERM exit in ${stop_seconds} s" || status=1
   if [ "$stop_seconds" = HUNG ]; then echo "drill exhaust: FAILED: SIGTERM did not stop the process within 10 s"; status=1; fi
   return $status
 }

@@ -23,6 +23,7 @@ let sharedMetrics: PrometheusCollectorRegistry = {
 func withApp(
     migrated: Bool = true,
     logs: LogCapture? = nil,
+    asServiceRole: Bool = false,
     configure: @Sendable (inout IntakeConfig) -> Void = { _ in },
     _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
 ) async throws {
@@ -31,12 +32,20 @@ func withApp(
         config.secrets = TestSecrets.keyring
         configure(&config)
         let finalConfig = config
-        try await testDB.withDatabase(acquireTimeout: config.databaseAcquireTimeout, secrets: config.secrets) { database in
-            let deps = HTTPDependencies(
-                config: finalConfig, database: database, migrations: try MigrationSet.bundled(), metrics: sharedMetrics,
-                logger: logs?.logger() ?? .quiet)
-            let app = try buildApplication(deps)
-            try await app.test(.router) { client in try await test(client, testDB) }
+        @Sendable func run(username: String?) async throws {
+            try await testDB.withDatabase(acquireTimeout: finalConfig.databaseAcquireTimeout, secrets: finalConfig.secrets, username: username) {
+                database in
+                let deps = HTTPDependencies(
+                    config: finalConfig, database: database, migrations: try MigrationSet.bundled(), metrics: sharedMetrics,
+                    logger: logs?.logger() ?? .quiet)
+                let app = try buildApplication(deps)
+                try await app.test(.router) { client in try await test(client, testDB) }
+            }
+        }
+        if asServiceRole {
+            try await testDB.withServiceRole { role in try await run(username: role) }
+        } else {
+            try await run(username: nil)
         }
     }
 }

@@ -43,8 +43,10 @@ public struct TestDatabase: Sendable {
     @discardableResult
     public func withDatabase<T: Sendable>(
         poolSize: Int = 10, acquireTimeout: Duration = .seconds(5), secrets: SecretKeyring = TestSecrets.keyring,
-        _ body: @Sendable (Database) async throws -> T
+        username: String? = nil, _ body: @Sendable (Database) async throws -> T
     ) async throws -> T {
+        var settings = settings
+        if let username { settings.username = username }
         let database = Database(
             settings: settings, poolSize: poolSize, acquireTimeout: acquireTimeout, logger: .quiet, secrets: secrets)
         let runner = Task { try await database.run() }
@@ -54,6 +56,32 @@ public struct TestDatabase: Sendable {
             return result
         } catch {
             await cancelAndSettle(runner)
+            throw error
+        }
+    }
+
+    /// Runs `body` with an ordinary login role (no superuser, no ownership) that has the rights
+    /// a deployment grants its service on the migrated schema; the role is dropped afterwards.
+    public func withServiceRole<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+        let role = "intake_r_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+        try await executeOnServer("CREATE ROLE \(role) LOGIN NOSUPERUSER")
+        func dropRole() async throws {
+            try await execute("DROP OWNED BY \(role)")
+            try await executeOnServer("DROP ROLE \(role)")
+        }
+        do {
+            for grant in [
+                // As README's "Database role" says.
+                "USAGE ON SCHEMA public", "SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public",
+                "USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public", "EXECUTE ON ALL FUNCTIONS IN SCHEMA public",
+            ] {
+                try await execute("GRANT \(grant) TO \(role)")
+            }
+            let result = try await body(role)
+            try await dropRole()
+            return result
+        } catch {
+            try? await dropRole()
             throw error
         }
     }
