@@ -19,6 +19,7 @@ run: db-up build
 ## then the whole test suite, suites in parallel (at most six tests hold a database at once, see
 ## Tests/IntakeTestSupport/TestDatabase.swift).
 test: db-up
+	scripts/check-layers.sh
 	scripts/browser.sh
 	$(DB) clean-tests
 	swift build --build-tests

@@ -32,13 +32,17 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
     ],
     targets: [
-        // Domain core: types, rules and configuration. No I/O.
+        // The layers, lowest first; each feature (Councils, Catalogue, Reports, Media, Dispatch,
+        // Payments, Open311, Access) is a folder of the same name in each layer it needs. A target
+        // may import only the layers below it (scripts/check-layers.sh, run by `make test`).
+
+        // Domain: types, rules and configuration. No I/O.
         .target(
             name: "IntakeCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        // PostgreSQL access: connection, migrations and the SQL each feature runs.
+        // Storage: the connection pool, migrations and the SQL each feature runs. Its own errors.
         .target(
             name: "IntakeStorage",
             dependencies: [
@@ -53,13 +57,31 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedFiles"]
         ),
-        // Use cases above storage: report intake, key authentication and the routing catalogue
-        // (with the process's caches), the Idempotency-Key sequence. The only callers of stores
-        // on these paths; they throw their own errors, which the surfaces translate.
+        // Clients: outbound HTTP (GOV.UK Pay, webhook and Open311 deliveries) and the address
+        // guard they connect through. Beside storage, not above it: neither imports the other.
+        .target(
+            name: "IntakeClients",
+            dependencies: [
+                "IntakeCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Services: the use cases (intake, payments, dispatch passes, housekeeping, the worker
+        // loop) and the one value that wires a process's stores, clients and services
+        // (`AppServices`). The only callers of clients; they throw their own errors, which the
+        // surfaces translate.
         .target(
             name: "IntakeServices",
             dependencies: [
-                "IntakeCore", "IntakeStorage",
+                "IntakeCore", "IntakeStorage", "IntakeClients",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -76,7 +98,8 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-suppress-warnings"])],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
-        // The Open311 GeoReport v2 facade (XML and JSON), for FixMyStreet and other Open311 clients.
+        // Surface: the Open311 GeoReport v2 facade (XML and JSON), for FixMyStreet and other
+        // Open311 clients.
         .target(
             name: "IntakeOpen311",
             dependencies: [
@@ -89,31 +112,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Payment providers (GOV.UK Pay, the built-in sandbox) and what happens to intents
-        // between the API, the providers' webhooks and the expiry sweep.
-        .target(
-            name: "IntakePayments",
-            dependencies: [
-                "IntakeCore",
-                "IntakeStorage",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        // The HTTP API: implements the generated protocol, middleware, problem errors.
+        // Surface: the REST API (implements the generated protocol; middleware, problems), the
+        // payment providers' routes, and the application that mounts the Open311 facade beside it.
         .target(
             name: "IntakeHTTP",
             dependencies: [
                 "IntakeCore",
                 "IntakeStorage",
+                "IntakeClients",
                 "IntakeServices",
                 "IntakeAPI",
                 "IntakeOpen311",
-                "IntakePayments",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -126,24 +135,20 @@ let package = Package(
             // The contract is served at /openapi.yaml from a copy built into the binary.
             plugins: ["EmbedFiles"]
         ),
-        // Background dispatch loop.
+        // The demo councils, keys and destinations of `intake seed-demo` (and of tests): kept out
+        // of the production layers.
         .target(
-            name: "IntakeWorker",
+            name: "IntakeDemo",
             dependencies: [
-                "IntakeCore",
-                "IntakeStorage",
-                "IntakeServices",
-                "IntakePayments",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "IntakeCore", "IntakeStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
-        // The one binary: `intake serve | worker | dev | migrate`.
+        // The one binary: `intake serve | worker | dev | migrate | …`, thin commands over
+        // `AppServices` and the surfaces' build functions.
         .executableTarget(
             name: "intake",
             dependencies: [
@@ -151,7 +156,7 @@ let package = Package(
                 "IntakeStorage",
                 "IntakeServices",
                 "IntakeHTTP",
-                "IntakeWorker",
+                "IntakeDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -186,6 +191,7 @@ let package = Package(
                 "IntakeCore",
                 "IntakeStorage",
                 "IntakeServices",
+                "IntakeDemo",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -206,19 +212,19 @@ let package = Package(
         ),
         .testTarget(
             name: "IntakeStorageTests",
-            dependencies: ["IntakeCore", "IntakeStorage", "IntakeWorker", "IntakeTestSupport"]
+            dependencies: ["IntakeCore", "IntakeStorage", "IntakeServices", "IntakeTestSupport"]
         ),
         .testTarget(
             name: "IntakeWorkerTests",
             dependencies: [
-                "IntakeCore", "IntakeStorage", "IntakeWorker", "IntakeHTTP", "IntakeTestSupport",
+                "IntakeCore", "IntakeStorage", "IntakeClients", "IntakeServices", "IntakeHTTP", "IntakeTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(
             name: "IntakeHTTPTests",
             dependencies: [
-                "IntakeHTTP",
+                "IntakeCore", "IntakeStorage", "IntakeServices", "IntakeHTTP",
                 "IntakeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -227,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "IntakePaymentsTests",
             dependencies: [
-                "IntakeCore", "IntakeStorage", "IntakePayments", "IntakeHTTP", "IntakeWorker", "IntakeTestSupport",
+                "IntakeCore", "IntakeStorage", "IntakeClients", "IntakeServices", "IntakeHTTP", "IntakeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

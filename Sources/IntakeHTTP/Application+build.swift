@@ -3,7 +3,6 @@ import Hummingbird
 import IntakeAPI
 import IntakeCore
 import IntakeOpen311
-import IntakePayments
 import IntakeServices
 import IntakeStorage
 import Logging
@@ -11,93 +10,70 @@ import OpenAPIRuntime
 import Prometheus
 import ServiceLifecycle
 
-/// What the HTTP application needs from the process that hosts it.
+/// What the HTTP application needs from the process that hosts it: the process's services
+/// (every store and service, wired once in `AppServices`), its migrations and its metrics.
 public struct HTTPDependencies: Sendable {
-    public var config: IntakeConfig
-    public var database: Database
+    public var services: AppServices
     public var migrations: MigrationSet
     public var metrics: PrometheusCollectorRegistry
-    public var logger: Logger
-    /// Rung by the process's `DispatchListener`; long-polling receives wait on it.
-    public var signals: DispatchSignals
-    /// API keys and the routing catalogue; trusted only while the process's listener hears
-    /// their change notifications (without one, as in most tests, every read goes to SQL).
-    public var caches: ProcessCaches
+    public var config: IntakeConfig { services.config }
+    public var logger: Logger { services.logger }
 
+    public init(services: AppServices, migrations: MigrationSet, metrics: PrometheusCollectorRegistry) {
+        self.services = services
+        self.migrations = migrations
+        self.metrics = metrics
+    }
+
+    /// For tests: services built from these settings.
     public init(
         config: IntakeConfig, database: Database, migrations: MigrationSet, metrics: PrometheusCollectorRegistry,
         logger: Logger, signals: DispatchSignals = DispatchSignals(), caches: ProcessCaches = ProcessCaches()
     ) {
-        self.signals = signals
-        self.caches = caches
-        self.config = config
-        self.database = database
-        self.migrations = migrations
-        self.metrics = metrics
-        self.logger = logger
+        self.init(
+            services: AppServices(config: config, database: database, logger: logger, signals: signals, caches: caches),
+            migrations: migrations, metrics: metrics)
     }
 }
 
-/// Builds the router: middleware from the outside in, then the generated API and the static routes.
+/// Builds the router: middleware from the outside in, then the generated API, the Open311
+/// facade, the payment providers' routes and the static routes.
 public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequestContext> {
     let router = Router(context: IntakeRequestContext.self)
     let routes = RouteTable()
-    let db = deps.database
-    let keys = APIKeyStore(database: db, logger: deps.logger)
-    let authentication = KeyAuthentication(store: keys, caches: deps.caches)
-    let auth = Authenticator(keys: authentication)
+    let app = deps.services
+    let auth = Authenticator(keys: app.authentication)
     router.add(middleware: RequestObservationMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(servedOverTLS: deps.config.publicBaseURL.lowercased().hasPrefix("https://")))
     // Outside the problem middleware, so error responses carry CORS headers too.
     router.add(middleware: CORSPolicyMiddleware(allowed: deps.config.corsAllowedOrigins))
     router.add(middleware: ProblemMiddleware(routes: routes))
     // Who may call, before any body is read; then how often.
-    router.add(middleware: AccessGateMiddleware(auth: auth, councils: CouncilStore(database: db, logger: deps.logger)))
+    router.add(middleware: AccessGateMiddleware(auth: auth, councils: app.councils))
     let limits = RateLimits(deps.config)
     router.add(middleware: RateLimitMiddleware(limits: limits, auth: auth))
     router.add(
         middleware: RequestBodyMiddleware(
             maxJSONBodyBytes: deps.config.maxJSONBodyBytes, maxMediaBytes: deps.config.maxMediaBytes))
     // Admins' and back offices' changes, recorded before they are made.
-    let audit = AuditTrail(
-        store: AuditStore(database: db, logger: deps.logger), councils: CouncilStore(database: db, logger: deps.logger))
-    router.add(middleware: AuditMiddleware(trail: audit, maxBodyBytes: deps.config.maxJSONBodyBytes))
+    router.add(middleware: AuditMiddleware(trail: app.audit, maxBodyBytes: deps.config.maxJSONBodyBytes))
 
-    let migrator = Migrator(database: deps.database, migrations: deps.migrations, logger: deps.logger)
-    let catalogue = RoutingCatalogue(routing: RoutingStore(database: db, logger: deps.logger), caches: deps.caches)
-    let reports = ReportStore(database: db, logger: deps.logger)
-    let intake = IntakeService(reports: reports, catalogue: catalogue)
-    let idempotent = IdempotentRequests(store: IdempotencyStore(database: db, logger: deps.logger))
-    let payments = PaymentService(database: db, config: deps.config, logger: deps.logger)
     let api = APIService(
-        config: deps.config, database: db, migrator: migrator, auth: auth, keys: keys,
-        councils: CouncilStore(database: db, logger: deps.logger),
-        boundaries: BoundaryStore(database: db, logger: deps.logger),
-        categories: CategoryStore(database: db, logger: deps.logger),
-        catalogue: catalogue, reports: reports, intake: intake, idempotent: idempotent,
-        media: MediaStore(database: db, logger: deps.logger),
-        destinations: DestinationStore(database: db, logger: deps.logger),
-        pull: PullQueue(database: db, logger: deps.logger),
-        queueMessages: QueueMessages(database: db, logger: deps.logger, baseURL: deps.config.publicBaseURL),
-        payments: payments, audit: audit,
-        signals: deps.signals, caches: deps.caches)
+        app: app, migrator: Migrator(database: app.database, migrations: deps.migrations, logger: deps.logger), auth: auth)
     // Compact JSON: the runtime's default pretty-prints every response, which costs CPU and bytes.
     try api.registerHandlers(
         on: RecordingTransport(router: router, routes: routes),
         configuration: Configuration(
             dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
     // The Open311 facade answers in its own formats, under /open311/v2/.
-    Open311Facade(
-        config: deps.config, database: db, authentication: authentication, catalogue: catalogue, intake: intake,
-        idempotent: idempotent, writes: limits.writes, logger: deps.logger
-    ).register(on: router)
+    Open311Facade(services: app, writes: limits.writes).register(on: router)
     for (method, path) in Open311Facade.routes { routes.add(method: method, path: path) }
     // Providers' webhooks and the sandbox provider's payer page (HTML, not JSON API).
-    PaymentProviderRoutes(payments: payments, councils: CouncilStore(database: db, logger: deps.logger),
-        sandbox: SandboxPaymentStore(database: db, logger: deps.logger)).register(on: router, routes: routes)
+    PaymentProviderRoutes(payments: app.payments, councils: app.councils, sandbox: app.sandboxPayments)
+        .register(on: router, routes: routes)
     StaticRoutes.register(
         on: router, routes: routes, metrics: deps.metrics, metricsAuth: auth,
-        queueGauges: QueueGauges(registry: deps.metrics, destinations: DestinationStore(database: db, logger: deps.logger)))
+        queueGauges: QueueGauges(registry: deps.metrics, destinations: app.destinations))
     return router
 }
 
@@ -120,10 +96,11 @@ public func buildApplication(
 /// A listener that serves only `/metrics` and `/health/live`: the `intake worker` process's
 /// counters (delivery attempts and their durations) plus the queue figures.
 public func buildMetricsApplication(
-    host: String, port: Int, metrics: PrometheusCollectorRegistry, database: Database, logger: Logger
+    host: String, port: Int, metrics: PrometheusCollectorRegistry, services: AppServices
 ) -> some ApplicationProtocol {
+    let logger = services.logger
     let router = Router(context: IntakeRequestContext.self)
-    let gauges = QueueGauges(registry: metrics, destinations: DestinationStore(database: database, logger: logger))
+    let gauges = QueueGauges(registry: metrics, destinations: services.destinations)
     StaticRoutes.registerMetrics(on: router, routes: RouteTable(), metrics: metrics, auth: nil, queueGauges: gauges)
     router.get("/health/live") { _, _ in Response(status: .ok) }
     return Application(

@@ -30,22 +30,19 @@ public struct Open311Facade: Sendable {
     /// The per-key write quota, shared with the REST API (nil: none).
     let writes: RateLimiter?
 
-    public init(
-        config: IntakeConfig, database: Database, authentication: KeyAuthentication, catalogue: RoutingCatalogue,
-        intake: IntakeService, idempotent: IdempotentRequests, writes: RateLimiter? = nil, logger: Logger
-    ) {
+    public init(services: AppServices, writes: RateLimiter? = nil) {
         self.writes = writes
-        self.baseURL = config.publicBaseURL
-        self.maxMediaBytes = config.maxMediaBytes
-        self.keys = authentication
-        self.councils = CouncilStore(database: database, logger: logger)
-        self.categories = CategoryStore(database: database, logger: logger)
-        self.catalogue = catalogue
-        self.intake = intake
-        self.reports = ReportStore(database: database, logger: logger)
-        self.media = MediaStore(database: database, logger: logger)
-        self.idempotent = idempotent
-        self.store = Open311Store(database: database, logger: logger)
+        self.baseURL = services.config.publicBaseURL
+        self.maxMediaBytes = services.config.maxMediaBytes
+        self.keys = services.authentication
+        self.councils = services.councils
+        self.categories = services.categories
+        self.catalogue = services.catalogue
+        self.intake = services.intake
+        self.reports = services.reports
+        self.media = services.media
+        self.idempotent = services.idempotent
+        self.store = services.open311
     }
 
     /// Every route the facade serves, for the service's table of routes (so that another method

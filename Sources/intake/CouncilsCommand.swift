@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IntakeCore
+import IntakeDemo
 import IntakeStorage
 
 struct CouncilsCommand: AsyncParsableCommand {

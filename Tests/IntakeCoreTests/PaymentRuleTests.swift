@@ -48,4 +48,19 @@ import Testing
         #expect(AccountReferenceRule(pattern: "(", description: "x", example: "1").problems().map(\.pointer) == ["/pattern"])
         #expect(AccountReferenceRule(pattern: "4[0-9]{7}", description: "x", example: "5").problems().map(\.pointer) == ["/example"])
     }
+
+    /// Email addresses are read in code points, as the contract's patterns read them: an emoji
+    /// modifier or a combining mark right after "@" or "." joins it into one character, which a
+    /// check by characters would not find (schemathesis found such a payer_email refused).
+    @Test(arguments: ["a@\u{1F3FB}b.example", "a@b.\u{301}example", "\u{10D}@\u{1F3FB}x.y.\u{FB}"])
+    func addressesWithMarksAfterTheAtOrADotAreStillAddresses(_ email: String) {
+        #expect(PaymentRules.isEmail(email))
+        #expect(TextRules.looksLikeEmail(email))
+    }
+
+    @Test(arguments: ["a@b", "a@@b.example", "@b.example", "a@b..example", "a@-b.example", "a @b.example", "a@b.example\u{1}"])
+    func notAddresses(_ email: String) {
+        #expect(!PaymentRules.isEmail(email))
+    }
 }
+

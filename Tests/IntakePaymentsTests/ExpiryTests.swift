@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import IntakeClients
 import IntakeCore
-import IntakePayments
+import IntakeServices
 import IntakeStorage
 import IntakeTestSupport
-import IntakeWorker
 import NIOCore
 import Testing
 
@@ -16,7 +16,7 @@ import Testing
             let (key, _) = try await apiKey(database, role: .client)
             var config = IntakeConfig(database: try DatabaseSettings.parse(url: "postgres://x@127.0.0.1:1/x"))
             config.paymentExpiryMinutes = 1
-            let service = PaymentService(database: database, config: config, logger: .quiet)
+            let service = AppServices(config: config, database: database, logger: .quiet).payments
 
             let (_, open) = try await call(client, .post, "/v1/payment-intents", idempotent(key), body: intentBody())
             let (_, paidLate) = try await call(client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(amount: "700"))
@@ -64,7 +64,7 @@ import Testing
             let maintenance = Maintenance(
                 reports: ReportStore(database: database, logger: .quiet), idempotency: IdempotencyStore(database: database, logger: .quiet),
                 media: MediaStore(database: database, logger: .quiet),
-                payments: PaymentService(database: database, config: config, logger: .quiet), contactRetentionDays: 365, logger: .quiet)
+                payments: AppServices(config: config, database: database, logger: .quiet).payments, contactRetentionDays: 365, logger: .quiet)
             _ = try await maintenance.run()
             #expect(try await call(client, .get, "/v1/payment-intents/\(id)", key).1["state"] as? String == "expired")
         }

@@ -1,8 +1,9 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import IntakeClients
 import IntakeCore
-import IntakePayments
+import IntakeServices
 import IntakeStorage
 import IntakeTestSupport
 import NIOCore
@@ -191,7 +192,7 @@ import Testing
             try await DispatchFixtures.execute(database, "UPDATE payment_intents SET expires_at = now() - interval '1 second'")
             var config = IntakeConfig(database: try DatabaseSettings.parse(url: "postgres://x@127.0.0.1:1/x"))
             config.govukPayBaseURL = fake.url
-            #expect(try await PaymentService(database: database, config: config, logger: .quiet).expireDue() == 1)
+            #expect(try await AppServices(config: config, database: database, logger: .quiet).payments.expireDue() == 1)
             #expect(fake.receiver.requests.contains { $0.method == "POST" && $0.path == "/v1/payments/\(openPayment)/cancel" })
             #expect(!fake.receiver.requests.contains { $0.path == "/v1/payments/\(paidPayment)/cancel" })
             #expect(fake.payments.withLock { $0[openPayment]?.status } == "cancelled")

@@ -1,6 +1,7 @@
 import Foundation
+import IntakeClients
 import IntakeCore
-import IntakePayments
+import IntakeServices
 import Testing
 
 /// GOV.UK Pay's webhook signature and event format.

@@ -1,8 +1,8 @@
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import IntakeTestSupport
-import IntakeWorker
 import PostgresNIO
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeDemo
 import IntakeServices
 import IntakeStorage
 import Logging

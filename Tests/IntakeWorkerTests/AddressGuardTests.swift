@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
-import IntakeServices
 import IntakeTestSupport
 import Testing
 
-@testable import IntakeWorker
+@testable import IntakeClients
+@testable import IntakeServices
 
 /// The worker checks a destination's address again before every delivery: a name that now
 /// resolves inside the network is not connected to.

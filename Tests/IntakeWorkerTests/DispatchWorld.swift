@@ -1,10 +1,10 @@
 import Foundation
 import IntakeCore
-import IntakeServices
 import IntakeStorage
 import IntakeTestSupport
 import PostgresNIO
-@testable import IntakeWorker
+@testable import IntakeClients
+@testable import IntakeServices
 
 /// A seeded test database, a local receiver, and a dispatcher that tests drive pass by pass.
 struct DispatchWorld: Sendable {

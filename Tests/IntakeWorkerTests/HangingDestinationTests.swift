@@ -4,7 +4,8 @@ import IntakeStorage
 import IntakeTestSupport
 import Testing
 
-@testable import IntakeWorker
+@testable import IntakeClients
+@testable import IntakeServices
 
 /// A destination whose calls hang until their timeout, beside a healthy one: the hanging call
 /// holds a slot of the lane, not the lane, against the real database.

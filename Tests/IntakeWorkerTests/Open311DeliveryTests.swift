@@ -4,7 +4,8 @@ import IntakeStorage
 import IntakeTestSupport
 import Testing
 
-@testable import IntakeWorker
+@testable import IntakeClients
+@testable import IntakeServices
 
 /// Delivery to a council's Open311 server (a real local one), the way FixMyStreet posts.
 @Suite(.timeLimit(.minutes(3))) struct Open311DeliveryTests {

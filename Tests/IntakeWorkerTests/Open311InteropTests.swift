@@ -9,7 +9,8 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-@testable import IntakeWorker
+@testable import IntakeClients
+@testable import IntakeServices
 
 /// Our worker's `open311` destination against our own Open311 facade, as if the facade were a
 /// council's Open311 server (two databases: the dispatching service and the "council").

@@ -3,7 +3,8 @@ import IntakeCore
 import IntakeStorage
 import IntakeTestSupport
 import Testing
-@testable import IntakeWorker
+@testable import IntakeClients
+@testable import IntakeServices
 
 /// Paid intents pushed to a council's revenues webhook: signed like every message, posted when
 /// the revenues system answers 2xx, posting_failed when it never does, queued again by a redrive.

@@ -5,7 +5,8 @@ import IntakeTestSupport
 import Synchronization
 import Testing
 
-@testable import IntakeWorker
+@testable import IntakeClients
+@testable import IntakeServices
 
 /// The queue's guarantees under concurrency, against the real database.
 @Suite(.timeLimit(.minutes(3))) struct QueueConcurrencyTests {

@@ -4,7 +4,8 @@ import IntakeStorage
 import IntakeTestSupport
 import Testing
 
-@testable import IntakeWorker
+@testable import IntakeClients
+@testable import IntakeServices
 
 /// Push delivery to a real local webhook receiver, pass by pass.
 @Suite(.timeLimit(.minutes(3))) struct WebhookDeliveryTests {
@@ -218,7 +219,7 @@ import Testing
                 [.init(
                     messageID: jobs[0].messageID, eventType: jobs[0].eventType, reportID: jobs[0].reportID, eventID: jobs[0].eventID,
                     paymentIntentID: nil)])
-            let result = await world.sender.deliver(jobs[0], to: destination, message: messages[jobs[0].messageID]!)
+            let result = await world.sender.deliver(messages[jobs[0].messageID]!, to: destination, open311Token: jobs[0].open311Token)
             #expect(result.statusCode == 204)
 
             // Every connection of the pool is cut before the outcome is recorded.

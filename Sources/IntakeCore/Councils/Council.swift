@@ -191,11 +191,14 @@ public struct CouncilUpdate: Sendable, Equatable {
 public enum TextRules {
     /// Deliberately loose: one @, something either side, a dot in the domain, no spaces.
     public static func looksLikeEmail(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
-            !parts[1].hasSuffix("."), text.unicodeScalars.count <= 254
+        // In code points, as the contract's pattern reads it (see `PaymentRules.isEmail`).
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count <= 254, !scalars.contains(where: { $0.properties.isWhitespace }) else { return false }
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let domain = parts.last, !parts[0].isEmpty, domain.contains("."), domain.first != ".",
+            domain.last != "."
         else { return false }
-        return !text.contains(where: \.isWhitespace)
+        return true
     }
 }
 

@@ -91,13 +91,17 @@ public enum PaymentRules {
     }
 
     static func isEmail(_ text: String) -> Bool {
-        // Lengths in code points, as the contract counts them.
-        guard text.unicodeScalars.count <= 254, !text.contains(where: { $0.isWhitespace }) else { return false }
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].unicodeScalars.count <= 64 else { return false }
+        // In code points, as the contract's pattern reads it: as characters, an "@" or "." followed
+        // by a combining mark or an emoji modifier would be one character with it, and not found.
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count <= 254,
+            !scalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
+        else { return false }
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, (1...64).contains(parts[0].count) else { return false }
         // A domain of dot-separated labels, none empty: rules out "a@b..c" and "a@.b".
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
-        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }
+        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && $0.first != "-" && $0.last != "-" }
     }
 
     static func isHTTPSURL(_ text: String) -> Bool {

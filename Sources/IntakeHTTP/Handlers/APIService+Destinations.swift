@@ -137,7 +137,7 @@ extension APIService {
     /// Refuses a URL that is, or resolves to, an address inside the network (see
     /// `DestinationAddressGuard`; the worker checks again before every delivery).
     func checkReachable(_ url: String?) async throws {
-        guard let url, let problem = await DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations).problemOnSave(url)
+        guard let url, let problem = await app.destinationAddressProblem(url)
         else { return }
         throw APIError.validation([FieldError(pointer: "/url", detail: "must not point inside the network: \(problem)", code: "private_address")])
     }

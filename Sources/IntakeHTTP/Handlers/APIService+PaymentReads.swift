@@ -1,7 +1,8 @@
 import Foundation
 import IntakeAPI
+import IntakeClients
 import IntakeCore
-import IntakePayments
+import IntakeServices
 import IntakeStorage
 import OpenAPIRuntime
 

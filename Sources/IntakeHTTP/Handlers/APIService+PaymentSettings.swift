@@ -1,7 +1,8 @@
 import Foundation
 import IntakeAPI
+import IntakeClients
 import IntakeCore
-import IntakePayments
+import IntakeServices
 import IntakeStorage
 
 /// A council's payment settings: set by an admin, read by the council's staff. Secrets are

@@ -1,7 +1,7 @@
 import Foundation
 import IntakeAPI
+import IntakeClients
 import IntakeCore
-import IntakePayments
 import IntakeServices
 import IntakeStorage
 import OpenAPIRuntime

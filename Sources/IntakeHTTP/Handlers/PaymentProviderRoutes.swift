@@ -1,8 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import IntakeClients
 import IntakeCore
-import IntakePayments
+import IntakeServices
 import IntakeStorage
 
 /// Routes for payment providers rather than apps: their signed webhooks, and the sandbox

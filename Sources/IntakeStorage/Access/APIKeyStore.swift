@@ -71,11 +71,10 @@ public struct APIKeyStore: Sendable {
     public func live(prefix: String) async throws -> StoredKey? {
         let logger = self.logger
         return try await database.withConnection { connection in
-            for try await (id, hash, role, councilID, expiresAt) in try await connection.execute(
-                LiveKeyStatement(prefix: prefix), logger: logger)
-            {
-                guard let role = Role(rawValue: role) else { return nil }
-                return StoredKey(id: id, secretHash: Array(hash), role: role, councilID: councilID, expiresAt: expiresAt)
+            for try await row in try await connection.execute(LiveKeyStatement(prefix: prefix), logger: logger) {
+                guard let role = Role(rawValue: row.role) else { return nil }
+                return StoredKey(
+                    id: row.id, secretHash: Array(row.secretHash), role: role, councilID: row.councilID, expiresAt: row.expiresAt)
             }
             return nil
         }
@@ -83,7 +82,7 @@ public struct APIKeyStore: Sendable {
 
     struct LiveKeyStatement: PostgresPreparedStatement {
         static let sql = "SELECT id, secret_hash, role, council_id, expires_at FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
-        typealias Row = (UUID, Data, String, UUID?, Date?)
+        typealias Row = LiveKeyRow
         var prefix: String
 
         func makeBindings() throws -> PostgresBindings {
@@ -92,7 +91,23 @@ public struct APIKeyStore: Sendable {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.read(Row.self) }
+    }
+
+    struct LiveKeyRow: RowDecodable {
+        var id: UUID
+        var secretHash: Data
+        var role: String
+        var councilID: UUID?
+        var expiresAt: Date?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            secretHash = try columns("secret_hash")
+            role = try columns("role")
+            councilID = try columns("council_id")
+            expiresAt = try columns("expires_at")
+        }
     }
 
     public struct Listed: Sendable {
@@ -111,18 +126,41 @@ public struct APIKeyStore: Sendable {
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT k.prefix, k.role, c.slug, k.label, k.created_at, k.expires_at, k.revoked_at, k.last_used_at
+                SELECT k.prefix, k.role, c.slug AS council_slug, k.label, k.created_at, k.expires_at, k.revoked_at, k.last_used_at
                 FROM api_keys k LEFT JOIN councils c ON c.id = k.council_id
                 ORDER BY k.created_at, k.prefix
                 """, logger: logger)
             var keys: [Listed] = []
-            for try await row in rows.decode((String, String, String?, String, Date, Date?, Date?, Date?).self) {
+            for row in try await rows.collect(ListedRow.self) {
                 keys.append(
                     Listed(
-                        prefix: "ci_\(row.0)", role: Role(rawValue: row.1) ?? .client, councilSlug: row.2, label: row.3,
-                        createdAt: row.4, expiresAt: row.5, revokedAt: row.6, lastUsedAt: row.7))
+                        prefix: "ci_\(row.prefix)", role: Role(rawValue: row.role) ?? .client, councilSlug: row.councilSlug,
+                        label: row.label, createdAt: row.createdAt, expiresAt: row.expiresAt, revokedAt: row.revokedAt,
+                        lastUsedAt: row.lastUsedAt))
             }
             return keys
+        }
+    }
+
+    struct ListedRow: RowDecodable {
+        var prefix: String
+        var role: String
+        var councilSlug: String?
+        var label: String
+        var createdAt: Date
+        var expiresAt: Date?
+        var revokedAt: Date?
+        var lastUsedAt: Date?
+
+        init(columns: RowColumns) throws {
+            prefix = try columns("prefix")
+            role = try columns("role")
+            councilSlug = try columns("council_slug")
+            label = try columns("label")
+            createdAt = try columns("created_at")
+            expiresAt = try columns("expires_at")
+            revokedAt = try columns("revoked_at")
+            lastUsedAt = try columns("last_used_at")
         }
     }
 

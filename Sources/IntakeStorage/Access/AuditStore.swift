@@ -53,7 +53,7 @@ public struct AuditStore: Sendable {
             let rows = try await connection.query(
                 """
                 SELECT id, at, completed_at, request_id, actor_key_id, actor_prefix, actor_role, actor_council, council_id,
-                    council_slug, action, method, route, target::text, changes::text, status
+                    council_slug, action, method, route, target::text AS target, changes::text AS changes, status
                 FROM audit_events
                 WHERE (\(before)::bigint IS NULL OR id < \(before))
                   AND (\(filter.councilSlug)::text IS NULL OR council_slug = \(filter.councilSlug))
@@ -64,22 +64,57 @@ public struct AuditStore: Sendable {
                 ORDER BY id DESC LIMIT \(limit)
                 """, logger: logger)
             var events: [AuditEvent] = []
-            typealias Row = (
-                Int64, Date, Date?, String, UUID?, String, String, String?, UUID?, String?, String, String, String, String, String,
-                Int?
-            )
-            for try await row in rows.decode(Row.self) {
+            for row in try await rows.collect(EventRow.self) {
                 var event = AuditEvent(
-                    requestID: row.3, actor: .init(keyID: row.4, keyPrefix: row.5, role: row.6, councilSlug: row.7),
-                    councilID: row.8, councilSlug: row.9, action: row.10, method: row.11, route: row.12,
-                    target: (try? JSONDecoder().decode([String: String].self, from: Data(row.13.utf8))) ?? [:], changes: row.14)
-                event.id = row.0
-                event.at = row.1
-                event.completedAt = row.2
-                event.status = row.15
+                    requestID: row.requestID,
+                    actor: .init(keyID: row.actorKeyID, keyPrefix: row.actorPrefix, role: row.actorRole, councilSlug: row.actorCouncil),
+                    councilID: row.councilID, councilSlug: row.councilSlug, action: row.action, method: row.method, route: row.route,
+                    target: (try? JSONDecoder().decode([String: String].self, from: Data(row.target.utf8))) ?? [:], changes: row.changes)
+                event.id = row.id
+                event.at = row.at
+                event.completedAt = row.completedAt
+                event.status = row.status
                 events.append(event)
             }
             return events
+        }
+    }
+
+    struct EventRow: RowDecodable {
+        var id: Int64
+        var at: Date
+        var completedAt: Date?
+        var requestID: String
+        var actorKeyID: UUID?
+        var actorPrefix: String
+        var actorRole: String
+        var actorCouncil: String?
+        var councilID: UUID?
+        var councilSlug: String?
+        var action: String
+        var method: String
+        var route: String
+        var target: String
+        var changes: String
+        var status: Int?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            at = try columns("at")
+            completedAt = try columns("completed_at")
+            requestID = try columns("request_id")
+            actorKeyID = try columns("actor_key_id")
+            actorPrefix = try columns("actor_prefix")
+            actorRole = try columns("actor_role")
+            actorCouncil = try columns("actor_council")
+            councilID = try columns("council_id")
+            councilSlug = try columns("council_slug")
+            action = try columns("action")
+            method = try columns("method")
+            route = try columns("route")
+            target = try columns("target")
+            changes = try columns("changes")
+            status = try columns("status")
         }
     }
 }

@@ -104,30 +104,71 @@ public struct CategoryStore: Sendable {
     }
 
     static let columns = """
-        cat.code, cat.name, cat.description, cat.group_name, cat.keywords, cat.attributes::text,
+        cat.code, cat.name, cat.description, cat.group_name, cat.keywords, cat.attributes::text AS attributes,
         cat.photo_required, cat.anonymous_allowed, cat.contact_required, cat.destination,
-        c.id, c.slug, c.name, c.tier, cat.created_at, cat.updated_at, cat.retired_at
+        c.id AS council_id, c.slug AS council_slug, c.name AS council_name, c.tier AS council_tier,
+        cat.created_at, cat.updated_at, cat.retired_at
         """
+
+    /// A row of `columns`.
+    struct CategoryRow: RowDecodable {
+        var code: String
+        var name: String
+        var description: String
+        var groupName: String
+        var keywords: [String]
+        var attributes: String
+        var photoRequired: Bool
+        var anonymousAllowed: Bool
+        var contactRequired: Bool
+        var destination: String?
+        var councilID: UUID
+        var councilSlug: String
+        var councilName: String
+        var councilTier: String
+        var createdAt: Date
+        var updatedAt: Date
+        var retiredAt: Date?
+
+        init(columns: RowColumns) throws {
+            code = try columns("code")
+            name = try columns("name")
+            description = try columns("description")
+            groupName = try columns("group_name")
+            keywords = try columns("keywords")
+            attributes = try columns("attributes")
+            photoRequired = try columns("photo_required")
+            anonymousAllowed = try columns("anonymous_allowed")
+            contactRequired = try columns("contact_required")
+            destination = try columns("destination")
+            councilID = try columns("council_id")
+            councilSlug = try columns("council_slug")
+            councilName = try columns("council_name")
+            councilTier = try columns("council_tier")
+            createdAt = try columns("created_at")
+            updatedAt = try columns("updated_at")
+            retiredAt = try columns("retired_at")
+        }
+    }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Category] {
         var categories: [Category] = []
-        for try await row in rows.decode(
-            (String, String, String, String, [String], String, Bool, Bool, Bool, String?, UUID, String, String, String,
-                Date, Date, Date?).self)
-        {
-            let attributes = try JSONDecoder().decode([CategoryAttribute].self, from: Data(row.5.utf8))
+        for row in try await rows.collect(CategoryRow.self) {
+            let attributes = try JSONDecoder().decode([CategoryAttribute].self, from: Data(row.attributes.utf8))
             let definition = CategoryDefinition(
-                code: row.0, name: row.1, description: row.2, group: row.3, keywords: row.4,
+                code: row.code, name: row.name, description: row.description, group: row.groupName, keywords: row.keywords,
                 attributes: attributes.sorted { ($0.order, $0.code) < ($1.order, $1.code) },
-                photoRequired: row.6, anonymousAllowed: row.7, contactRequired: row.8, destination: row.9)
-            let council = CouncilRef(id: row.10, slug: row.11, name: row.12, tier: Council.Tier(rawValue: row.13) ?? .unitary)
+                photoRequired: row.photoRequired, anonymousAllowed: row.anonymousAllowed, contactRequired: row.contactRequired,
+                destination: row.destination)
+            let council = CouncilRef(
+                id: row.councilID, slug: row.councilSlug, name: row.councilName, tier: Council.Tier(rawValue: row.councilTier) ?? .unitary)
             categories.append(
-                Category(definition: definition, council: council, createdAt: row.14, updatedAt: row.15, retiredAt: row.16))
+                Category(definition: definition, council: council, createdAt: row.createdAt, updatedAt: row.updatedAt, retiredAt: row.retiredAt))
         }
         return categories
     }
 
-    static func encode(_ attributes: [CategoryAttribute]) throws -> String {
+    public static func encode(_ attributes: [CategoryAttribute]) throws -> String {
         String(decoding: try JSONEncoder().encode(attributes), as: UTF8.self)
     }
 }

@@ -24,10 +24,8 @@ public struct RoutingStore: Sendable {
         let logger = self.logger
         return try await database.withConnection { connection in
             var councils: [CouncilRef] = []
-            for try await (id, slug, name, tier) in try await connection.execute(
-                CoveringStatement(lon: point.lon, lat: point.lat), logger: logger)
-            {
-                councils.append(CouncilRef(id: id, slug: slug, name: name, tier: Council.Tier(rawValue: tier) ?? .unitary))
+            for try await row in try await connection.execute(CoveringStatement(lon: point.lon, lat: point.lat), logger: logger) {
+                councils.append(CouncilRef(id: row.id, slug: row.slug, name: row.name, tier: Council.Tier(rawValue: row.tier) ?? .unitary))
             }
             return councils
         }
@@ -40,7 +38,7 @@ public struct RoutingStore: Sendable {
             WHERE ST_Covers(c.boundary, ST_SetSRID(ST_MakePoint($1, $2), 4326))
             ORDER BY CASE c.tier WHEN 'parish' THEN 0 WHEN 'county' THEN 2 ELSE 1 END, ST_Area(c.boundary), c.slug
             """
-        typealias Row = (UUID, String, String, String)
+        typealias Row = CoveringRow
         var lon: Double
         var lat: Double
 
@@ -51,7 +49,21 @@ public struct RoutingStore: Sendable {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.read(Row.self) }
+    }
+
+    struct CoveringRow: RowDecodable {
+        var id: UUID
+        var slug: String
+        var name: String
+        var tier: String
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            slug = try columns("slug")
+            name = try columns("name")
+            tier = try columns("tier")
+        }
     }
 
     /// The active categories of each of these councils (every council asked for has an entry,

@@ -51,35 +51,54 @@ public struct BoundaryStore: Sendable {
             rows = try await connection.query(
                 """
                 WITH g AS (SELECT ST_GeomFromGeoJSON(\(geometryJSON)) AS geom)
-                SELECT GeometryType(geom), ST_IsEmpty(geom), ST_IsValid(geom), ST_IsValidReason(geom),
-                       ST_NPoints(geom), ST_IsPolygonCCW(geom), ST_SRID(geom),
+                SELECT GeometryType(geom) AS type, ST_IsEmpty(geom) AS empty, ST_IsValid(geom) AS valid,
+                       ST_IsValidReason(geom) AS reason, ST_NPoints(geom) AS points, ST_IsPolygonCCW(geom) AS ccw,
+                       ST_SRID(geom) AS srid,
                        COALESCE(ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180
-                                AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90, true)
+                                AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90, true) AS in_range
                 FROM g
                 """, logger: logger)
         } catch where DatabaseErrors.sqlState(error) == "XX000" || DatabaseErrors.sqlState(error) == "22023" {
             // PostGIS could not parse it at all.
             throw Invalid(reason: "not a GeoJSON geometry: \(DatabaseErrors.summary(error))")
         }
-        for try await (type, empty, valid, reason, points, ccw, srid, inRange) in rows.decode(
-            (String, Bool, Bool, String, Int, Bool, Int, Bool).self)
-        {
-            guard type == "POLYGON" || type == "MULTIPOLYGON" else {
-                throw Invalid(reason: "a boundary must be a Polygon or MultiPolygon, not \(type.capitalized)")
-            }
-            if empty { throw Invalid(reason: "the geometry is empty") }
-            if !valid { throw Invalid(reason: "the geometry is not valid: \(reason)") }
-            if !inRange {
-                throw Invalid(
-                    reason: "coordinates are outside longitude/latitude ranges (projected, e.g. British National Grid?); send WGS84")
-            }
-            if srid != 0 && srid != 4326 {
-                throw Invalid(reason: "coordinates must be WGS84 longitude/latitude (EPSG:4326), not EPSG:\(srid)")
-            }
-            var warnings: [String] = []
-            if !ccw { warnings.append("rings were wound clockwise; rewound to the GeoJSON convention") }
-            return Checked(vertices: points, warnings: warnings)
+        guard let row = try await rows.first(CheckRow.self) else { throw Invalid(reason: "the geometry could not be read") }
+        guard row.type == "POLYGON" || row.type == "MULTIPOLYGON" else {
+            throw Invalid(reason: "a boundary must be a Polygon or MultiPolygon, not \(row.type.capitalized)")
         }
-        throw Invalid(reason: "the geometry could not be read")
+        if row.empty { throw Invalid(reason: "the geometry is empty") }
+        if !row.valid { throw Invalid(reason: "the geometry is not valid: \(row.reason)") }
+        if !row.inRange {
+            throw Invalid(
+                reason: "coordinates are outside longitude/latitude ranges (projected, e.g. British National Grid?); send WGS84")
+        }
+        if row.srid != 0 && row.srid != 4326 {
+            throw Invalid(reason: "coordinates must be WGS84 longitude/latitude (EPSG:4326), not EPSG:\(row.srid)")
+        }
+        var warnings: [String] = []
+        if !row.ccw { warnings.append("rings were wound clockwise; rewound to the GeoJSON convention") }
+        return Checked(vertices: row.points, warnings: warnings)
+    }
+
+    struct CheckRow: RowDecodable {
+        var type: String
+        var empty: Bool
+        var valid: Bool
+        var reason: String
+        var points: Int
+        var ccw: Bool
+        var srid: Int
+        var inRange: Bool
+
+        init(columns: RowColumns) throws {
+            type = try columns("type")
+            empty = try columns("empty")
+            valid = try columns("valid")
+            reason = try columns("reason")
+            points = try columns("points")
+            ccw = try columns("ccw")
+            srid = try columns("srid")
+            inRange = try columns("in_range")
+        }
     }
 }

@@ -62,7 +62,7 @@ public struct CouncilStore: Sendable {
             let rows = try await connection.query(
                 "SELECT \(unescaped: Self.columns) FROM councils ORDER BY slug", logger: logger)
             var councils: [Council] = []
-            for try await row in rows.decode(Self.Row.self) { councils.append(Self.council(row)) }
+            for row in try await rows.collect(CouncilRow.self) { councils.append(Self.council(row)) }
             return councils
         }
     }
@@ -89,34 +89,69 @@ public struct CouncilStore: Sendable {
     // crescent-shaped council, unlike the centroid).
     static let columns = """
         id, slug, name, tier, code, contact_email, contact_phone, website, created_at, updated_at,
-        ST_YMin(boundary), ST_XMin(boundary), ST_YMax(boundary), ST_XMax(boundary),
-        ST_Y(ST_PointOnSurface(boundary)), ST_X(ST_PointOnSurface(boundary))
+        ST_YMin(boundary) AS min_lat, ST_XMin(boundary) AS min_lon, ST_YMax(boundary) AS max_lat, ST_XMax(boundary) AS max_lon,
+        ST_Y(ST_PointOnSurface(boundary)) AS point_lat, ST_X(ST_PointOnSurface(boundary)) AS point_lon
         """
-    typealias Row = (
-        UUID, String, String, String, String?, String?, String?, String?, Date, Date,
-        Double?, Double?, Double?, Double?, Double?, Double?
-    )
 
-    static func council(_ row: Row) -> Council {
+    /// A row of `columns`.
+    struct CouncilRow: RowDecodable {
+        var id: UUID
+        var slug: String
+        var name: String
+        var tier: String
+        var code: String?
+        var contactEmail: String?
+        var contactPhone: String?
+        var website: String?
+        var createdAt: Date
+        var updatedAt: Date
+        var minLat: Double?
+        var minLon: Double?
+        var maxLat: Double?
+        var maxLon: Double?
+        var pointLat: Double?
+        var pointLon: Double?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            slug = try columns("slug")
+            name = try columns("name")
+            tier = try columns("tier")
+            code = try columns("code")
+            contactEmail = try columns("contact_email")
+            contactPhone = try columns("contact_phone")
+            website = try columns("website")
+            createdAt = try columns("created_at")
+            updatedAt = try columns("updated_at")
+            minLat = try columns("min_lat")
+            minLon = try columns("min_lon")
+            maxLat = try columns("max_lat")
+            maxLon = try columns("max_lon")
+            pointLat = try columns("point_lat")
+            pointLon = try columns("point_lon")
+        }
+    }
+
+    static func council(_ row: CouncilRow) -> Council {
         // Seven decimals is about a centimetre: enough, and free of floating-point noise.
         func round(_ value: Double) -> Double { (value * 1e7).rounded() / 1e7 }
         var geography: Council.Geography?
-        if let minLat = row.10, let minLon = row.11, let maxLat = row.12, let maxLon = row.13, let lat = row.14,
-            let lon = row.15
+        if let minLat = row.minLat, let minLon = row.minLon, let maxLat = row.maxLat, let maxLon = row.maxLon,
+            let lat = row.pointLat, let lon = row.pointLon
         {
             geography = .init(
                 minLat: round(minLat), minLon: round(minLon), maxLat: round(maxLat), maxLon: round(maxLon),
                 representativePoint: LatLon(lat: round(lat), lon: round(lon)))
         }
         return Council(
-            id: row.0, slug: row.1, name: row.2, tier: Council.Tier(rawValue: row.3) ?? .unitary, code: row.4,
-            contact: .init(email: row.5, phone: row.6, website: row.7), geography: geography, createdAt: row.8,
-            updatedAt: row.9)
+            id: row.id, slug: row.slug, name: row.name, tier: Council.Tier(rawValue: row.tier) ?? .unitary, code: row.code,
+            contact: .init(email: row.contactEmail, phone: row.contactPhone, website: row.website), geography: geography,
+            createdAt: row.createdAt, updatedAt: row.updatedAt)
     }
 
     static func decodeOne(_ rows: PostgresRowSequence) async throws -> Council? {
-        for try await row in rows.decode(Row.self) { return council(row) }
-        return nil
+        guard let row = try await rows.first(CouncilRow.self) else { return nil }
+        return council(row)
     }
 
     static func mappingUniqueViolations<T>(_ body: () async throws -> T) async throws -> T {

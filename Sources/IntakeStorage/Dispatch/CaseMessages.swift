@@ -31,17 +31,38 @@ public struct CaseMessages: Sendable {
         }
     }
 
-    typealias Row = (
-        UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String],
-        Int64, String, String?, String?, String?, String, Date, UUID?
-    )
+    /// The report's columns (`ReportStore.columns`) and its event's, prefixed `event_` so the names do not clash.
+    struct Row: RowDecodable {
+        var report: ReportStore.ReportRow
+        var eventID: Int64
+        var eventKind: String
+        var eventStatus: String?
+        var eventPublicNote: String?
+        var eventInternalNote: String?
+        var eventActor: String
+        var eventCreatedAt: Date
+        var eventMediaID: UUID?
+
+        init(columns: RowColumns) throws {
+            report = try ReportStore.ReportRow(columns: columns)
+            eventID = try columns("event_id")
+            eventKind = try columns("event_kind")
+            eventStatus = try columns("event_status")
+            eventPublicNote = try columns("event_public_note")
+            eventInternalNote = try columns("event_internal_note")
+            eventActor = try columns("event_actor")
+            eventCreatedAt = try columns("event_created_at")
+            eventMediaID = try columns("event_media_id")
+        }
+    }
 
     /// Prepared once per connection (every receive and every push batch runs it).
     struct BuildStatement: PostgresPreparedStatement {
         static let sql = """
             SELECT \(ReportStore.columns),
-                e.id, e.kind, e.status, e.public_note, e.internal_note, e.actor, e.created_at, e.media_id
+                e.id AS event_id, e.kind AS event_kind, e.status AS event_status, e.public_note AS event_public_note,
+                e.internal_note AS event_internal_note, e.actor AS event_actor, e.created_at AS event_created_at,
+                e.media_id AS event_media_id
             FROM unnest($1::uuid[], $2::int8[]) AS s(report_id, event_id)
             JOIN reports r ON r.id = s.report_id
             JOIN councils c ON c.id = r.council_id
@@ -59,7 +80,7 @@ public struct CaseMessages: Sendable {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.read(Row.self) }
     }
 
     /// Messages by message id. A job whose report has gone (deleted council) has none.
@@ -71,13 +92,12 @@ public struct CaseMessages: Sendable {
         let rows = try await database.withConnection { connection in
             var found: [(Report, TimelineEvent)] = []
             for try await row in try await connection.execute(statement, logger: logger) {
-                let report = try ReportStore.report(
-                    (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13,
-                     row.14, row.15, row.16, row.17, row.18, row.19, row.20, row.21, row.22, row.23, row.24))
+                let report = try ReportStore.report(row.report)
                 let event = TimelineEvent(
-                    id: row.25, kind: TimelineEvent.Kind(rawValue: row.26) ?? .comment,
-                    status: row.27.flatMap(ReportStatus.init(rawValue:)), publicNote: row.28, internalNote: row.29,
-                    actor: TimelineEvent.Actor(rawValue: row.30) ?? .system, createdAt: row.31, photoID: row.32)
+                    id: row.eventID, kind: TimelineEvent.Kind(rawValue: row.eventKind) ?? .comment,
+                    status: row.eventStatus.flatMap(ReportStatus.init(rawValue:)), publicNote: row.eventPublicNote,
+                    internalNote: row.eventInternalNote, actor: TimelineEvent.Actor(rawValue: row.eventActor) ?? .system,
+                    createdAt: row.eventCreatedAt, photoID: row.eventMediaID)
                 found.append((report, event))
             }
             return found

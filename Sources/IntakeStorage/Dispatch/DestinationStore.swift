@@ -183,12 +183,12 @@ public struct DestinationStore: Sendable {
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT d.id, c.slug, d.name, d.kind,
-                    count(j.id) FILTER (WHERE j.state = 'pending' OR (j.state = 'running' AND j.run_at <= now()))::int,
-                    count(j.id) FILTER (WHERE j.state = 'running' AND j.run_at > now())::int,
-                    COALESCE(EXTRACT(EPOCH FROM now() - min(j.created_at)), 0)::float8,
-                    (SELECT count(*)::int FROM dispatch_jobs x WHERE x.destination_id = d.id AND x.state = 'dead'),
-                    d.disabled_at IS NOT NULL
+                SELECT d.id, c.slug AS council_slug, d.name, d.kind,
+                    count(j.id) FILTER (WHERE j.state = 'pending' OR (j.state = 'running' AND j.run_at <= now()))::int AS depth,
+                    count(j.id) FILTER (WHERE j.state = 'running' AND j.run_at > now())::int AS in_flight,
+                    COALESCE(EXTRACT(EPOCH FROM now() - min(j.created_at)), 0)::float8 AS oldest_age_seconds,
+                    (SELECT count(*)::int FROM dispatch_jobs x WHERE x.destination_id = d.id AND x.state = 'dead') AS dead,
+                    d.disabled_at IS NOT NULL AS disabled
                 FROM destinations d
                 JOIN councils c ON c.id = d.council_id
                 LEFT JOIN dispatch_jobs j ON j.destination_id = d.id AND j.state IN ('pending', 'running')
@@ -198,14 +198,38 @@ public struct DestinationStore: Sendable {
                 ORDER BY c.slug, d.name
                 """, logger: logger)
             var stats: [QueueStats] = []
-            for try await row in rows.decode((UUID, String, String, String, Int, Int, Double, Int, Bool).self) {
+            for row in try await rows.collect(StatsRow.self) {
                 stats.append(
                     QueueStats(
-                        destinationID: row.0, councilSlug: row.1, name: row.2, kind: Destination.Kind(rawValue: row.3) ?? .pull,
-                        depth: row.4, inFlight: row.5, oldestAgeSeconds: (row.6 * 1000).rounded() / 1000, dead: row.7,
-                        disabled: row.8))
+                        destinationID: row.id, councilSlug: row.councilSlug, name: row.name,
+                        kind: Destination.Kind(rawValue: row.kind) ?? .pull, depth: row.depth, inFlight: row.inFlight,
+                        oldestAgeSeconds: (row.oldestAgeSeconds * 1000).rounded() / 1000, dead: row.dead, disabled: row.disabled))
             }
             return stats
+        }
+    }
+
+    struct StatsRow: RowDecodable {
+        var id: UUID
+        var councilSlug: String
+        var name: String
+        var kind: String
+        var depth: Int
+        var inFlight: Int
+        var oldestAgeSeconds: Double
+        var dead: Int
+        var disabled: Bool
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            councilSlug = try columns("council_slug")
+            name = try columns("name")
+            kind = try columns("kind")
+            depth = try columns("depth")
+            inFlight = try columns("in_flight")
+            oldestAgeSeconds = try columns("oldest_age_seconds")
+            dead = try columns("dead")
+            disabled = try columns("disabled")
         }
     }
 
@@ -231,14 +255,38 @@ public struct DestinationStore: Sendable {
                 ORDER BY id DESC LIMIT \(limit)
                 """, logger: logger)
             var attempts: [DeliveryAttempt] = []
-            for try await row in rows.decode((UUID, String, Int, Date, Int, String, Int?, String?, String?).self) {
+            for row in try await rows.collect(AttemptRow.self) {
                 attempts.append(
                     DeliveryAttempt(
-                        messageID: row.0, eventType: row.1, attempt: row.2, startedAt: row.3, durationMilliseconds: row.4,
-                        outcome: DeliveryOutcome.Kind(rawValue: row.5) ?? .retry, statusCode: row.6, responseExcerpt: row.7,
-                        error: row.8))
+                        messageID: row.messageID, eventType: row.eventType, attempt: row.attempt, startedAt: row.startedAt,
+                        durationMilliseconds: row.durationMs, outcome: DeliveryOutcome.Kind(rawValue: row.outcome) ?? .retry,
+                        statusCode: row.statusCode, responseExcerpt: row.responseExcerpt, error: row.error))
             }
             return attempts
+        }
+    }
+
+    struct AttemptRow: RowDecodable {
+        var messageID: UUID
+        var eventType: String
+        var attempt: Int
+        var startedAt: Date
+        var durationMs: Int
+        var outcome: String
+        var statusCode: Int?
+        var responseExcerpt: String?
+        var error: String?
+
+        init(columns: RowColumns) throws {
+            messageID = try columns("message_id")
+            eventType = try columns("event_type")
+            attempt = try columns("attempt")
+            startedAt = try columns("started_at")
+            durationMs = try columns("duration_ms")
+            outcome = try columns("outcome")
+            statusCode = try columns("status_code")
+            responseExcerpt = try columns("response_excerpt")
+            error = try columns("error")
         }
     }
 
@@ -264,7 +312,7 @@ public struct DestinationStore: Sendable {
     }
 
     /// Gives jobs written while their council had no destination for them somewhere to go.
-    static func routeWaitingJobs(councilID: UUID?, on connection: PostgresConnection, logger: Logger) async throws {
+    public static func routeWaitingJobs(councilID: UUID?, on connection: PostgresConnection, logger: Logger) async throws {
         _ = try await connection.query(
             """
             UPDATE dispatch_jobs j SET destination_id = dispatch_destination(r.council_id, r.category_id)
@@ -290,15 +338,62 @@ public struct DestinationStore: Sendable {
     }
 
     static let columns = """
-        d.id, c.id, c.slug, c.name, c.tier, d.name, d.kind, d.is_default, d.url, d.secret, d.previous_secret,
-        d.previous_secret_expires_at, d.open311_api_key, d.open311_jurisdiction, d.timeout_seconds, d.max_attempts,
-        d.visibility_timeout_seconds, d.disabled_at, d.disabled_reason, d.created_at, d.updated_at, d.receives_payments
+        d.id, c.id AS council_id, c.slug AS council_slug, c.name AS council_name, c.tier AS council_tier, d.name, d.kind,
+        d.is_default, d.url, d.secret, d.previous_secret, d.previous_secret_expires_at, d.open311_api_key, d.open311_jurisdiction,
+        d.timeout_seconds, d.max_attempts, d.visibility_timeout_seconds, d.disabled_at, d.disabled_reason, d.created_at,
+        d.updated_at, d.receives_payments
         """
 
-    typealias Row = (
-        UUID, UUID, String, String, String, String, String, Bool, String?, String?, String?, Date?, String?, String?, Int, Int,
-        Int, Date?, String?, Date, Date, Bool
-    )
+    /// A row of `columns`.
+    struct DestinationRow: RowDecodable {
+        var id: UUID
+        var councilID: UUID
+        var councilSlug: String
+        var councilName: String
+        var councilTier: String
+        var name: String
+        var kind: String
+        var isDefault: Bool
+        var url: String?
+        var secret: String?
+        var previousSecret: String?
+        var previousSecretExpiresAt: Date?
+        var open311APIKey: String?
+        var open311Jurisdiction: String?
+        var timeoutSeconds: Int
+        var maxAttempts: Int
+        var visibilityTimeoutSeconds: Int
+        var disabledAt: Date?
+        var disabledReason: String?
+        var createdAt: Date
+        var updatedAt: Date
+        var receivesPayments: Bool
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            councilID = try columns("council_id")
+            councilSlug = try columns("council_slug")
+            councilName = try columns("council_name")
+            councilTier = try columns("council_tier")
+            name = try columns("name")
+            kind = try columns("kind")
+            isDefault = try columns("is_default")
+            url = try columns("url")
+            secret = try columns("secret")
+            previousSecret = try columns("previous_secret")
+            previousSecretExpiresAt = try columns("previous_secret_expires_at")
+            open311APIKey = try columns("open311_api_key")
+            open311Jurisdiction = try columns("open311_jurisdiction")
+            timeoutSeconds = try columns("timeout_seconds")
+            maxAttempts = try columns("max_attempts")
+            visibilityTimeoutSeconds = try columns("visibility_timeout_seconds")
+            disabledAt = try columns("disabled_at")
+            disabledReason = try columns("disabled_reason")
+            createdAt = try columns("created_at")
+            updatedAt = try columns("updated_at")
+            receivesPayments = try columns("receives_payments")
+        }
+    }
 
     /// Stored sealed (`SecretKeyring`); the previous signing secret is the current one moved
     /// aside, so it shares its purpose.
@@ -307,17 +402,22 @@ public struct DestinationStore: Sendable {
 
     static func decode(_ rows: PostgresRowSequence, secrets: SecretKeyring) async throws -> [Destination] {
         var destinations: [Destination] = []
-        for try await row in rows.decode(Row.self) {
+        for row in try await rows.collect(DestinationRow.self) {
             var destination =
                 Destination(
-                    id: row.0, council: CouncilRef(id: row.1, slug: row.2, name: row.3, tier: Council.Tier(rawValue: row.4) ?? .unitary),
-                    name: row.5, kind: Destination.Kind(rawValue: row.6) ?? .pull, isDefault: row.7, url: row.8,
-                    secret: try secrets.openIfPresent(row.9, purpose: secretPurpose),
-                    previousSecret: try secrets.openIfPresent(row.10, purpose: secretPurpose), previousSecretExpiresAt: row.11,
-                    open311APIKey: try secrets.openIfPresent(row.12, purpose: open311KeyPurpose), open311Jurisdiction: row.13,
-                    timeoutSeconds: row.14, maxAttempts: row.15, visibilityTimeoutSeconds: row.16, disabledAt: row.17,
-                    disabledReason: row.18, createdAt: row.19, updatedAt: row.20)
-            destination.receivesPayments = row.21
+                    id: row.id,
+                    council: CouncilRef(
+                        id: row.councilID, slug: row.councilSlug, name: row.councilName,
+                        tier: Council.Tier(rawValue: row.councilTier) ?? .unitary),
+                    name: row.name, kind: Destination.Kind(rawValue: row.kind) ?? .pull, isDefault: row.isDefault, url: row.url,
+                    secret: try secrets.openIfPresent(row.secret, purpose: secretPurpose),
+                    previousSecret: try secrets.openIfPresent(row.previousSecret, purpose: secretPurpose),
+                    previousSecretExpiresAt: row.previousSecretExpiresAt,
+                    open311APIKey: try secrets.openIfPresent(row.open311APIKey, purpose: open311KeyPurpose),
+                    open311Jurisdiction: row.open311Jurisdiction, timeoutSeconds: row.timeoutSeconds, maxAttempts: row.maxAttempts,
+                    visibilityTimeoutSeconds: row.visibilityTimeoutSeconds, disabledAt: row.disabledAt,
+                    disabledReason: row.disabledReason, createdAt: row.createdAt, updatedAt: row.updatedAt)
+            destination.receivesPayments = row.receivesPayments
             destinations.append(destination)
         }
         return destinations

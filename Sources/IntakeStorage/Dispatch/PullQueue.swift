@@ -38,8 +38,9 @@ public struct PullQueue: Sendable {
             for try await row in try await connection.execute(statement, logger: logger) {
                 received.append(
                     Received(
-                        jobID: row.0, messageID: row.1, receipt: row.2, receiveCount: row.3, eventType: row.4, reportID: row.5,
-                        eventID: row.6, paymentIntentID: row.8, sentAt: row.7))
+                        jobID: row.id, messageID: row.messageID, receipt: row.receipt, receiveCount: row.attempts,
+                        eventType: row.eventType, reportID: row.reportID, eventID: row.eventID, paymentIntentID: row.paymentIntentID,
+                        sentAt: row.createdAt))
             }
             return received
         }
@@ -65,7 +66,7 @@ public struct PullQueue: Sendable {
             FROM claimed WHERE state = 'running'
             ORDER BY id
             """
-        typealias Row = (Int64, UUID, UUID, Int, String, UUID?, Int64?, Date, UUID?)
+        typealias Row = ReceivedRow
 
         var destinationID: UUID
         var max: Int
@@ -81,7 +82,31 @@ public struct PullQueue: Sendable {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.read(Row.self) }
+    }
+
+    struct ReceivedRow: RowDecodable {
+        var id: Int64
+        var messageID: UUID
+        var receipt: UUID
+        var attempts: Int
+        var eventType: String
+        var reportID: UUID?
+        var eventID: Int64?
+        var createdAt: Date
+        var paymentIntentID: UUID?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            messageID = try columns("message_id")
+            receipt = try columns("receipt")
+            attempts = try columns("attempts")
+            eventType = try columns("event_type")
+            reportID = try columns("report_id")
+            eventID = try columns("event_id")
+            createdAt = try columns("created_at")
+            paymentIntentID = try columns("payment_intent_id")
+        }
     }
 
     public enum AckResult: Sendable, Equatable {
@@ -100,12 +125,12 @@ public struct PullQueue: Sendable {
             destinationID: destinationID, messageIDs: entries.map(\.messageID), receipts: entries.map(\.receipt))
         return try await database.withConnection { connection in
             var results: [UUID: AckResult] = [:]
-            for try await (messageID, state, matches) in try await connection.execute(statement, logger: logger) {
-                guard let state else {
-                    results[messageID] = .notFound
+            for try await row in try await connection.execute(statement, logger: logger) {
+                guard let state = row.state else {
+                    results[row.messageID] = .notFound
                     continue
                 }
-                results[messageID] = matches && (state == "running" || state == "done") ? .acked : .staleReceipt
+                results[row.messageID] = row.matches && (state == "running" || state == "done") ? .acked : .staleReceipt
             }
             return results
         }
@@ -127,9 +152,10 @@ public struct PullQueue: Sendable {
                 INSERT INTO report_events (report_id, kind, actor)
                 SELECT report_id, 'dispatched', 'system' FROM acked WHERE event_type = 'case.created'
             )
-            SELECT i.message_id, t.state, COALESCE(t.matches, false) FROM input i LEFT JOIN target t ON t.message_id = i.message_id
+            SELECT i.message_id, t.state, COALESCE(t.matches, false) AS matches
+            FROM input i LEFT JOIN target t ON t.message_id = i.message_id
             """
-        typealias Row = (UUID, String?, Bool)
+        typealias Row = AckRow
 
         var destinationID: UUID
         var messageIDs: [UUID]
@@ -143,7 +169,19 @@ public struct PullQueue: Sendable {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.read(Row.self) }
+    }
+
+    struct AckRow: RowDecodable {
+        var messageID: UUID
+        var state: String?
+        var matches: Bool
+
+        init(columns: RowColumns) throws {
+            messageID = try columns("message_id")
+            state = try columns("state")
+            matches = try columns("matches")
+        }
     }
 
     /// Extends or shortens a received message's lease; 0 makes it visible at once. Only while
@@ -199,13 +237,38 @@ public struct PullQueue: Sendable {
                 ORDER BY id LIMIT \(limit)
                 """, logger: logger)
             var dead: [DeadMessage] = []
-            for try await row in rows.decode((Int64, UUID, String, Int, String?, Date?, UUID?, Date, UUID?).self) {
+            for row in try await rows.collect(DeadRow.self) {
                 dead.append(
                     DeadMessage(
-                        jobID: row.0, messageID: row.1, eventType: row.2, attempts: row.3, lastError: row.4, diedAt: row.5,
-                        reportID: row.6, paymentIntentID: row.8, createdAt: row.7))
+                        jobID: row.id, messageID: row.messageID, eventType: row.eventType, attempts: row.attempts,
+                        lastError: row.lastError, diedAt: row.finishedAt, reportID: row.reportID, paymentIntentID: row.paymentIntentID,
+                        createdAt: row.createdAt))
             }
             return dead
+        }
+    }
+
+    struct DeadRow: RowDecodable {
+        var id: Int64
+        var messageID: UUID
+        var eventType: String
+        var attempts: Int
+        var lastError: String?
+        var finishedAt: Date?
+        var reportID: UUID?
+        var createdAt: Date
+        var paymentIntentID: UUID?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            messageID = try columns("message_id")
+            eventType = try columns("event_type")
+            attempts = try columns("attempts")
+            lastError = try columns("last_error")
+            finishedAt = try columns("finished_at")
+            reportID = try columns("report_id")
+            createdAt = try columns("created_at")
+            paymentIntentID = try columns("payment_intent_id")
         }
     }
 

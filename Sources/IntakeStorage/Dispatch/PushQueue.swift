@@ -86,13 +86,40 @@ public struct PushQueue: Sendable {
                 ORDER BY id
                 """, logger: logger)
             var jobs: [Job] = []
-            for try await row in rows.decode((Int64, UUID, UUID, String, Int, UUID?, Int64?, UUID, String?, UUID?).self) {
+            for row in try await rows.collect(ClaimedRow.self) {
                 jobs.append(
                     Job(
-                        id: row.0, messageID: row.1, receipt: row.2, eventType: row.3, attempt: row.4, reportID: row.5,
-                        eventID: row.6, paymentIntentID: row.9, destinationID: row.7, open311Token: row.8))
+                        id: row.id, messageID: row.messageID, receipt: row.receipt, eventType: row.eventType, attempt: row.attempts,
+                        reportID: row.reportID, eventID: row.eventID, paymentIntentID: row.paymentIntentID,
+                        destinationID: row.destinationID, open311Token: row.open311Token))
             }
             return jobs
+        }
+    }
+
+    struct ClaimedRow: RowDecodable {
+        var id: Int64
+        var messageID: UUID
+        var receipt: UUID
+        var eventType: String
+        var attempts: Int
+        var reportID: UUID?
+        var eventID: Int64?
+        var destinationID: UUID
+        var open311Token: String?
+        var paymentIntentID: UUID?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            messageID = try columns("message_id")
+            receipt = try columns("receipt")
+            eventType = try columns("event_type")
+            attempts = try columns("attempts")
+            reportID = try columns("report_id")
+            eventID = try columns("event_id")
+            destinationID = try columns("destination_id")
+            open311Token = try columns("open311_token")
+            paymentIntentID = try columns("payment_intent_id")
         }
     }
 

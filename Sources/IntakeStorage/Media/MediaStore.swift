@@ -46,11 +46,21 @@ public struct MediaStore: Sendable {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT content_type, bytes, encode(sha256, 'hex') FROM media WHERE id = \(id)", logger: logger)
-            for try await (type, bytes, hash) in rows.decode((String, Data, String).self) {
-                return Fetched(contentType: type, bytes: bytes, etag: "\"\(hash)\"")
-            }
-            return nil
+                "SELECT content_type, bytes, encode(sha256, 'hex') AS sha256_hex FROM media WHERE id = \(id)", logger: logger)
+            guard let row = try await rows.first(FetchedRow.self) else { return nil }
+            return Fetched(contentType: row.contentType, bytes: row.bytes, etag: "\"\(row.sha256Hex)\"")
+        }
+    }
+
+    struct FetchedRow: RowDecodable {
+        var contentType: String
+        var bytes: Data
+        var sha256Hex: String
+
+        init(columns: RowColumns) throws {
+            contentType = try columns("content_type")
+            bytes = try columns("bytes")
+            sha256Hex = try columns("sha256_hex")
         }
     }
 

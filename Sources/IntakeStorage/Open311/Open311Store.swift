@@ -49,7 +49,7 @@ public struct Open311Store: Sendable {
             let byID = filter.ids != nil
             let rows = try await connection.query(
                 """
-                SELECT \(unescaped: ReportStore.columns), \(unescaped: Self.statusNote) FROM reports r
+                SELECT \(unescaped: ReportStore.columns), \(unescaped: Self.statusNote) AS status_note FROM reports r
                 JOIN councils c ON c.id = r.council_id
                 JOIN categories cat ON cat.id = r.category_id
                 WHERE (\(filter.councilID)::uuid IS NULL OR r.council_id = \(filter.councilID))
@@ -63,8 +63,8 @@ public struct Open311Store: Sendable {
                 LIMIT \(filter.limit)
                 """, logger: logger)
             var found: [(Report, String?)] = []
-            for try await row in rows.decode(ReportStore.RowWithNote.self) {
-                found.append((try ReportStore.report(ReportStore.row(row)), row.25))
+            for row in try await rows.collect(ReportStore.RowWithNote.self) {
+                found.append((try ReportStore.report(row.report), row.statusNote))
             }
             return found
         }
@@ -99,20 +99,44 @@ public struct Open311Store: Sendable {
                 LIMIT \(limit)
                 """, logger: logger)
             var updates: [Update] = []
-            for try await row in rows.decode((Int64, UUID, String?, String?, Date, String?).self) {
+            for row in try await rows.collect(UpdateRow.self) {
                 updates.append(
                     Update(
-                        eventID: row.0, reportID: row.1, status: row.2.flatMap(ReportStatus.init(rawValue:)) ?? .open, note: row.3,
-                        at: row.4, externalReference: row.5))
+                        eventID: row.id, reportID: row.reportID, status: row.status.flatMap(ReportStatus.init(rawValue:)) ?? .open,
+                        note: row.publicNote, at: row.createdAt, externalReference: row.externalReference))
             }
             return updates
+        }
+    }
+
+    struct UpdateRow: RowDecodable {
+        var id: Int64
+        var reportID: UUID
+        var status: String?
+        var publicNote: String?
+        var createdAt: Date
+        var externalReference: String?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            reportID = try columns("report_id")
+            status = try columns("status")
+            publicNote = try columns("public_note")
+            createdAt = try columns("created_at")
+            externalReference = try columns("external_reference")
         }
     }
 }
 
 extension ReportStore {
-    typealias RowWithNote = (
-        UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String], String?
-    )
+    /// `columns` followed by the latest public status note (`Open311Store.statusNote`).
+    struct RowWithNote: RowDecodable {
+        var report: ReportRow
+        var statusNote: String?
+
+        init(columns: RowColumns) throws {
+            report = try ReportRow(columns: columns)
+            statusNote = try columns("status_note")
+        }
+    }
 }

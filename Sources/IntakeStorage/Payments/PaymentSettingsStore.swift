@@ -25,7 +25,7 @@ public struct PaymentSettingsStore: Sendable {
 
     /// Both secrets are stored sealed (`SecretKeyring`).
     static let apiKeyPurpose = "council_payment_settings.provider_api_key"
-    static let webhookSecretPurpose = "council_payment_settings.webhook_secret"
+    public static let webhookSecretPurpose = "council_payment_settings.webhook_secret"
 
     func select(_ filter: PostgresQuery, openSecrets: Bool = true) async throws -> [UUID: PaymentSettings] {
         let logger = self.logger
@@ -40,17 +40,44 @@ public struct PaymentSettingsStore: Sendable {
                 binds: filter.binds)
             let rows = try await connection.query(query, logger: logger)
             var settings: [UUID: PaymentSettings] = [:]
-            for try await row in rows.decode((UUID, String, String?, String, String, Int64, String, String, String, String).self) {
-                settings[row.0] = PaymentSettings(
-                    provider: PaymentSettings.Provider(rawValue: row.1) ?? .sandbox,
-                    providerAPIKey: openSecrets ? try secrets.openIfPresent(row.2, purpose: Self.apiKeyPurpose) : row.2.map { _ in "" },
-                    webhookSecret: openSecrets ? try secrets.open(row.3, purpose: Self.webhookSecretPurpose) : "",
-                    fundCode: row.4, maxAmountPence: row.5,
+            for row in try await rows.collect(SettingsRow.self) {
+                settings[row.councilID] = PaymentSettings(
+                    provider: PaymentSettings.Provider(rawValue: row.provider) ?? .sandbox,
+                    providerAPIKey: openSecrets
+                        ? try secrets.openIfPresent(row.providerAPIKey, purpose: Self.apiKeyPurpose) : row.providerAPIKey.map { _ in "" },
+                    webhookSecret: openSecrets ? try secrets.open(row.webhookSecret, purpose: Self.webhookSecretPurpose) : "",
+                    fundCode: row.fundCode, maxAmountPence: row.maxAmountPence,
                     referenceRule: AccountReferenceRule(
-                        pattern: row.6, checkScheme: AccountReferenceRule.CheckScheme(rawValue: row.7) ?? .none, description: row.8,
-                        example: row.9))
+                        pattern: row.referencePattern, checkScheme: AccountReferenceRule.CheckScheme(rawValue: row.referenceCheck) ?? .none,
+                        description: row.referenceDescription, example: row.referenceExample))
             }
             return settings
+        }
+    }
+
+    struct SettingsRow: RowDecodable {
+        var councilID: UUID
+        var provider: String
+        var providerAPIKey: String?
+        var webhookSecret: String
+        var fundCode: String
+        var maxAmountPence: Int64
+        var referencePattern: String
+        var referenceCheck: String
+        var referenceDescription: String
+        var referenceExample: String
+
+        init(columns: RowColumns) throws {
+            councilID = try columns("council_id")
+            provider = try columns("provider")
+            providerAPIKey = try columns("provider_api_key")
+            webhookSecret = try columns("webhook_secret")
+            fundCode = try columns("fund_code")
+            maxAmountPence = try columns("max_amount_pence")
+            referencePattern = try columns("reference_pattern")
+            referenceCheck = try columns("reference_check")
+            referenceDescription = try columns("reference_description")
+            referenceExample = try columns("reference_example")
         }
     }
 

@@ -164,36 +164,104 @@ public struct PaymentStore: Sendable {
                 "SELECT from_state, to_state, actor, reason, created_at FROM payment_events WHERE intent_id = \(id) ORDER BY id",
                 logger: logger)
             var events: [Event] = []
-            for try await (from, to, actor, reason, at) in rows.decode((String?, String, String, String, Date).self) {
+            for row in try await rows.collect(EventRow.self) {
                 events.append(
                     Event(
-                        from: from.flatMap(PaymentState.init(rawValue:)), to: PaymentState(rawValue: to) ?? .created, actor: actor,
-                        reason: reason, at: at))
+                        from: row.fromState.flatMap(PaymentState.init(rawValue:)), to: PaymentState(rawValue: row.toState) ?? .created,
+                        actor: row.actor, reason: row.reason, at: row.createdAt))
             }
             return events
+        }
+    }
+
+    struct EventRow: RowDecodable {
+        var fromState: String?
+        var toState: String
+        var actor: String
+        var reason: String
+        var createdAt: Date
+
+        init(columns: RowColumns) throws {
+            fromState = try columns("from_state")
+            toState = try columns("to_state")
+            actor = try columns("actor")
+            reason = try columns("reason")
+            createdAt = try columns("created_at")
         }
     }
 
     // MARK: Reading intents
 
     static let columns = """
-        i.id, c.id, c.slug, c.name, i.purpose, i.account_reference, i.fund_code, i.amount_pence, i.description, i.state,
-        i.payer_name, i.payer_email, i.return_url, i.metadata::text, i.provider, i.provider_reference, i.next_url,
-        i.failure_code, i.client_key_id, i.expires_at, i.paid_at, i.created_at, i.updated_at
+        i.id, c.id AS council_id, c.slug AS council_slug, c.name AS council_name, i.purpose, i.account_reference, i.fund_code,
+        i.amount_pence, i.description, i.state, i.payer_name, i.payer_email, i.return_url, i.metadata::text AS metadata,
+        i.provider, i.provider_reference, i.next_url, i.failure_code, i.client_key_id, i.expires_at, i.paid_at,
+        i.created_at, i.updated_at
         """
-    typealias Row = (
-        UUID, UUID, String, String, String, String, String, Int64, String, String, String?, String?, String, String, String,
-        String?, String?, String?, UUID?, Date, Date?, Date, Date
-    )
 
-    static func intent(_ row: Row) -> PaymentIntent {
-        let metadata = (try? CaseMessage.decoder.decode([String: PaymentIntent.MetadataValue].self, from: Data(row.13.utf8))) ?? [:]
+    /// A row of `columns`.
+    struct IntentRow: RowDecodable {
+        var id: UUID
+        var councilID: UUID
+        var councilSlug: String
+        var councilName: String
+        var purpose: String
+        var accountReference: String
+        var fundCode: String
+        var amountPence: Int64
+        var description: String
+        var state: String
+        var payerName: String?
+        var payerEmail: String?
+        var returnURL: String
+        var metadata: String
+        var provider: String
+        var providerReference: String?
+        var nextURL: String?
+        var failureCode: String?
+        var clientKeyID: UUID?
+        var expiresAt: Date
+        var paidAt: Date?
+        var createdAt: Date
+        var updatedAt: Date
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            councilID = try columns("council_id")
+            councilSlug = try columns("council_slug")
+            councilName = try columns("council_name")
+            purpose = try columns("purpose")
+            accountReference = try columns("account_reference")
+            fundCode = try columns("fund_code")
+            amountPence = try columns("amount_pence")
+            description = try columns("description")
+            state = try columns("state")
+            payerName = try columns("payer_name")
+            payerEmail = try columns("payer_email")
+            returnURL = try columns("return_url")
+            metadata = try columns("metadata")
+            provider = try columns("provider")
+            providerReference = try columns("provider_reference")
+            nextURL = try columns("next_url")
+            failureCode = try columns("failure_code")
+            clientKeyID = try columns("client_key_id")
+            expiresAt = try columns("expires_at")
+            paidAt = try columns("paid_at")
+            createdAt = try columns("created_at")
+            updatedAt = try columns("updated_at")
+        }
+    }
+
+    static func intent(_ row: IntentRow) -> PaymentIntent {
+        let metadata = (try? CaseMessage.decoder.decode([String: PaymentIntent.MetadataValue].self, from: Data(row.metadata.utf8))) ?? [:]
         return PaymentIntent(
-            id: row.0, council: .init(id: row.1, slug: row.2, name: row.3), purpose: PaymentIntent.Purpose(rawValue: row.4) ?? .councilTax,
-            accountReference: row.5, fundCode: row.6, amountPence: row.7, description: row.8,
-            state: PaymentState(rawValue: row.9) ?? .created, payerName: row.10, payerEmail: row.11, returnURL: row.12,
-            metadata: metadata, provider: row.14, providerReference: row.15, nextURL: row.16, failureCode: row.17,
-            clientKeyID: row.18, expiresAt: row.19, paidAt: row.20, createdAt: row.21, updatedAt: row.22)
+            id: row.id, council: .init(id: row.councilID, slug: row.councilSlug, name: row.councilName),
+            purpose: PaymentIntent.Purpose(rawValue: row.purpose) ?? .councilTax,
+            accountReference: row.accountReference, fundCode: row.fundCode, amountPence: row.amountPence, description: row.description,
+            state: PaymentState(rawValue: row.state) ?? .created, payerName: row.payerName, payerEmail: row.payerEmail,
+            returnURL: row.returnURL, metadata: metadata, provider: row.provider, providerReference: row.providerReference,
+            nextURL: row.nextURL, failureCode: row.failureCode, clientKeyID: row.clientKeyID, expiresAt: row.expiresAt,
+            paidAt: row.paidAt, createdAt: row.createdAt, updatedAt: row.updatedAt)
     }
 
     public func find(id: UUID) async throws -> PaymentIntent? {
@@ -222,7 +290,7 @@ public struct PaymentStore: Sendable {
             binds: filter.binds)
         let rows = try await connection.query(query, logger: logger)
         var intents: [PaymentIntent] = []
-        for try await row in rows.decode(Row.self) { intents.append(Self.intent(row)) }
+        for row in try await rows.collect(IntentRow.self) { intents.append(Self.intent(row)) }
         return intents
     }
 

@@ -45,15 +45,41 @@ public struct SandboxPaymentStore: Sendable {
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT s.id, s.council_id, c.name, c.slug, s.amount_pence, s.reference, s.description, s.return_url, s.status, s.failure_code
+                SELECT s.id, s.council_id, c.name AS council_name, c.slug AS council_slug, s.amount_pence, s.reference, s.description,
+                    s.return_url, s.status, s.failure_code
                 FROM sandbox_payments s JOIN councils c ON c.id = s.council_id WHERE s.id = \(id)
                 """, logger: logger)
-            for try await row in rows.decode((UUID, UUID, String, String, Int64, String, String, String, String, String?).self) {
-                return Payment(
-                    id: row.0, councilID: row.1, councilName: row.2, councilSlug: row.3, amountPence: row.4, reference: row.5,
-                    description: row.6, returnURL: row.7, status: row.8, failureCode: row.9)
-            }
-            return nil
+            guard let row = try await rows.first(PaymentRow.self) else { return nil }
+            return Payment(
+                id: row.id, councilID: row.councilID, councilName: row.councilName, councilSlug: row.councilSlug,
+                amountPence: row.amountPence, reference: row.reference, description: row.description, returnURL: row.returnURL,
+                status: row.status, failureCode: row.failureCode)
+        }
+    }
+
+    struct PaymentRow: RowDecodable {
+        var id: UUID
+        var councilID: UUID
+        var councilName: String
+        var councilSlug: String
+        var amountPence: Int64
+        var reference: String
+        var description: String
+        var returnURL: String
+        var status: String
+        var failureCode: String?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            councilID = try columns("council_id")
+            councilName = try columns("council_name")
+            councilSlug = try columns("council_slug")
+            amountPence = try columns("amount_pence")
+            reference = try columns("reference")
+            description = try columns("description")
+            returnURL = try columns("return_url")
+            status = try columns("status")
+            failureCode = try columns("failure_code")
         }
     }
 

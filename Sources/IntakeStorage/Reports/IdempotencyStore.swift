@@ -129,24 +129,41 @@ public struct IdempotencyStore: Sendable {
 
             let rows = try await connection.query(
                 """
-                SELECT request_hash, response_status, response_body, locked_until < now(), sealed
+                SELECT request_hash, response_status, response_body, locked_until < now() AS lapsed, sealed
                 FROM idempotency_keys
                 WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
                 FOR UPDATE
                 """, logger: logger)
-            for try await (hash, status, body, lapsed, sealed) in rows.decode((Data, Int?, Data?, Bool, Bool).self) {
-                guard Secrets.constantTimeEquals(Array(hash), Array(scope.storedRequestHash)) else { throw Conflict.keyReused }
-                if let status, let body { return .replay(status: status, body: sealed ? try scope.open(body) : body) }
-                guard lapsed else { throw Conflict.inProgress }
-                // The first attempt died without an answer: this one takes over.
-                _ = try await connection.query(
-                    """
-                    UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => \(leaseSeconds))
-                    WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
-                    """, logger: logger)
-                return .proceed
+            guard let row = try await rows.first(KeyRow.self) else { return .proceed }
+            guard Secrets.constantTimeEquals(Array(row.requestHash), Array(scope.storedRequestHash)) else { throw Conflict.keyReused }
+            if let status = row.responseStatus, let body = row.responseBody {
+                return .replay(status: status, body: row.sealed ? try scope.open(body) : body)
             }
+            guard row.lapsed else { throw Conflict.inProgress }
+            // The first attempt died without an answer: this one takes over.
+            _ = try await connection.query(
+                """
+                UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => \(leaseSeconds))
+                WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
+                """, logger: logger)
             return .proceed
+        }
+    }
+
+    /// A stored key, as `claim` reads it.
+    struct KeyRow: RowDecodable {
+        var requestHash: Data
+        var responseStatus: Int?
+        var responseBody: Data?
+        var lapsed: Bool
+        var sealed: Bool
+
+        init(columns: RowColumns) throws {
+            requestHash = try columns("request_hash")
+            responseStatus = try columns("response_status")
+            responseBody = try columns("response_body")
+            lapsed = try columns("lapsed")
+            sealed = try columns("sealed")
         }
     }
 

@@ -19,7 +19,7 @@ extension ReportStore {
             // values, so `NULL IS NULL OR …` folds away.
             let rows = try await connection.query(
                 """
-                SELECT \(unescaped: Self.columns), (extract(epoch FROM r.created_at) * 1000000)::bigint
+                SELECT \(unescaped: Self.columns), (extract(epoch FROM r.created_at) * 1000000)::bigint AS created_at_micros
                 FROM reports r
                 JOIN councils c ON c.id = r.council_id
                 JOIN categories cat ON cat.id = r.category_id
@@ -38,10 +38,10 @@ extension ReportStore {
                 """, logger: logger)
             var reports: [Report] = []
             var positions: [ReportQuery.Cursor] = []
-            for try await row in rows.decode(Self.RowWithMicros.self) {
-                let report = try Self.report(Self.row(row))
+            for row in try await rows.collect(RowWithMicros.self) {
+                let report = try Self.report(row.report)
                 reports.append(report)
-                positions.append(ReportQuery.Cursor(createdAtMicros: row.25, id: report.id))
+                positions.append(ReportQuery.Cursor(createdAtMicros: row.createdAtMicros, id: report.id))
             }
             guard reports.count > query.limit else { return Page(reports: reports, next: nil) }
             return Page(reports: Array(reports.prefix(query.limit)), next: positions[query.limit - 1])
@@ -61,7 +61,7 @@ extension ReportStore {
             let rows = try await connection.query(
                 """
                 WITH here AS (SELECT ST_SetSRID(ST_MakePoint(\(point.lon), \(point.lat)), 4326) AS p)
-                SELECT \(unescaped: Self.columns), ST_Distance(r.location::geography, here.p::geography)
+                SELECT \(unescaped: Self.columns), ST_Distance(r.location::geography, here.p::geography) AS distance
                 FROM here, reports r
                 JOIN councils c ON c.id = r.council_id
                 JOIN categories cat ON cat.id = r.category_id
@@ -70,33 +70,36 @@ extension ReportStore {
                   AND r.created_at > now() - make_interval(days => \(days)::int)
                   AND r.location && ST_Expand(here.p, \(degrees))
                   AND ST_DWithin(r.location::geography, here.p::geography, \(Double(radiusMetres)))
-                ORDER BY 26, r.id
+                ORDER BY distance, r.id
                 LIMIT \(limit)
                 """, logger: logger)
             var found: [(Report, Double)] = []
-            for try await row in rows.decode(Self.RowWithDistance.self) {
-                found.append((try Self.report(Self.row(row)), (row.25 * 10).rounded() / 10))
+            for row in try await rows.collect(RowWithDistance.self) {
+                found.append((try Self.report(row.report), (row.distance * 10).rounded() / 10))
             }
             return found
         }
     }
 
-    typealias RowWithMicros = (
-        UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String], Int64
-    )
-    typealias RowWithDistance = (
-        UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String], Double
-    )
+    /// `columns` followed by the creation time in microseconds (the page cursor).
+    struct RowWithMicros: RowDecodable {
+        var report: ReportRow
+        var createdAtMicros: Int64
 
-    /// The report columns of a row that has one more column after them.
-    static func row<Extra>(
-        _ r: (
-            UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-            String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String], Extra
-        )
-    ) -> Row {
-        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24)
+        init(columns: RowColumns) throws {
+            report = try ReportRow(columns: columns)
+            createdAtMicros = try columns("created_at_micros")
+        }
+    }
+
+    /// `columns` followed by the distance in metres.
+    struct RowWithDistance: RowDecodable {
+        var report: ReportRow
+        var distance: Double
+
+        init(columns: RowColumns) throws {
+            report = try ReportRow(columns: columns)
+            distance = try columns("distance")
+        }
     }
 }

@@ -39,13 +39,13 @@ extension ReportStore {
                         FROM event JOIN reports r ON r.id = event.report_id
                         RETURNING destination_id
                     )
-                    SELECT id, created_at, (SELECT destination_id FROM job) FROM event
+                    SELECT id, created_at, (SELECT destination_id FROM job) AS destination_id FROM event
                     """, logger: logger)
-                for try await (id, createdAt, destination) in rows.decode((Int64, Date, UUID?).self) {
+                for row in try await rows.collect(AddedEventRow.self) {
                     let event = TimelineEvent(
-                        id: id, kind: item.photo == nil ? .comment : .photoAdded, status: nil, publicNote: item.note,
-                        internalNote: nil, actor: .reporter, createdAt: createdAt, photoID: item.photo)
-                    events.append((event, destination))
+                        id: row.id, kind: item.photo == nil ? .comment : .photoAdded, status: nil, publicNote: item.note,
+                        internalNote: nil, actor: .reporter, createdAt: row.createdAt, photoID: item.photo)
+                    events.append((event, row.destinationID))
                 }
             }
             _ = try await connection.query("UPDATE reports SET updated_at = now() WHERE id = \(reportID)", logger: logger)
@@ -55,6 +55,19 @@ extension ReportStore {
         // Committed: wake the destination's receivers.
         if let first = events.first { database.announceJob(for: first.destination) }
         return events.map(\.event)
+    }
+
+    /// An event `addUpdate` inserted, with its job's destination.
+    struct AddedEventRow: RowDecodable {
+        var id: Int64
+        var createdAt: Date
+        var destinationID: UUID?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            createdAt = try columns("created_at")
+            destinationID = try columns("destination_id")
+        }
     }
 
     static func photoCount(reportID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int {

@@ -53,7 +53,7 @@ public struct ReportStore: Sendable {
             (stored, destination) = try await database.withTransaction { connection in
                 let (row, destination) = try await Self.run(statement, on: connection, logger: logger)
                 try await MediaStore.attach(
-                    photoIDs, to: row.0, clientKeyID: insert.clientKeyID, startingAt: 0, on: connection, logger: logger)
+                    photoIDs, to: row.id, clientKeyID: insert.clientKeyID, startingAt: 0, on: connection, logger: logger)
                 if let recording {
                     try await recording.write(Self.report(insert, row), on: connection, logger: logger)
                 }
@@ -67,7 +67,7 @@ public struct ReportStore: Sendable {
     static func run(_ statement: InsertStatement, on connection: PostgresConnection, logger: Logger) async throws
         -> (InsertStatement.Row, UUID?)
     {
-        for try await row in try await connection.execute(statement, logger: logger) { return (row, row.5) }
+        for try await row in try await connection.execute(statement, logger: logger) { return (row, row.destinationID) }
         // The category was retired (or deleted) between routing and the insert.
         throw CategoryGone()
     }
@@ -79,12 +79,12 @@ public struct ReportStore: Sendable {
     static func report(_ insert: Insert, _ row: InsertStatement.Row) -> Report {
         let input = insert.report
         return Report(
-            id: row.0, reference: row.1, council: insert.category.council,
+            id: row.id, reference: row.reference, council: insert.category.council,
             category: .init(code: insert.category.code, name: insert.category.definition.name),
-            status: ReportStatus(rawValue: row.2) ?? .open, location: insert.point, address: input.address,
+            status: ReportStatus(rawValue: row.status) ?? .open, location: insert.point, address: input.address,
             description: input.description, attributes: input.attributes, photoIDs: input.photoIDs,
             reporter: input.reporter.flatMap { $0.isEmpty ? nil : $0 }, anonymous: input.anonymous, externalReference: nil,
-            createdAt: row.3, updatedAt: row.4, closedAt: nil, expectedAt: nil, mediaURLs: input.mediaURLs)
+            createdAt: row.createdAt, updatedAt: row.updatedAt, closedAt: nil, expectedAt: nil, mediaURLs: input.mediaURLs)
     }
 
     /// Prepared once per connection: intake's whole write in one round trip.
@@ -115,10 +115,10 @@ public struct ReportStore: Sendable {
                 RETURNING destination_id
             )
             SELECT report.id, report.reference, report.status, report.created_at, report.updated_at,
-                (SELECT destination_id FROM job)
+                (SELECT destination_id FROM job) AS destination_id
             FROM report
             """
-        typealias Row = (UUID, String, String, Date, Date, UUID?)
+        typealias Row = InsertRow
 
         var bindings: PostgresBindings
 
@@ -149,7 +149,26 @@ public struct ReportStore: Sendable {
         }
 
         func makeBindings() throws -> PostgresBindings { bindings }
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.read(Row.self) }
+    }
+
+    /// What the insert returns: the columns the database assigned and the job's destination.
+    struct InsertRow: RowDecodable {
+        var id: UUID
+        var reference: String
+        var status: String
+        var createdAt: Date
+        var updatedAt: Date
+        var destinationID: UUID?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            reference = try columns("reference")
+            status = try columns("status")
+            createdAt = try columns("created_at")
+            updatedAt = try columns("updated_at")
+            destinationID = try columns("destination_id")
+        }
     }
 
     /// The report and its tracking token's hash (the caller checks a presented token in
@@ -158,7 +177,7 @@ public struct ReportStore: Sendable {
         let logger = self.logger
         return try await database.withConnection { connection in
             for try await row in try await connection.execute(FindStatement(id: id), logger: logger) {
-                return (try Self.report(Self.row(row)), Array(row.25))
+                return (try Self.report(row.report), Array(row.trackingTokenHash))
             }
             return nil
         }
@@ -180,7 +199,7 @@ public struct ReportStore: Sendable {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.read(Row.self) }
     }
 
     public func timeline(reportID: UUID) async throws -> [TimelineEvent] {
@@ -190,9 +209,10 @@ public struct ReportStore: Sendable {
             for try await row in try await connection.execute(TimelineStatement(reportID: reportID), logger: logger) {
                 events.append(
                     TimelineEvent(
-                        id: row.0, kind: TimelineEvent.Kind(rawValue: row.1) ?? .comment,
-                        status: row.2.flatMap(ReportStatus.init(rawValue:)), publicNote: row.3, internalNote: row.4,
-                        actor: TimelineEvent.Actor(rawValue: row.5) ?? .system, createdAt: row.6, photoID: row.7))
+                        id: row.id, kind: TimelineEvent.Kind(rawValue: row.kind) ?? .comment,
+                        status: row.status.flatMap(ReportStatus.init(rawValue:)), publicNote: row.publicNote,
+                        internalNote: row.internalNote, actor: TimelineEvent.Actor(rawValue: row.actor) ?? .system,
+                        createdAt: row.createdAt, photoID: row.mediaID))
             }
             return events
         }
@@ -203,7 +223,7 @@ public struct ReportStore: Sendable {
             SELECT id, kind, status, public_note, internal_note, actor, created_at, media_id
             FROM report_events WHERE report_id = $1 ORDER BY id
             """
-        typealias Row = (Int64, String, String?, String?, String?, String, Date, UUID?)
+        typealias Row = TimelineRow
         var reportID: UUID
 
         func makeBindings() throws -> PostgresBindings {
@@ -212,7 +232,29 @@ public struct ReportStore: Sendable {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.read(Row.self) }
+    }
+
+    struct TimelineRow: RowDecodable {
+        var id: Int64
+        var kind: String
+        var status: String?
+        var publicNote: String?
+        var internalNote: String?
+        var actor: String
+        var createdAt: Date
+        var mediaID: UUID?
+
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            kind = try columns("kind")
+            status = try columns("status")
+            publicNote = try columns("public_note")
+            internalNote = try columns("internal_note")
+            actor = try columns("actor")
+            createdAt = try columns("created_at")
+            mediaID = try columns("media_id")
+        }
     }
 
     // MARK: Positions
@@ -235,38 +277,103 @@ public struct ReportStore: Sendable {
 
     // MARK: Rows
 
+    /// The report columns, named for `ReportRow`: the council's and category's columns are
+    /// prefixed, so a query can add its own columns (an event's `id`, `status`, …) beside them.
     static let columns = """
-        r.id, r.reference, c.id, c.slug, c.name, c.tier, cat.code, cat.name, r.status,
-        ST_Y(r.location), ST_X(r.location), r.address, r.description, r.attributes::text,
+        r.id, r.reference, c.id AS council_id, c.slug AS council_slug, c.name AS council_name, c.tier AS council_tier,
+        cat.code AS category_code, cat.name AS category_name, r.status,
+        ST_Y(r.location) AS lat, ST_X(r.location) AS lon, r.address, r.description, r.attributes::text AS attributes,
         r.reporter_name, r.reporter_email, r.reporter_phone, r.anonymous, r.external_reference,
         r.created_at, r.updated_at, r.closed_at, r.expected_at,
-        ARRAY(SELECT m.id FROM media m WHERE m.report_id = r.id ORDER BY m.position, m.attached_at), r.media_urls
+        ARRAY(SELECT m.id FROM media m WHERE m.report_id = r.id ORDER BY m.position, m.attached_at) AS photo_ids, r.media_urls
         """
 
-    typealias Row = (
-        UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String]
-    )
-    typealias RowWithToken = (
-        UUID, String, UUID, String, String, String, String, String, String, Double, Double, String?, String, String,
-        String?, String?, String?, Bool, String?, Date, Date, Date?, Date?, [UUID], [String], Data
-    )
+    /// A row of `columns`.
+    struct ReportRow: RowDecodable {
+        var id: UUID
+        var reference: String
+        var councilID: UUID
+        var councilSlug: String
+        var councilName: String
+        var councilTier: String
+        var categoryCode: String
+        var categoryName: String
+        var status: String
+        var lat: Double
+        var lon: Double
+        var address: String?
+        var description: String
+        var attributes: String
+        var reporterName: String?
+        var reporterEmail: String?
+        var reporterPhone: String?
+        var anonymous: Bool
+        var externalReference: String?
+        var createdAt: Date
+        var updatedAt: Date
+        var closedAt: Date?
+        var expectedAt: Date?
+        var photoIDs: [UUID]
+        var mediaURLs: [String]
 
-    static func report(_ row: Row) throws -> Report {
-        let attributes = try AttributeJSON.parse(row.13) ?? JSONDecoder().decode([String: AttributeAnswer].self, from: Data(row.13.utf8))
-        let reporter = ReporterContact(name: row.14, email: row.15, phone: row.16)
+        init(columns: RowColumns) throws {
+            id = try columns("id")
+            reference = try columns("reference")
+            councilID = try columns("council_id")
+            councilSlug = try columns("council_slug")
+            councilName = try columns("council_name")
+            councilTier = try columns("council_tier")
+            categoryCode = try columns("category_code")
+            categoryName = try columns("category_name")
+            status = try columns("status")
+            lat = try columns("lat")
+            lon = try columns("lon")
+            address = try columns("address")
+            description = try columns("description")
+            attributes = try columns("attributes")
+            reporterName = try columns("reporter_name")
+            reporterEmail = try columns("reporter_email")
+            reporterPhone = try columns("reporter_phone")
+            anonymous = try columns("anonymous")
+            externalReference = try columns("external_reference")
+            createdAt = try columns("created_at")
+            updatedAt = try columns("updated_at")
+            closedAt = try columns("closed_at")
+            expectedAt = try columns("expected_at")
+            photoIDs = try columns("photo_ids")
+            mediaURLs = try columns("media_urls")
+        }
+    }
+
+    /// `columns` followed by `r.tracking_token_hash`.
+    struct RowWithToken: RowDecodable {
+        var report: ReportRow
+        var trackingTokenHash: Data
+
+        init(columns: RowColumns) throws {
+            report = try ReportRow(columns: columns)
+            trackingTokenHash = try columns("tracking_token_hash")
+        }
+    }
+
+    static func report(_ row: ReportRow) throws -> Report {
+        let attributes =
+            try AttributeJSON.parse(row.attributes) ?? JSONDecoder().decode([String: AttributeAnswer].self, from: Data(row.attributes.utf8))
+        let reporter = ReporterContact(name: row.reporterName, email: row.reporterEmail, phone: row.reporterPhone)
         return Report(
-            id: row.0, reference: row.1,
-            council: CouncilRef(id: row.2, slug: row.3, name: row.4, tier: Council.Tier(rawValue: row.5) ?? .unitary),
-            category: .init(code: row.6, name: row.7), status: ReportStatus(rawValue: row.8) ?? .open,
-            location: LatLon(lat: row.9, lon: row.10), address: row.11, description: row.12, attributes: attributes,
-            photoIDs: row.23, reporter: reporter.isEmpty ? nil : reporter, anonymous: row.17, externalReference: row.18,
-            createdAt: row.19, updatedAt: row.20, closedAt: row.21, expectedAt: row.22, mediaURLs: row.24)
+            id: row.id, reference: row.reference,
+            council: CouncilRef(
+                id: row.councilID, slug: row.councilSlug, name: row.councilName, tier: Council.Tier(rawValue: row.councilTier) ?? .unitary),
+            category: .init(code: row.categoryCode, name: row.categoryName), status: ReportStatus(rawValue: row.status) ?? .open,
+            location: LatLon(lat: row.lat, lon: row.lon), address: row.address, description: row.description, attributes: attributes,
+            photoIDs: row.photoIDs, reporter: reporter.isEmpty ? nil : reporter, anonymous: row.anonymous,
+            externalReference: row.externalReference, createdAt: row.createdAt, updatedAt: row.updatedAt, closedAt: row.closedAt,
+            expectedAt: row.expectedAt, mediaURLs: row.mediaURLs)
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Report] {
         var reports: [Report] = []
-        for try await row in rows.decode(Row.self) { reports.append(try report(row)) }
+        for row in try await rows.collect(ReportRow.self) { reports.append(try report(row)) }
         return reports
     }
 }

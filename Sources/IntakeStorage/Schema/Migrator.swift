@@ -124,12 +124,25 @@ struct AppliedMigrations {
 
     var byVersion: [Int: Row]
 
+    /// A row of `schema_migrations`.
+    struct AppliedRow: RowDecodable {
+        var version: Int
+        var name: String
+        var checksum: String
+
+        init(columns: RowColumns) throws {
+            version = try columns("version")
+            name = try columns("name")
+            checksum = try columns("checksum")
+        }
+    }
+
     static func read(on connection: PostgresConnection, logger: Logger) async throws -> AppliedMigrations {
         let rows = try await connection.query(
             "SELECT version, name, checksum FROM schema_migrations ORDER BY version", logger: logger)
         var byVersion: [Int: Row] = [:]
-        for try await (version, name, checksum) in rows.decode((Int, String, String).self) {
-            byVersion[version] = Row(name: name, checksum: checksum)
+        for row in try await rows.collect(AppliedRow.self) {
+            byVersion[row.version] = Row(name: row.name, checksum: row.checksum)
         }
         return AppliedMigrations(byVersion: byVersion)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import IntakeClients
 import IntakeCore
 import IntakeStorage
 import Logging
@@ -88,7 +89,7 @@ public struct Dispatcher: Sendable {
         let startedAt = Date()
         let result: DeliveryResult
         if let destination, let message {
-            result = await sender.deliver(job, to: destination, message: message)
+            result = await sender.deliver(message, to: destination, open311Token: job.open311Token)
         } else {
             result = DeliveryResult(statusCode: nil, error: "the case (or payment) or its destination no longer exists", durationMilliseconds: 0)
         }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import IntakeCore
+import IntakeStorage
 import Logging
 import PostgresNIO
 

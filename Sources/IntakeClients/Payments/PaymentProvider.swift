@@ -54,6 +54,12 @@ public struct ProviderPayment: Sendable, Equatable {
     public var reference: String
     public var nextURL: String
     public var status: ProviderStatus
+
+    public init(reference: String, nextURL: String, status: ProviderStatus) {
+        self.reference = reference
+        self.nextURL = nextURL
+        self.status = status
+    }
 }
 
 public enum ProviderError: Error, Sendable, Equatable {

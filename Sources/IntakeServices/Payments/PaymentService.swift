@@ -1,4 +1,5 @@
 import Foundation
+import IntakeClients
 import IntakeCore
 import IntakeStorage
 import Logging
@@ -16,12 +17,16 @@ public struct PaymentService: Sendable {
     public let expiry: Duration
     let logger: Logger
 
-    public init(database: Database, config: IntakeConfig, logger: Logger) {
-        self.payments = PaymentStore(database: database, logger: logger)
-        self.settings = PaymentSettingsStore(database: database, logger: logger)
-        self.govukPay = GovUKPay(baseURL: config.govukPayBaseURL)
-        self.sandbox = SandboxProvider(store: SandboxPaymentStore(database: database, logger: logger), baseURL: config.publicBaseURL)
-        self.expiry = .seconds(config.paymentExpiryMinutes * 60)
+    /// Built by `AppServices`.
+    init(
+        payments: PaymentStore, settings: PaymentSettingsStore, govukPay: GovUKPay, sandbox: SandboxProvider, expiry: Duration,
+        logger: Logger
+    ) {
+        self.payments = payments
+        self.settings = settings
+        self.govukPay = govukPay
+        self.sandbox = sandbox
+        self.expiry = expiry
         self.logger = logger
     }
 

@@ -1,8 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import IntakeCore
-import IntakeServices
-import IntakeStorage
 import NIOCore
 import NIOHTTP1
 
@@ -35,10 +33,12 @@ public struct Sender: Sendable {
         try? await client.shutdown()
     }
 
-    public func deliver(_ job: PushQueue.Job, to destination: Destination, message: QueueMessage) async -> DeliveryResult {
+    /// One attempt to deliver `message` to `destination`. `open311Token` is the token an Open311
+    /// server gave for this case's earlier creation, if any (the job keeps it).
+    public func deliver(_ message: QueueMessage, to destination: Destination, open311Token: String?) async -> DeliveryResult {
         switch (destination.kind, message) {
         case (.webhook, _): return await webhook(message, to: destination)
-        case (.open311, .caseEvent(let caseMessage)): return await open311(job, caseMessage, to: destination)
+        case (.open311, .caseEvent(let caseMessage)): return await open311(caseMessage, token: open311Token, to: destination)
         case (.open311, .payment):
             return DeliveryResult(statusCode: nil, error: "Open311 destinations do not take payments", durationMilliseconds: 0)
         case (.pull, _): return DeliveryResult(statusCode: nil, error: "pull queues are not pushed", durationMilliseconds: 0)
@@ -70,14 +70,14 @@ public struct Sender: Sendable {
 
     // MARK: Open311
 
-    func open311(_ job: PushQueue.Job, _ message: CaseMessage, to destination: Destination) async -> DeliveryResult {
+    func open311(_ message: CaseMessage, token: String?, to destination: Destination) async -> DeliveryResult {
         guard let endpoint = destination.url else {
             return DeliveryResult(statusCode: nil, error: "no URL", durationMilliseconds: 0)
         }
         let apiKey = destination.open311APIKey
         let jurisdiction = destination.open311Jurisdiction
         if message.type == "case.created" {
-            if let token = job.open311Token {
+            if let token {
                 // The server took the request and gave a token: resolve it, never POST again.
                 let path = "tokens/\(Open311Outbound.escape(token)).xml" + Open311Outbound.tokenQuery(apiKey: apiKey, jurisdiction: jurisdiction)
                 var request = HTTPClientRequest(url: Open311Outbound.url(endpoint, path))

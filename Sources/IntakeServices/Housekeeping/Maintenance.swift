@@ -1,4 +1,3 @@
-import IntakePayments
 import IntakeStorage
 import Logging
 import Synchronization

@@ -1,4 +1,5 @@
 import Foundation
+import IntakeClients
 import IntakeCore
 import IntakeStorage
 
