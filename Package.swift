@@ -10,7 +10,7 @@ let package = Package(
     name: "civic-intake",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "intake", targets: ["intake"]),
+        .executable(name: "intake", targets: ["intake"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "IntakeAPI",
             dependencies: [
-                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
             ],
             // Generated code only: its `package import`s warn on Swift 6.3 (the generator's own
             // `@diagnose(UnusedImportAccess, as: ignored)` applies from 6.4 on).

@@ -16,8 +16,13 @@ public struct APIError: Error, Sendable, Equatable {
     public var extensions: [String: [String]] = [:]
 
     public init(
-        status: Int, code: String, title: String, detail: String? = nil,
-        fieldErrors: [FieldError] = [], retryAfter: Int? = nil, headers: [String: String] = [:]
+        status: Int,
+        code: String,
+        title: String,
+        detail: String? = nil,
+        fieldErrors: [FieldError] = [],
+        retryAfter: Int? = nil,
+        headers: [String: String] = [:]
     ) {
         self.status = status
         self.code = code
@@ -54,8 +59,12 @@ extension APIError {
 
     public static func unauthorized(_ detail: String) -> APIError {
         APIError(
-            status: 401, code: "unauthorized", title: "Unauthorized", detail: detail,
-            headers: ["WWW-Authenticate": "Bearer"])
+            status: 401,
+            code: "unauthorized",
+            title: "Unauthorized",
+            detail: detail,
+            headers: ["WWW-Authenticate": "Bearer"]
+        )
     }
 
     public static func forbidden(_ detail: String) -> APIError {
@@ -68,9 +77,12 @@ extension APIError {
 
     public static func methodNotAllowed(allowed: [String]) -> APIError {
         APIError(
-            status: 405, code: "method_not_allowed", title: "Method not allowed",
+            status: 405,
+            code: "method_not_allowed",
+            title: "Method not allowed",
             detail: "This resource supports \(allowed.joined(separator: ", ")).",
-            headers: ["Allow": allowed.joined(separator: ", ")])
+            headers: ["Allow": allowed.joined(separator: ", ")]
+        )
     }
 
     public static func conflict(_ detail: String, code: String = "conflict") -> APIError {
@@ -79,8 +91,11 @@ extension APIError {
 
     public static func payloadTooLarge(limit: Int) -> APIError {
         APIError(
-            status: 413, code: "payload_too_large", title: "Payload too large",
-            detail: "The request body is larger than the \(limit) bytes allowed here.")
+            status: 413,
+            code: "payload_too_large",
+            title: "Payload too large",
+            detail: "The request body is larger than the \(limit) bytes allowed here."
+        )
     }
 
     public static func unsupportedMediaType(_ detail: String) -> APIError {
@@ -94,17 +109,28 @@ extension APIError {
                 ? "\(errors[0].pointer): \(errors[0].detail)"
                 : "\(errors.count) fields are invalid.")
         return APIError(
-            status: 422, code: "validation_failed", title: "Validation failed", detail: summary,
-            fieldErrors: errors)
+            status: 422,
+            code: "validation_failed",
+            title: "Validation failed",
+            detail: summary,
+            fieldErrors: errors
+        )
     }
 
     public static func databaseUnavailable(retryAfter: Int = 5) -> APIError {
         APIError(
-            status: 503, code: "database_unavailable", title: "Service unavailable",
-            detail: "The database cannot be reached. Try again shortly.", retryAfter: retryAfter)
+            status: 503,
+            code: "database_unavailable",
+            title: "Service unavailable",
+            detail: "The database cannot be reached. Try again shortly.",
+            retryAfter: retryAfter
+        )
     }
 
     public static let internalError = APIError(
-        status: 500, code: "internal_error", title: "Internal server error",
-        detail: "Something went wrong on our side. The request id identifies it in our logs.")
+        status: 500,
+        code: "internal_error",
+        title: "Internal server error",
+        detail: "Something went wrong on our side. The request id identifies it in our logs."
+    )
 }

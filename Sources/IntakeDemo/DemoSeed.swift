@@ -52,7 +52,9 @@ public struct DemoSeed: Sendable {
                     VALUES (\(council.slug), \(council.name), \(council.tier.rawValue), \(council.code), \(council.email),
                             ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(\(geometry)), 4326)))
                     ON CONFLICT (slug) DO NOTHING
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 for category in council.categories {
                     let attributes = try CategoryStore.encode(category.attributes)
                     _ = try await connection.query(
@@ -64,7 +66,9 @@ public struct DemoSeed: Sendable {
                             \(category.anonymousAllowed), \(category.contactRequired)
                         FROM councils WHERE slug = \(council.slug)
                         ON CONFLICT (council_id, code) DO NOTHING
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                 }
             }
             // Each council's back office reads its cases from a pull queue named `cases`, the
@@ -76,7 +80,9 @@ public struct DemoSeed: Sendable {
                     SELECT id, 'cases', 'pull', NOT EXISTS (SELECT 1 FROM destinations d WHERE d.council_id = councils.id AND d.is_default)
                     FROM councils WHERE slug = \(council.slug)
                     ON CONFLICT (council_id, name) DO NOTHING
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
             }
             // Billing councils (districts and unitaries collect council tax) take payments through
             // the sandbox provider; paid intents go to a pull queue `revenues`.
@@ -91,14 +97,18 @@ public struct DemoSeed: Sendable {
                         \(settings.maxAmountPence), \(rule.pattern), \(rule.checkScheme.rawValue), \(rule.description), \(rule.example)
                     FROM councils WHERE slug = \(slug)
                     ON CONFLICT (council_id) DO NOTHING
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 _ = try await connection.query(
                     """
                     INSERT INTO destinations (council_id, name, kind, receives_payments)
                     SELECT id, 'revenues', 'pull', NOT EXISTS (SELECT 1 FROM destinations d WHERE d.council_id = councils.id AND d.receives_payments)
                     FROM councils WHERE slug = \(slug)
                     ON CONFLICT (council_id, name) DO NOTHING
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
             }
             try await DestinationStore.routeWaitingJobs(councilID: nil, on: connection, logger: logger)
             var keys = [Key(role: .client, councilSlug: nil, token: Self.token("client"))]
@@ -110,7 +120,9 @@ public struct DemoSeed: Sendable {
                     VALUES (\(key.token.prefix), \(Data(key.token.secretHash)), \(key.role.rawValue),
                             (SELECT id FROM councils WHERE slug = \(key.councilSlug)), 'demo')
                     ON CONFLICT (prefix) DO NOTHING
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
             }
             return keys
         }
@@ -121,23 +133,44 @@ public struct DemoSeed: Sendable {
         (
             "barchester",
             PaymentSettings(
-                provider: .sandbox, providerAPIKey: nil, webhookSecret: "", fundCode: "CTAX", maxAmountPence: 10_000_000,
+                provider: .sandbox,
+                providerAPIKey: nil,
+                webhookSecret: "",
+                fundCode: "CTAX",
+                maxAmountPence: 10_000_000,
                 referenceRule: AccountReferenceRule(
-                    pattern: "4[0-9]{6}[0-9X]", checkScheme: .modulus11,
-                    description: "8 characters: 4 and six more digits, then a check digit (which may be X)", example: "41234561"))
+                    pattern: "4[0-9]{6}[0-9X]",
+                    checkScheme: .modulus11,
+                    description: "8 characters: 4 and six more digits, then a check digit (which may be X)",
+                    example: "41234561"
+                )
+            )
         ),
         (
             "plumstead",
             PaymentSettings(
-                provider: .sandbox, providerAPIKey: nil, webhookSecret: "", fundCode: "CT01", maxAmountPence: 10_000_000,
+                provider: .sandbox,
+                providerAPIKey: nil,
+                webhookSecret: "",
+                fundCode: "CT01",
+                maxAmountPence: 10_000_000,
                 referenceRule: AccountReferenceRule(
-                    pattern: "50[0-9]{8}", description: "10 digits starting with 50", example: "5001234567"))
+                    pattern: "50[0-9]{8}",
+                    description: "10 digits starting with 50",
+                    example: "5001234567"
+                )
+            )
         ),
         (
             "silverbridge",
             PaymentSettings(
-                provider: .sandbox, providerAPIKey: nil, webhookSecret: "", fundCode: "CTAX-SB", maxAmountPence: 5_000_000,
-                referenceRule: AccountReferenceRule(pattern: "[0-9]{9}", description: "9 digits", example: "123456789"))
+                provider: .sandbox,
+                providerAPIKey: nil,
+                webhookSecret: "",
+                fundCode: "CTAX-SB",
+                maxAmountPence: 5_000_000,
+                referenceRule: AccountReferenceRule(pattern: "[0-9]{9}", description: "9 digits", example: "123456789")
+            )
         ),
     ]
 
@@ -153,97 +186,163 @@ public struct DemoSeed: Sendable {
 
     static let councils: [DemoCouncil] = [
         DemoCouncil(
-            slug: "barsetshire", name: "Barsetshire County Council", tier: .county, code: "X10000001",
+            slug: "barsetshire",
+            name: "Barsetshire County Council",
+            tier: .county,
+            code: "X10000001",
             email: "highways@barsetshire.example",
             ring: [(-2.2, 52.0), (-1.0, 52.0), (-1.0, 52.6), (-2.2, 52.6), (-2.2, 52.0)],
-            categories: [Categories.pothole, Categories.streetLighting]),
+            categories: [Categories.pothole, Categories.streetLighting]
+        ),
         DemoCouncil(
-            slug: "barchester", name: "Barchester City Council", tier: .district, code: "X07000001",
+            slug: "barchester",
+            name: "Barchester City Council",
+            tier: .district,
+            code: "X07000001",
             email: "streetscene@barchester.example",
             ring: [(-2.2, 52.0), (-1.6, 52.0), (-1.6, 52.6), (-2.2, 52.6), (-2.2, 52.0)],
-            categories: [Categories.flyTipping, Categories.graffiti, Categories.missedBin]),
+            categories: [Categories.flyTipping, Categories.graffiti, Categories.missedBin]
+        ),
         DemoCouncil(
-            slug: "plumstead", name: "Plumstead District Council", tier: .district, code: "X07000002",
+            slug: "plumstead",
+            name: "Plumstead District Council",
+            tier: .district,
+            code: "X07000002",
             email: "environment@plumstead.example",
             ring: [(-1.6, 52.0), (-1.0, 52.0), (-1.0, 52.6), (-1.6, 52.6), (-1.6, 52.0)],
-            categories: [Categories.flyTipping, Categories.graffiti, Categories.missedBin]),
+            categories: [Categories.flyTipping, Categories.graffiti, Categories.missedBin]
+        ),
         DemoCouncil(
-            slug: "silverbridge", name: "Silverbridge Borough Council", tier: .unitary, code: "X06000001",
+            slug: "silverbridge",
+            name: "Silverbridge Borough Council",
+            tier: .unitary,
+            code: "X06000001",
             email: "customer.services@silverbridge.example",
             ring: [(-1.0, 52.0), (-0.4, 52.0), (-0.4, 52.6), (-1.0, 52.6), (-1.0, 52.0)],
             categories: [
                 Categories.flyTipping, Categories.graffiti, Categories.missedBin, Categories.pothole, Categories.streetLighting,
-            ]),
+            ]
+        ),
     ]
 
     enum Categories {
         static let flyTipping = CategoryDefinition(
-            code: "fly_tipping", name: "Fly-tipping", description: "Rubbish dumped illegally on land or roads.",
-            group: "Street cleaning", keywords: ["dumping", "rubbish", "waste"],
+            code: "fly_tipping",
+            name: "Fly-tipping",
+            description: "Rubbish dumped illegally on land or roads.",
+            group: "Street cleaning",
+            keywords: ["dumping", "rubbish", "waste"],
             attributes: [
                 CategoryAttribute(
-                    code: "waste_type", description: "What has been dumped?", datatype: .singlevaluelist, required: true,
+                    code: "waste_type",
+                    description: "What has been dumped?",
+                    datatype: .singlevaluelist,
+                    required: true,
                     order: 1,
                     values: [
                         .init(key: "household", name: "Household rubbish"), .init(key: "garden", name: "Garden waste"),
-                        .init(key: "builders_rubble", name: "Builders' rubble"), .init(key: "white_goods", name: "Fridges, cookers and other appliances"),
+                        .init(key: "builders_rubble", name: "Builders' rubble"),
+                        .init(key: "white_goods", name: "Fridges, cookers and other appliances"),
                         .init(key: "tyres", name: "Tyres"), .init(key: "asbestos", name: "Asbestos (do not touch)"),
                         .init(key: "other", name: "Something else"),
-                    ]),
+                    ]
+                ),
                 CategoryAttribute(
-                    code: "size", description: "How much is there?", datatype: .singlevaluelist, required: true, order: 2,
+                    code: "size",
+                    description: "How much is there?",
+                    datatype: .singlevaluelist,
+                    required: true,
+                    order: 2,
                     values: [
                         .init(key: "single_item", name: "A single item"), .init(key: "car_boot", name: "A car boot load"),
                         .init(key: "small_van", name: "A small van load"), .init(key: "transit_van", name: "A transit van load"),
                         .init(key: "lorry", name: "A lorry load or more"),
-                    ]),
-            ])
+                    ]
+                ),
+            ]
+        )
         static let graffiti = CategoryDefinition(
-            code: "graffiti", name: "Graffiti", description: "Graffiti on public property.", group: "Street cleaning",
+            code: "graffiti",
+            name: "Graffiti",
+            description: "Graffiti on public property.",
+            group: "Street cleaning",
             keywords: ["tagging", "vandalism"],
             attributes: [
                 CategoryAttribute(
-                    code: "offensive", description: "Is it offensive or racist?", datatype: .singlevaluelist, required: true,
-                    order: 1, values: [.init(key: "yes", name: "Yes"), .init(key: "no", name: "No")])
-            ])
+                    code: "offensive",
+                    description: "Is it offensive or racist?",
+                    datatype: .singlevaluelist,
+                    required: true,
+                    order: 1,
+                    values: [.init(key: "yes", name: "Yes"), .init(key: "no", name: "No")]
+                )
+            ]
+        )
         static let missedBin = CategoryDefinition(
-            code: "missed_bin", name: "Missed bin collection", description: "A bin that was out on time but not emptied.",
-            group: "Bins and recycling", keywords: ["bin", "collection", "recycling"],
+            code: "missed_bin",
+            name: "Missed bin collection",
+            description: "A bin that was out on time but not emptied.",
+            group: "Bins and recycling",
+            keywords: ["bin", "collection", "recycling"],
             attributes: [
                 CategoryAttribute(
-                    code: "bin_type", description: "Which bin was missed?", datatype: .singlevaluelist, required: true,
+                    code: "bin_type",
+                    description: "Which bin was missed?",
+                    datatype: .singlevaluelist,
+                    required: true,
                     order: 1,
                     values: [
                         .init(key: "general", name: "General waste"), .init(key: "recycling", name: "Recycling"),
                         .init(key: "garden", name: "Garden waste"), .init(key: "food", name: "Food waste"),
-                    ]),
+                    ]
+                ),
                 CategoryAttribute(code: "collection_date", description: "When should it have been emptied?", datatype: .datetime, order: 2),
             ],
-            anonymousAllowed: false, contactRequired: true)
+            anonymousAllowed: false,
+            contactRequired: true
+        )
         static let pothole = CategoryDefinition(
-            code: "pothole", name: "Pothole", description: "A hole or crack in the road or pavement.", group: "Roads",
+            code: "pothole",
+            name: "Pothole",
+            description: "A hole or crack in the road or pavement.",
+            group: "Roads",
             keywords: ["road", "pavement", "hole"],
             attributes: [
                 CategoryAttribute(
-                    code: "location_type", description: "Where is it?", datatype: .singlevaluelist, required: true, order: 1,
+                    code: "location_type",
+                    description: "Where is it?",
+                    datatype: .singlevaluelist,
+                    required: true,
+                    order: 1,
                     values: [
                         .init(key: "road", name: "Road"), .init(key: "pavement", name: "Pavement"),
                         .init(key: "cycle_lane", name: "Cycle lane"),
-                    ]),
+                    ]
+                ),
                 CategoryAttribute(code: "depth_cm", description: "Roughly how deep, in centimetres?", datatype: .number, order: 2),
             ],
-            photoRequired: true)
+            photoRequired: true
+        )
         static let streetLighting = CategoryDefinition(
-            code: "street_lighting", name: "Street light not working", description: "A street light that is out, flickering or on all day.",
-            group: "Roads", keywords: ["lamp", "light"],
+            code: "street_lighting",
+            name: "Street light not working",
+            description: "A street light that is out, flickering or on all day.",
+            group: "Roads",
+            keywords: ["lamp", "light"],
             attributes: [
                 CategoryAttribute(code: "column_number", description: "The number on the lamp post, if you can see it", datatype: .string, order: 1),
                 CategoryAttribute(
-                    code: "fault", description: "What is wrong?", datatype: .singlevaluelist, required: true, order: 2,
+                    code: "fault",
+                    description: "What is wrong?",
+                    datatype: .singlevaluelist,
+                    required: true,
+                    order: 2,
                     values: [
                         .init(key: "out", name: "Not working"), .init(key: "flickering", name: "Flickering"),
                         .init(key: "day_burning", name: "On during the day"), .init(key: "damaged", name: "Damaged column"),
-                    ]),
-            ])
+                    ]
+                ),
+            ]
+        )
     }
 }

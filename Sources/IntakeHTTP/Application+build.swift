@@ -27,12 +27,19 @@ public struct HTTPDependencies: Sendable {
 
     /// For tests: services built from these settings.
     public init(
-        config: IntakeConfig, database: Database, migrations: MigrationSet, metrics: PrometheusCollectorRegistry,
-        logger: Logger, signals: DispatchSignals = DispatchSignals(), caches: ProcessCaches = ProcessCaches()
+        config: IntakeConfig,
+        database: Database,
+        migrations: MigrationSet,
+        metrics: PrometheusCollectorRegistry,
+        logger: Logger,
+        signals: DispatchSignals = DispatchSignals(),
+        caches: ProcessCaches = ProcessCaches()
     ) {
         self.init(
             services: AppServices(config: config, database: database, logger: logger, signals: signals, caches: caches),
-            migrations: migrations, metrics: metrics)
+            migrations: migrations,
+            metrics: metrics
+        )
     }
 }
 
@@ -54,17 +61,26 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     router.add(middleware: RateLimitMiddleware(limits: limits, auth: auth))
     router.add(
         middleware: RequestBodyMiddleware(
-            maxJSONBodyBytes: deps.config.maxJSONBodyBytes, maxMediaBytes: deps.config.maxMediaBytes))
+            maxJSONBodyBytes: deps.config.maxJSONBodyBytes,
+            maxMediaBytes: deps.config.maxMediaBytes
+        )
+    )
     // Admins' and back offices' changes, recorded before they are made.
     router.add(middleware: AuditMiddleware(trail: app.audit, maxBodyBytes: deps.config.maxJSONBodyBytes))
 
     let api = APIService(
-        app: app, migrator: Migrator(database: app.database, migrations: deps.migrations, logger: deps.logger), auth: auth)
+        app: app,
+        migrator: Migrator(database: app.database, migrations: deps.migrations, logger: deps.logger),
+        auth: auth
+    )
     // Compact JSON: the runtime's default pretty-prints every response, which costs CPU and bytes.
     try api.registerHandlers(
         on: RecordingTransport(router: router, routes: routes),
         configuration: Configuration(
-            dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
+            dateTranscoder: InternetDateTranscoder(),
+            jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]
+        )
+    )
     // The Open311 facade answers in its own formats, under /open311/v2/.
     Open311Facade(services: app, writes: limits.writes).register(on: router)
     for (method, path) in Open311Facade.routes { routes.add(method: method, path: path) }
@@ -72,31 +88,42 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     PaymentProviderRoutes(payments: app.payments, councils: app.councils, sandbox: app.sandboxPayments)
         .register(on: router, routes: routes)
     StaticRoutes.register(
-        on: router, routes: routes, metrics: deps.metrics, metricsAuth: auth,
-        queueGauges: QueueGauges(registry: deps.metrics, destinations: app.destinations))
+        on: router,
+        routes: routes,
+        metrics: deps.metrics,
+        metricsAuth: auth,
+        queueGauges: QueueGauges(registry: deps.metrics, destinations: app.destinations)
+    )
     return router
 }
 
 /// The HTTP server as a service. The database is not among its services: the caller runs it
 /// first in the same ServiceGroup, so it shuts down after the server has drained.
 public func buildApplication(
-    _ deps: HTTPDependencies, extraServices: [any Service] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    _ deps: HTTPDependencies,
+    extraServices: [any Service] = [],
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = try buildRouter(deps)
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(deps.config.httpHost, port: deps.config.httpPort),
-            serverName: "civic-intake"),
+            serverName: "civic-intake"
+        ),
         services: extraServices,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-        logger: deps.logger)
+        logger: deps.logger
+    )
 }
 
 /// A listener that serves only `/metrics` and `/health/live`: the `intake worker` process's
 /// counters (delivery attempts and their durations) plus the queue figures.
 public func buildMetricsApplication(
-    host: String, port: Int, metrics: PrometheusCollectorRegistry, services: AppServices
+    host: String,
+    port: Int,
+    metrics: PrometheusCollectorRegistry,
+    services: AppServices
 ) -> some ApplicationProtocol {
     let logger = services.logger
     let router = Router(context: IntakeRequestContext.self)
@@ -104,6 +131,8 @@ public func buildMetricsApplication(
     StaticRoutes.registerMetrics(on: router, routes: RouteTable(), metrics: metrics, auth: nil, queueGauges: gauges)
     router.get("/health/live") { _, _ in Response(status: .ok) }
     return Application(
-        router: router, configuration: .init(address: .hostname(host, port: port), serverName: "civic-intake-worker"),
-        logger: logger)
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: "civic-intake-worker"),
+        logger: logger
+    )
 }

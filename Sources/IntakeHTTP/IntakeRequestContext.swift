@@ -1,6 +1,6 @@
 import HTTPTypes
-import IntakeCore
 import Hummingbird
+import IntakeCore
 import Logging
 import Synchronization
 

@@ -13,7 +13,9 @@ struct QueueGauges: Sendable {
     // Whole names (no unit suffix added), with the help text a scrape shows. (Computed: the
     // descriptor type is not Sendable.)
     static var depth: MetricNameDescriptor { gauge("intake_dispatch_queue_depth", "Jobs waiting to be delivered or received (due now or later).") }
-    static var inFlight: MetricNameDescriptor { gauge("intake_dispatch_in_flight", "Jobs leased: being delivered, or received and not yet acknowledged.") }
+    static var inFlight: MetricNameDescriptor {
+        gauge("intake_dispatch_in_flight", "Jobs leased: being delivered, or received and not yet acknowledged.")
+    }
     static var oldestAge: MetricNameDescriptor { gauge("intake_dispatch_oldest_job_age_seconds", "Age of the oldest unfinished job, in seconds.") }
     static var dead: MetricNameDescriptor { gauge("intake_dispatch_dead_jobs", "Jobs that ran out of attempts (dead letters).") }
     static var disabled: MetricNameDescriptor { gauge("intake_dispatch_destination_disabled", "1 while the destination is disabled.") }

@@ -12,7 +12,14 @@ extension Open311Facade {
     func requests(_ format: Open311Format, _ query: Open311Form) async throws -> Open311Reply {
         let council = try await jurisdiction(query)
         var filter = Open311Store.RequestFilter(
-            councilID: council?.id, ids: nil, serviceCodes: nil, since: nil, until: nil, open: nil, limit: Self.maxRequests)
+            councilID: council?.id,
+            ids: nil,
+            serviceCodes: nil,
+            since: nil,
+            until: nil,
+            open: nil,
+            limit: Self.maxRequests
+        )
         // Every filter is read (and refused if malformed) even when a list of ids overrides them.
         let serviceCodes = query.value("service_code").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let start = try query.value("start_date").map { try Self.date($0, field: "start_date") }
@@ -47,7 +54,8 @@ extension Open311Facade {
             let council = try await jurisdiction(query)
             guard let uuid = UUID(uuidString: id),
                 let found = try await store.requests(
-                    .init(councilID: council?.id, ids: [uuid], serviceCodes: nil, since: nil, until: nil, open: nil, limit: 1)).first
+                    .init(councilID: council?.id, ids: [uuid], serviceCodes: nil, since: nil, until: nil, open: nil, limit: 1)
+                ).first
             else { throw Open311Failure.notFound("No service request has the id '\(id)'.") }
             // A one-element list in JSON too: clients read `response[0]`.
             return Open311Reply(root: "service_requests", node: .list(item: "request", [requestNode(found.0, note: found.statusNote)]))
@@ -63,7 +71,8 @@ extension Open311Facade {
             let id = uuid.uuidString.lowercased()
             return Open311Reply(
                 root: "service_requests",
-                node: .list(item: "request", [.record([("service_request_id", .text(id)), ("token", .text(id))])]))
+                node: .list(item: "request", [.record([("service_request_id", .text(id)), ("token", .text(id))])])
+            )
         }
     }
 
@@ -109,8 +118,11 @@ extension Open311Facade {
         let key = idempotencyKey ?? form.value("attribute[fixmystreet_id]").map { "fixmystreet_id:\($0)" }
         let scope = key.map {
             IdempotencyStore.Scope(
-                clientKeyID: principal.keyID, operation: "POST /open311/v2/requests", key: String($0.prefix(255)),
-                requestHash: Secrets.sha256(Self.fingerprint(form)))
+                clientKeyID: principal.keyID,
+                operation: "POST /open311/v2/requests",
+                key: String($0.prefix(255)),
+                requestHash: Secrets.sha256(Self.fingerprint(form))
+            )
         }
         let answer = scope.map { scope in
             IntakeService.Answer(scope: scope, status: 201) { Data($0.report.id.uuidString.lowercased().utf8) }
@@ -120,15 +132,21 @@ extension Open311Facade {
         } _: {
             // The jurisdiction, when named, must be the council the point and service route to.
             let created = try await intake.submit(
-                report, clientKeyID: principal.keyID, jurisdiction: council.map(\.ref), answer: answer)
+                report,
+                clientKeyID: principal.keyID,
+                jurisdiction: council.map(\.ref),
+                answer: answer
+            )
             return self.created(created.report.id.uuidString.lowercased())
         }
     }
 
     func created(_ id: String) -> Open311Reply {
         Open311Reply(
-            root: "service_requests", status: 201,
-            node: .list(item: "request", [.record([("service_request_id", .text(id)), ("service_notice", .text(nil)), ("account_id", .text(nil))])]))
+            root: "service_requests",
+            status: 201,
+            node: .list(item: "request", [.record([("service_request_id", .text(id)), ("service_notice", .text(nil)), ("account_id", .text(nil))])])
+        )
     }
 
     /// The form as a `NewReport`: location, description, reporter, attributes, photos and links.
@@ -145,7 +163,8 @@ extension Open311Facade {
             // Decided: no address lookup here. A point is what routes a report to a council.
             if form.value("address_string") != nil || form.value("address_id") != nil {
                 throw Open311Failure.badRequest(
-                    "lat and long are required: this server cannot place an address_string or address_id on the map.")
+                    "lat and long are required: this server cannot place an address_string or address_id on the map."
+                )
             }
             throw Open311Failure.badRequest("lat and long are required.")
         default:
@@ -172,11 +191,15 @@ extension Open311Facade {
 
         let name = [form.value("first_name"), form.value("last_name")].compactMap { $0 }.filter { $0 != "-" }.joined(separator: " ")
         var report = NewReport(
-            categoryCode: code, position: position,
+            categoryCode: code,
+            position: position,
             description: form.text("description") ?? "",
-            address: form.value("address_string"), attributes: answers,
+            address: form.value("address_string"),
+            attributes: answers,
             reporter: ReporterContact(name: name, email: form.value("email"), phone: form.value("phone")),
-            anonymous: true, photoIDs: [])
+            anonymous: true,
+            photoIDs: []
+        )
         report.source = .open311
         report.accountID = form.value("account_id")
         report.deviceID = form.value("device_id")
@@ -215,6 +238,7 @@ extension Open311Facade {
     /// The same form in any field order hashes the same; the api_key is not part of it.
     static func fingerprint(_ form: Open311Form) -> String {
         form.fields.filter { $0.name != "api_key" }.map { "\($0.name)=\($0.value)" }.sorted().joined(separator: "&")
-            + "&files=" + form.files.map { Secrets.sha256(String(decoding: $0.bytes, as: UTF8.self)).map { String($0) }.joined() }.joined(separator: ",")
+            + "&files="
+            + form.files.map { Secrets.sha256(String(decoding: $0.bytes, as: UTF8.self)).map { String($0) }.joined() }.joined(separator: ",")
     }
 }

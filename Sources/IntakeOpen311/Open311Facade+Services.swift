@@ -24,9 +24,11 @@ extension Open311Facade {
                                 ("type", .text("production")),
                                 ("formats", .list(item: "format", [.text("text/xml"), .text("application/json")])),
                             ])
-                        ])
+                        ]
+                    )
                 ),
-            ]))
+            ])
+        )
     }
 
     func services(_ format: Open311Format, _ query: Open311Form) async throws -> Open311Reply {
@@ -46,7 +48,8 @@ extension Open311Facade {
                 node: .record([
                     ("service_code", .text(category.code)),
                     ("attributes", .list(item: "attribute", category.definition.attributes.sorted { $0.order < $1.order }.map(Self.attributeNode))),
-                ]))
+                ])
+            )
         }
     }
 
@@ -56,7 +59,8 @@ extension Open311Facade {
         let all = try await councils.list()
         if all.count == 1 { return all[0] }
         throw Open311Failure.badRequest(
-            "jurisdiction_id is required: this server serves several councils (\(all.map(\.slug).joined(separator: ", "))).")
+            "jurisdiction_id is required: this server serves several councils (\(all.map(\.slug).joined(separator: ", ")))."
+        )
     }
 
     static func serviceNode(_ category: Category) -> Open311Node {
@@ -84,7 +88,8 @@ extension Open311Facade {
         ]
         if attribute.datatype.isList {
             fields.append(
-                ("values", .list(item: "value", attribute.values.map { .record([("key", .text($0.key)), ("name", .text($0.name))]) })))
+                ("values", .list(item: "value", attribute.values.map { .record([("key", .text($0.key)), ("name", .text($0.name))]) }))
+            )
         }
         return .record(fields)
     }

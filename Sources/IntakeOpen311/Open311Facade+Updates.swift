@@ -34,7 +34,9 @@ extension Open311Facade {
                         ("external_status_code", .text(nil)),
                         ("customer_reference", .text(update.externalReference)),
                     ])
-                }))
+                }
+            )
+        )
     }
 
     /// A reporter's update sent on by a client: a public comment on the timeline (and a
@@ -55,8 +57,11 @@ extension Open311Facade {
         }
         let scope = form.value("update_id").map {
             IdempotencyStore.Scope(
-                clientKeyID: principal.keyID, operation: "POST /open311/v2/servicerequestupdates", key: String($0.prefix(255)),
-                requestHash: Secrets.sha256(Self.fingerprint(form)))
+                clientKeyID: principal.keyID,
+                operation: "POST /open311/v2/servicerequestupdates",
+                key: String($0.prefix(255)),
+                requestHash: Secrets.sha256(Self.fingerprint(form))
+            )
         }
         return try await idempotent.run(scope) { _, stored in
             updateCreated(String(decoding: stored, as: UTF8.self))
@@ -65,7 +70,12 @@ extension Open311Facade {
             let events = try await reports.addUpdate(reportID: reportID, comment: comment, photoIDs: photos) { events, connection in
                 guard let scope else { return }
                 try await IdempotencyStore.record(
-                    scope, status: 200, body: Data(String(events.first?.id ?? 0).utf8), on: connection, logger: Self.logger)
+                    scope,
+                    status: 200,
+                    body: Data(String(events.first?.id ?? 0).utf8),
+                    on: connection,
+                    logger: Self.logger
+                )
             }
             return updateCreated(String(events.first?.id ?? 0))
         }

@@ -89,7 +89,8 @@ public struct Open311Facade: Sendable {
                 }
                 let merged = Open311Form(fields: query.fields + form.fields, files: form.files)
                 switch name {
-                case "requests": return try await facade.createRequest(format, merged, idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!])
+                case "requests":
+                    return try await facade.createRequest(format, merged, idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!])
                 case "servicerequestupdates": return try await facade.createUpdate(format, merged)
                 default: throw Open311Failure.notFound("There is no \(name) resource to POST to.")
                 }
@@ -115,7 +116,9 @@ public struct Open311Facade: Sendable {
     /// Parses the suffix and query, runs `body`, and turns every failure into an Open311 error
     /// in the requested format.
     func handle<Context: RequestContext>(
-        _ request: Request, _ context: Context, file: String?,
+        _ request: Request,
+        _ context: Context,
+        file: String?,
         _ body: (String, Open311Format, Open311Form) async throws -> Open311Reply
     ) async -> Response {
         guard let file, let (name, format) = Open311Format.split(file) else {
@@ -137,7 +140,9 @@ public struct Open311Facade: Sendable {
             return errorResponse(Open311Failure(IntakeError.invalid(error.fieldErrors(pointer: "/photos"))), format: format)
         } catch let error where error is DatabaseUnavailable || DatabaseErrors.isUnavailable(error) {
             var response = errorResponse(
-                .init(status: 503, descriptions: ["The service is briefly unavailable; try again shortly."]), format: format)
+                .init(status: 503, descriptions: ["The service is briefly unavailable; try again shortly."]),
+                format: format
+            )
             response.headers[.retryAfter] = String(APIError.databaseUnavailable().retryAfter ?? 5)
             return response
         } catch let error where DatabaseErrors.sqlState(error) == "22021" {
@@ -151,14 +156,20 @@ public struct Open311Facade: Sendable {
 
     func render(_ reply: Open311Reply, format: Open311Format) -> Response {
         Response(
-            status: .init(code: reply.status), headers: [.contentType: format.contentType],
-            body: .init(byteBuffer: ByteBuffer(string: Open311Writer.render(reply.node, root: reply.root, format: format))))
+            status: .init(code: reply.status),
+            headers: [.contentType: format.contentType],
+            body: .init(byteBuffer: ByteBuffer(string: Open311Writer.render(reply.node, root: reply.root, format: format)))
+        )
     }
 
     /// An Open311 error for a request refused before the facade saw it (the format from the
     /// path's suffix, XML when it has none), with extra headers such as `Retry-After`.
     public static func errorResponse(
-        status: Int, description: String, path: String, headers: [String: String], retryAfter: Int?
+        status: Int,
+        description: String,
+        path: String,
+        headers: [String: String],
+        retryAfter: Int?
     ) -> Response {
         let file = path.split(separator: "/").last.map(String.init) ?? ""
         let format = Open311Format.split(file)?.1 ?? .xml
@@ -183,10 +194,14 @@ public struct Open311Facade: Sendable {
 
     static func renderError(_ failure: Open311Failure, format: Open311Format) -> Response {
         let node = Open311Node.list(
-            item: "error", failure.descriptions.map { .record([("code", .number(Double(failure.status))), ("description", .text($0))]) })
+            item: "error",
+            failure.descriptions.map { .record([("code", .number(Double(failure.status))), ("description", .text($0))]) }
+        )
         return Response(
-            status: .init(code: failure.status), headers: [.contentType: format.contentType],
-            body: .init(byteBuffer: ByteBuffer(string: Open311Writer.render(node, root: "errors", format: format))))
+            status: .init(code: failure.status),
+            headers: [.contentType: format.contentType],
+            body: .init(byteBuffer: ByteBuffer(string: Open311Writer.render(node, root: "errors", format: format)))
+        )
     }
 
     /// The caller's client key from `api_key`; 403 when missing or not a client key, 429 when
@@ -203,7 +218,8 @@ public struct Open311Facade: Sendable {
                     status: 429,
                     descriptions: [
                         "More than \(writes.policy.quota) writes a minute with this api_key; try again in \(decision.retryAfterSeconds) s."
-                    ])
+                    ]
+                )
                 failure.rateLimit = Open311RateLimited(policy: writes.policy, decision: decision)
                 throw failure
             }
@@ -291,7 +307,9 @@ struct Open311Failure: Error, Sendable {
             self.init(status: 400, descriptions: ["This Idempotency-Key was used with a different request. Use a new key for a new request."])
         case .inProgress:
             self.init(
-                status: 400, descriptions: ["The first request with this Idempotency-Key is still being processed. Retry shortly."])
+                status: 400,
+                descriptions: ["The first request with this Idempotency-Key is still being processed. Retry shortly."]
+            )
         }
     }
 

@@ -30,7 +30,10 @@ struct Open311Form: Sendable {
 
     func values(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
 
-    enum ParseError: Error { case unsupported(String), malformed(String) }
+    enum ParseError: Error {
+        case unsupported(String)
+        case malformed(String)
+    }
 
     static func parse(contentType: String?, body: [UInt8]) throws(ParseError) -> Open311Form {
         let type = (contentType ?? "").lowercased()

@@ -6,7 +6,10 @@ import IntakeStorage
 
 struct CouncilsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "councils", abstract: "Manage councils.", subcommands: [Import.self])
+        commandName: "councils",
+        abstract: "Manage councils.",
+        subcommands: [Import.self]
+    )
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -15,7 +18,8 @@ struct CouncilsCommand: AsyncParsableCommand {
                 Each feature becomes a council, or replaces the boundary of the council it matches (by the code \
                 property when given, else by the slug made from the name). Broken features are reported and \
                 skipped; the exit code is 65 if any was.
-                """)
+                """
+        )
         @OptionGroup var settings: SettingsOptions
         @Argument(help: "The GeoJSON file.") var file: String
         @Option(help: "The feature property that names the council, e.g. LAD23NM.") var nameProperty: String
@@ -35,18 +39,23 @@ struct CouncilsCommand: AsyncParsableCommand {
                 throw ExitCode(66)
             }
             let options = BoundaryImporter.Options(
-                nameProperty: nameProperty, codeProperty: codeProperty, tier: Council.Tier(rawValue: tier)!)
+                nameProperty: nameProperty,
+                codeProperty: codeProperty,
+                tier: Council.Tier(rawValue: tier)!
+            )
             let outcomes = try await Runtime.withDatabase(config, logger: logger) { database in
                 do {
                     return try await BoundaryImporter(database: database, logger: logger).importCollection(
-                        data, options: options,
+                        data,
+                        options: options,
                         progress: { done, total in
                             // A progress line on stderr for large files, rewritten in place.
                             if total >= 20 && (done % 10 == 0 || done == total) {
                                 FileHandle.standardError.write(Data("\rimported \(done)/\(total) features".utf8))
                                 if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
                             }
-                        })
+                        }
+                    )
                 } catch let error as BoundaryImporter.ImportError {
                     FileHandle.standardError.write(Data("intake: \(file): \(error)\n".utf8))
                     throw ExitCode(65)
@@ -73,7 +82,8 @@ struct CouncilsCommand: AsyncParsableCommand {
 struct SeedDemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed-demo",
-        abstract: "Create the demo councils, categories and keys (safe to run again; local use only).")
+        abstract: "Create the demo councils, categories and keys (safe to run again; local use only)."
+    )
     @OptionGroup var settings: SettingsOptions
 
     func run() async throws {

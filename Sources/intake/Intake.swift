@@ -20,7 +20,8 @@ struct Intake: AsyncParsableCommand {
         commandName: "intake",
         abstract: "Civic Intake: report intake, routing and dispatch for UK councils.",
         discussion: "Settings come from environment variables (see README.md); each has a matching --flag.",
-        subcommands: [ServeCommand.self, WorkerCommand.self, DevCommand.self, MigrateCommand.self, KeysCommand.self, CouncilsCommand.self,
+        subcommands: [
+            ServeCommand.self, WorkerCommand.self, DevCommand.self, MigrateCommand.self, KeysCommand.self, CouncilsCommand.self,
             SeedDemoCommand.self, SecretsCommand.self,
         ]
     )

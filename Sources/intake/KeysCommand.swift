@@ -6,12 +6,16 @@ import Logging
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Create and revoke API keys.", subcommands: [Create.self, Revoke.self])
+        commandName: "keys",
+        abstract: "Create and revoke API keys.",
+        subcommands: [Create.self, Revoke.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a key and print it once (only its hash is stored).",
-            discussion: "Bootstrap the first admin key with: intake keys create --role admin")
+            discussion: "Bootstrap the first admin key with: intake keys create --role admin"
+        )
         @OptionGroup var settings: SettingsOptions
         @Option(help: "client, backoffice or admin.") var role: String
         @Option(help: "The council a backoffice key belongs to (its slug).") var council: String?
@@ -32,7 +36,13 @@ struct KeysCommand: AsyncParsableCommand {
                 var asked = ["role": role.rawValue, "label": label]
                 if let council { asked["council"] = council }
                 let audit = try await CommandLineAudit.begin(
-                    database, logger: logger, action: "api_key.create", command: "keys create", councilSlug: council, changes: asked)
+                    database,
+                    logger: logger,
+                    action: "api_key.create",
+                    command: "keys create",
+                    councilSlug: council,
+                    changes: asked
+                )
                 do {
                     let created = try await APIKeyStore(database: database, logger: logger)
                         .create(role: role, councilSlug: council, label: label, expiresAt: expiresAt)
@@ -43,7 +53,10 @@ struct KeysCommand: AsyncParsableCommand {
                     do {
                         try await audit.complete(status: 201, notes: ["key_prefix": created.token.displayPrefix])
                     } catch {
-                        logger.warning("could not complete the audit entry of the new key", metadata: ["key_prefix": "\(created.token.displayPrefix)"])
+                        logger.warning(
+                            "could not complete the audit entry of the new key",
+                            metadata: ["key_prefix": "\(created.token.displayPrefix)"]
+                        )
                     }
                 } catch let error as APIKeyStore.CreateError {
                     try? await audit.complete(status: 422, notes: [:])
@@ -72,8 +85,13 @@ struct KeysCommand: AsyncParsableCommand {
             let prefix = APIKeyToken(parsing: self.prefix)?.displayPrefix ?? self.prefix
             try await Runtime.withDatabase(config, logger: logger) { [prefix] database in
                 let audit = try await CommandLineAudit.begin(
-                    database, logger: logger, action: "api_key.revoke", command: "keys revoke", councilSlug: nil,
-                    target: ["prefix": prefix])
+                    database,
+                    logger: logger,
+                    action: "api_key.revoke",
+                    command: "keys revoke",
+                    councilSlug: nil,
+                    target: ["prefix": prefix]
+                )
                 let revoked = try await APIKeyStore(database: database, logger: logger).revoke(prefix: prefix)
                 try await audit.complete(status: revoked ? 204 : 404, notes: [:])
                 if revoked {

@@ -4,7 +4,9 @@ import IntakeStorage
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "migrate", abstract: "Apply pending migrations (safe to run from several processes at once).")
+        commandName: "migrate",
+        abstract: "Apply pending migrations (safe to run from several processes at once)."
+    )
     @OptionGroup var settings: SettingsOptions
 
     func run() async throws {

@@ -13,7 +13,8 @@ enum Runtime {
     static func loadConfig(_ options: SettingsOptions) throws -> IntakeConfig {
         do {
             return try IntakeConfig.load(
-                from: SettingsSource(environment: ProcessInfo.processInfo.environment, overrides: options.overrides))
+                from: SettingsSource(environment: ProcessInfo.processInfo.environment, overrides: options.overrides)
+            )
         } catch {
             FileHandle.standardError.write(Data("intake: \(error)\n".utf8))
             throw ExitCode(78)
@@ -44,7 +45,9 @@ enum Runtime {
     /// Runs `body` with a database that answered `SELECT 1`. The pool closes after `body`
     /// returns, so servers inside it drain before their connections go.
     static func withDatabase<T: Sendable>(
-        _ config: IntakeConfig, logger: Logger, _ body: @Sendable (Database) async throws -> T
+        _ config: IntakeConfig,
+        logger: Logger,
+        _ body: @Sendable (Database) async throws -> T
     ) async throws -> T {
         let database = Database(config: config, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
@@ -87,17 +90,33 @@ struct CommandLineAudit {
     let id: Int64
 
     static func begin(
-        _ database: Database, logger: Logger, action: String, command: String, councilSlug: String?,
-        target: [String: String] = [:], changes: [String: String] = [:]
+        _ database: Database,
+        logger: Logger,
+        action: String,
+        command: String,
+        councilSlug: String?,
+        target: [String: String] = [:],
+        changes: [String: String] = [:]
     ) async throws -> CommandLineAudit {
         let trail = AuditTrail(
-            store: AuditStore(database: database, logger: logger), councils: CouncilStore(database: database, logger: logger))
+            store: AuditStore(database: database, logger: logger),
+            councils: CouncilStore(database: database, logger: logger)
+        )
         var councilID: UUID?
         if let councilSlug { councilID = try await CouncilStore(database: database, logger: logger).find(slug: councilSlug)?.id }
         let id = try await trail.begin(
             AuditEvent(
-                requestID: "cli-\(UUID().uuidString.lowercased())", actor: .commandLine(), councilID: councilID, councilSlug: councilSlug,
-                action: action, method: "CLI", route: "intake \(command)", target: target, changes: AttributeJSON.write(changes)))
+                requestID: "cli-\(UUID().uuidString.lowercased())",
+                actor: .commandLine(),
+                councilID: councilID,
+                councilSlug: councilSlug,
+                action: action,
+                method: "CLI",
+                route: "intake \(command)",
+                target: target,
+                changes: AttributeJSON.write(changes)
+            )
+        )
         return CommandLineAudit(trail: trail, id: id)
     }
 

@@ -6,17 +6,21 @@ import IntakeStorage
 /// The key that seals stored secrets: make one, see what it seals, rotate to a new one.
 struct SecretsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "secrets", abstract: "Manage SECRETS_KEY, the key that seals stored secrets.",
+        commandName: "secrets",
+        abstract: "Manage SECRETS_KEY, the key that seals stored secrets.",
         discussion: """
             Rotation: 1. intake secrets generate-key. 2. Restart every process with the new key in \
             SECRETS_KEY_PREVIOUS. 3. Restart every process with the two swapped (new SECRETS_KEY, old in \
             SECRETS_KEY_PREVIOUS). 4. intake secrets rotate. 5. Restart without the old key.
             """,
-        subcommands: [GenerateKey.self, Status.self, Rotate.self])
+        subcommands: [GenerateKey.self, Status.self, Rotate.self]
+    )
 
     struct GenerateKey: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "generate-key", abstract: "Print a new random key for SECRETS_KEY (32 bytes, base64).")
+            commandName: "generate-key",
+            abstract: "Print a new random key for SECRETS_KEY (32 bytes, base64)."
+        )
 
         func run() async throws {
             print(SecretKeyring.Key.generateEncoded())
@@ -46,7 +50,8 @@ struct SecretsCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Re-seal every stored secret under SECRETS_KEY (after adding the old key to SECRETS_KEY_PREVIOUS).")
+            abstract: "Re-seal every stored secret under SECRETS_KEY (after adding the old key to SECRETS_KEY_PREVIOUS)."
+        )
         @OptionGroup var settings: SettingsOptions
 
         func run() async throws {

@@ -19,20 +19,29 @@ struct ProcessRoles: OptionSet, Sendable {
 /// and long-polling receives and empties the caches, then the HTTP API, the worker, and the
 /// metrics listener when its port is set. Every store, client and service comes from `app`.
 func buildServices(
-    _ roles: ProcessRoles, app: AppServices, migrations: MigrationSet, metrics: PrometheusCollectorRegistry
+    _ roles: ProcessRoles,
+    app: AppServices,
+    migrations: MigrationSet,
+    metrics: PrometheusCollectorRegistry
 ) throws -> [any Service] {
     let config = app.config
     let logger = app.logger
     var services: [any Service] = [
         DispatchListener(
-            database: app.database, signals: app.signals, onCacheChange: app.caches.changed, onListening: app.caches.listening,
-            logger: logger)
+            database: app.database,
+            signals: app.signals,
+            onCacheChange: app.caches.changed,
+            onListening: app.caches.listening,
+            logger: logger
+        )
     ]
     if roles.contains(.api) {
         services.append(
             try buildApplication(
                 HTTPDependencies(services: app, migrations: migrations, metrics: metrics),
-                onServerRunning: { port in logger.info("listening", metadata: ["host": "\(config.httpHost)", "port": "\(port)"]) }))
+                onServerRunning: { port in logger.info("listening", metadata: ["host": "\(config.httpHost)", "port": "\(port)"]) }
+            )
+        )
     }
     if roles.contains(.worker) {
         services.append(app.worker())

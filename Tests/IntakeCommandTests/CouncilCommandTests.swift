@@ -20,7 +20,8 @@ import Testing
                 try await database.withConnection { connection in
                     let rows = try await connection.query(
                         "SELECT (SELECT count(*) FROM councils), (SELECT count(*) FROM categories), (SELECT count(*) FROM api_keys)",
-                        logger: .quiet)
+                        logger: .quiet
+                    )
                     for try await row in rows.decode((Int, Int, Int).self) { return [row.0, row.1, row.2] }
                     return []
                 }
@@ -32,25 +33,28 @@ import Testing
     @Test func importReportsEachFeatureAndExitsNonZeroWhenOneFails() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("boundaries-\(UUID().uuidString).geojson")
         try """
-            {"type": "FeatureCollection", "features": [
-              {"type": "Feature", "properties": {"NAME": "Alpha", "CODE": "E07000001"},
-               "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1],[0,0]]]}},
-              {"type": "Feature", "properties": {"NAME": "Bowtie", "CODE": "E07000002"},
-               "geometry": {"type": "Polygon", "coordinates": [[[0,0],[2,2],[2,0],[0,2],[0,0]]]}}
-            ]}
-            """.write(to: file, atomically: true, encoding: .utf8)
+        {"type": "FeatureCollection", "features": [
+          {"type": "Feature", "properties": {"NAME": "Alpha", "CODE": "E07000001"},
+           "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1],[0,0]]]}},
+          {"type": "Feature", "properties": {"NAME": "Bowtie", "CODE": "E07000002"},
+           "geometry": {"type": "Polygon", "coordinates": [[[0,0],[2,2],[2,0],[0,2],[0,0]]]}}
+        ]}
+        """.write(to: file, atomically: true, encoding: .utf8)
         try await withTestDatabase { testDB in
             let env = ["DATABASE_URL": testDB.settings.url, "LOG_LEVEL": "warning"]
             let result = try await IntakeProcess.run(
                 ["councils", "import", file.path, "--name-property", "NAME", "--code-property", "CODE", "--tier", "unitary"],
-                environment: env)
+                environment: env
+            )
             #expect(result.status == 65)
             #expect(result.stdout.contains("feature 1 (Alpha): created alpha, 5 vertices"))
             #expect(result.stdout.contains("feature 2 (Bowtie): skipped: the geometry is not valid: Self-intersection"))
             #expect(result.stdout.contains("1 of 2 features imported"))
 
             let again = try await IntakeProcess.run(
-                ["councils", "import", file.path, "--name-property", "NAME", "--code-property", "CODE"], environment: env)
+                ["councils", "import", file.path, "--name-property", "NAME", "--code-property", "CODE"],
+                environment: env
+            )
             #expect(again.stdout.contains("feature 1 (Alpha): updated alpha"))
         }
     }

@@ -19,7 +19,9 @@ import Testing
     /// A running server whose caches are live (its listener has LISTENed), and its port.
     static func startServer(_ testDB: TestDatabase) async throws -> (IntakeProcess, Int) {
         let server = try IntakeProcess(
-            ["serve"], environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0", "LOG_FORMAT": "json"])
+            ["serve"],
+            environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0", "LOG_FORMAT": "json"]
+        )
         let listening = await server.waitForLine(containing: "\"listening\"", timeout: .seconds(30))
         let notified = await server.waitForLine(containing: "listening for database notifications", timeout: .seconds(30))
         guard let listening, notified != nil, let port = ServeCommandTests.port(in: listening) else {
@@ -31,7 +33,13 @@ import Testing
 
     struct ServerDidNotStart: Error { var output: String }
 
-    static func call(_ port: Int, _ method: HTTPMethod, _ path: String, key: String, body: String? = nil) async throws
+    static func call(
+        _ port: Int,
+        _ method: HTTPMethod,
+        _ path: String,
+        key: String,
+        body: String? = nil
+    ) async throws
         -> (status: Int, body: String)
     {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
@@ -120,7 +128,9 @@ import Testing
         try await withTestDatabase { testDB in
             try await WorkerProcessTests.setUp(testDB, receiver: receiver)
             let worker = try IntakeProcess(
-                ["worker"], environment: WorkerProcessTests.environment(testDB, ["WORKER_POLL_INTERVAL": "30"]))
+                ["worker"],
+                environment: WorkerProcessTests.environment(testDB, ["WORKER_POLL_INTERVAL": "30"])
+            )
             defer { worker.signal(SIGKILL) }
             #expect(await worker.waitForLine(containing: "listening for database notifications", timeout: .seconds(30)) != nil)
             // The worker's first pass has found nothing; it now waits up to 30 s unless woken.

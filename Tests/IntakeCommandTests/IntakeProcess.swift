@@ -23,9 +23,12 @@ final class IntakeProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", #"out="$1"; err="$2"; shift 2; exec "$@" >"$out" 2>"$err" </dev/null"#, "sh",
-            outputDirectory.appendingPathComponent("stdout").path, outputDirectory.appendingPathComponent("stderr").path,
-            Self.binary.path] + arguments
+        process.arguments =
+            [
+                "-c", #"out="$1"; err="$2"; shift 2; exec "$@" >"$out" 2>"$err" </dev/null"#, "sh",
+                outputDirectory.appendingPathComponent("stdout").path, outputDirectory.appendingPathComponent("stderr").path,
+                Self.binary.path,
+            ] + arguments
         // A clean environment: only what the test sets, plus PATH and the tests' SECRETS_KEY
         // (a test that sets SECRETS_KEY, even to "", keeps its own).
         process.environment = environment.merging(
@@ -75,7 +78,11 @@ final class IntakeProcess: @unchecked Sendable {
     }
 
     /// Runs to completion and returns (exit status, stdout, stderr).
-    static func run(_ arguments: [String], environment: [String: String], timeout: Duration = .seconds(30)) async throws
+    static func run(
+        _ arguments: [String],
+        environment: [String: String],
+        timeout: Duration = .seconds(30)
+    ) async throws
         -> (status: Int32?, stdout: String, stderr: String)
     {
         let process = try IntakeProcess(arguments, environment: environment)

@@ -26,13 +26,17 @@ import Testing
         try await Self.withSealedSecret { testDB in
             for command in ["serve", "worker", "dev"] {
                 let missing = try await IntakeProcess.run(
-                    [command], environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0", "SECRETS_KEY": ""])
+                    [command],
+                    environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0", "SECRETS_KEY": ""]
+                )
                 #expect(missing.status == 78, "\(command): \(missing.stderr)")
                 #expect(missing.stderr.contains("need SECRETS_KEY"), "\(command): \(missing.stderr)")
             }
             let other = SecretKeyring.Key.generateEncoded()
             let wrong = try await IntakeProcess.run(
-                ["serve"], environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0", "SECRETS_KEY": other])
+                ["serve"],
+                environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0", "SECRETS_KEY": other]
+            )
             #expect(wrong.status == 78)
             #expect(wrong.stderr.contains("sealed under key \(TestSecrets.keyring.current!.id)"))
             #expect(!wrong.stderr.contains(other) && !wrong.stderr.contains(TestSecrets.keyText))
@@ -46,7 +50,8 @@ import Testing
                 """
                 INSERT INTO destinations (council_id, name, kind, url, secret)
                 SELECT id, 'old-hook', 'webhook', 'https://crm.example/old', 'whsec_plainOLDsecret' FROM councils WHERE slug = 'barchester'
-                """)
+                """
+            )
             try await testDB.execute("UPDATE council_payment_settings SET webhook_secret = 'plain-pay-secret-0123456789'")
             let server = try IntakeProcess(["serve"], environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0"])
             let listening = await server.waitForLine(containing: "listening", timeout: .seconds(30))
@@ -75,14 +80,17 @@ import Testing
             let before = try await Self.values(testDB)
             let rotated = try await IntakeProcess.run(
                 ["secrets", "rotate"],
-                environment: ["DATABASE_URL": testDB.settings.url, "SECRETS_KEY": newKey, "SECRETS_KEY_PREVIOUS": TestSecrets.keyText])
+                environment: ["DATABASE_URL": testDB.settings.url, "SECRETS_KEY": newKey, "SECRETS_KEY_PREVIOUS": TestSecrets.keyText]
+            )
             #expect(rotated.status == 0, "\(rotated.stderr)")
             #expect(rotated.stdout.contains("re-sealed \(before.count) stored secrets under \(newID)"))
             let after = try await Self.values(testDB)
             #expect(after.count == before.count)
             #expect(after.allSatisfy { $0.hasPrefix("sealed:v1:\(newID):") })
             let status = try await IntakeProcess.run(
-                ["secrets", "status"], environment: ["DATABASE_URL": testDB.settings.url, "SECRETS_KEY": newKey])
+                ["secrets", "status"],
+                environment: ["DATABASE_URL": testDB.settings.url, "SECRETS_KEY": newKey]
+            )
             #expect(status.stdout.contains("\(after.count) sealed under \(newID) (SECRETS_KEY)"))
             // The old key alone no longer opens them; the new one alone does.
             let old = try await IntakeProcess.run(["serve"], environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0"])
@@ -107,7 +115,8 @@ import Testing
             try await testDB.withDatabase(poolSize: 1) { try await DispatchFixtures.seed($0) }
             let created = try await IntakeProcess.run(
                 ["keys", "create", "--role", "backoffice", "--council", "barchester", "--label", "crm"],
-                environment: ["DATABASE_URL": testDB.settings.url])
+                environment: ["DATABASE_URL": testDB.settings.url]
+            )
             #expect(created.status == 0, "\(created.stderr)")
             let token = try #require(created.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
             let prefix = token.split(separator: "_").prefix(2).joined(separator: "_")

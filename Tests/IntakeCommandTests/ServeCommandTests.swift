@@ -9,7 +9,8 @@ import Testing
         try await withTestDatabase { testDB in
             let server = try IntakeProcess(
                 ["serve"],
-                environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0", "LOG_FORMAT": "json"])
+                environment: ["DATABASE_URL": testDB.settings.url, "HTTP_PORT": "0", "LOG_FORMAT": "json"]
+            )
             guard let listening = await server.waitForLine(containing: "\"listening\"", timeout: .seconds(30)),
                 let port = Self.port(in: listening)
             else {
@@ -26,7 +27,9 @@ import Testing
             _ = try await response.body.collect(upTo: 1 << 20)
 
             let missing = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: "http://127.0.0.1:\(port)/nothing/here"), timeout: .seconds(10))
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/nothing/here"),
+                timeout: .seconds(10)
+            )
             #expect(missing.status == .notFound)
             let generatedID = missing.headers.first(name: "X-Request-Id")
             #expect(generatedID?.count == 36)
@@ -48,7 +51,9 @@ import Testing
     @Test func workerRunsAndStopsOnSIGINT() async throws {
         try await withTestDatabase { testDB in
             let worker = try IntakeProcess(
-                ["worker"], environment: ["DATABASE_URL": testDB.settings.url, "WORKER_POLL_INTERVAL": "0.1"])
+                ["worker"],
+                environment: ["DATABASE_URL": testDB.settings.url, "WORKER_POLL_INTERVAL": "0.1"]
+            )
             #expect(await worker.waitForLine(containing: "worker started", timeout: .seconds(30)) != nil)
             try await Task.sleep(for: .milliseconds(300))
             #expect(worker.isRunning)

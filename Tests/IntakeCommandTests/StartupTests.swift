@@ -6,7 +6,9 @@ import Testing
 @Suite struct StartupTests {
     @Test func aMalformedSettingStopsStartUpWithOneLine() async throws {
         let result = try await IntakeProcess.run(
-            ["serve"], environment: ["DATABASE_URL": "postgres://u@127.0.0.1/db", "HTTP_PORT": "eighty"])
+            ["serve"],
+            environment: ["DATABASE_URL": "postgres://u@127.0.0.1/db", "HTTP_PORT": "eighty"]
+        )
         #expect(result.status == 78)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1)
@@ -23,7 +25,9 @@ import Testing
 
     @Test func flagsWinOverTheEnvironment() async throws {
         let result = try await IntakeProcess.run(
-            ["serve", "--log-format", "yaml"], environment: ["DATABASE_URL": "postgres://u@127.0.0.1/db", "LOG_FORMAT": "json"])
+            ["serve", "--log-format", "yaml"],
+            environment: ["DATABASE_URL": "postgres://u@127.0.0.1/db", "LOG_FORMAT": "json"]
+        )
         #expect(result.status == 78)
         #expect(result.stderr.contains("LOG_FORMAT expected one of text, json, got 'yaml'"))
     }
@@ -35,7 +39,8 @@ import Testing
             environment: [
                 "DATABASE_URL": "postgres://intake:secret-pw@127.0.0.1:1/intake?sslmode=disable",
                 "DB_CONNECT_TIMEOUT": "1", "LOG_LEVEL": "critical",
-            ])
+            ]
+        )
         #expect(result.status == 69)
         #expect(result.stderr.contains("cannot reach PostgreSQL at 127.0.0.1:1/intake"))
         #expect(!result.stderr.contains("secret-pw"))

@@ -26,7 +26,11 @@ import Testing
         try await testDB.withDatabase(poolSize: 2) { database in
             try await DispatchFixtures.seed(database)
             try await DispatchFixtures.barchesterDestination(
-                database, kind: .webhook, url: receiver.url + "/hook", timeoutSeconds: timeoutSeconds)
+                database,
+                kind: .webhook,
+                url: receiver.url + "/hook",
+                timeoutSeconds: timeoutSeconds
+            )
         }
     }
 
@@ -83,7 +87,9 @@ import Testing
             #expect(await receiver.waitForRequests(1).count == 1)
             try await Task.sleep(for: .milliseconds(500))
             let response = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/metrics"), timeout: .seconds(10))
+                HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/metrics"),
+                timeout: .seconds(10)
+            )
             let metrics = String(buffer: try await response.body.collect(upTo: 1 << 20))
             worker.signal(SIGTERM)
             _ = await worker.waitForExit(timeout: .seconds(15))

@@ -17,8 +17,10 @@ import Testing
         #expect(!token.secretHash.map { String(format: "%02x", $0) }.joined().contains(token.secret))
     }
 
-    @Test(arguments: ["", "ci_", "ci_abc_def", "xx_0123456789_" + String(repeating: "a", count: 64),
-                      "ci_0123456789_" + String(repeating: "g", count: 64), "ci_0123456789_" + String(repeating: "a", count: 63)])
+    @Test(arguments: [
+        "", "ci_", "ci_abc_def", "xx_0123456789_" + String(repeating: "a", count: 64),
+        "ci_0123456789_" + String(repeating: "g", count: 64), "ci_0123456789_" + String(repeating: "a", count: 63),
+    ])
     func malformedKeysDoNotParse(text: String) {
         #expect(APIKeyToken(parsing: text) == nil)
     }
@@ -33,9 +35,16 @@ import Testing
 
     @Test func updatesReplacePresentFieldsAndClearEmptyOnes() {
         let council = Council(
-            id: UUID(), slug: "x", name: "Old", tier: .district, code: "E1",
-            contact: .init(email: "a@b.example", phone: "01", website: "https://x.example"), geography: nil,
-            createdAt: Date(), updatedAt: Date())
+            id: UUID(),
+            slug: "x",
+            name: "Old",
+            tier: .district,
+            code: "E1",
+            contact: .init(email: "a@b.example", phone: "01", website: "https://x.example"),
+            geography: nil,
+            createdAt: Date(),
+            updatedAt: Date()
+        )
         let updated = CouncilUpdate(name: "New", contact: .init(email: "", phone: "02")).applied(to: council)
         #expect(updated.name == "New")
         #expect(updated.tier == .district)
@@ -44,8 +53,17 @@ import Testing
 
     @Test func tierRankPrefersTheMostLocalCouncil() {
         func rank(_ tier: Council.Tier) -> Int {
-            Council(id: UUID(), slug: "x", name: "X", tier: tier, code: nil, contact: .init(), geography: nil,
-                    createdAt: Date(), updatedAt: Date()).tierRank
+            Council(
+                id: UUID(),
+                slug: "x",
+                name: "X",
+                tier: tier,
+                code: nil,
+                contact: .init(),
+                geography: nil,
+                createdAt: Date(),
+                updatedAt: Date()
+            ).tierRank
         }
         #expect(rank(.parish) < rank(.district))
         #expect(rank(.district) < rank(.county))
@@ -56,11 +74,13 @@ import Testing
 @Suite struct CategoryRuleTests {
     @Test func everyProblemIsReportedAtOnce() {
         let definition = CategoryDefinition(
-            code: "_bad", name: "",
+            code: "_bad",
+            name: "",
             attributes: [
                 CategoryAttribute(code: "a", datatype: .multivaluelist),
                 CategoryAttribute(code: "a", datatype: .string, required: true, variable: false),
-            ])
+            ]
+        )
         do {
             try definition.validate()
             Issue.record("accepted")
@@ -80,7 +100,11 @@ import Testing
         } catch {
             #expect(error.fieldErrors.map(\.pointer) == ["/name", "/keywords/0"])
         }
-        let fits = CategoryDefinition(code: "ok", name: String(repeating: "e\u{301}", count: 100), keywords: [String(repeating: "e\u{301}", count: 25)])
+        let fits = CategoryDefinition(
+            code: "ok",
+            name: String(repeating: "e\u{301}", count: 100),
+            keywords: [String(repeating: "e\u{301}", count: 25)]
+        )
         #expect(throws: Never.self) { try fits.validate() }
         let council = NewCouncil(slug: "ok-council", name: decomposed, tier: .district, contact: .init())
         #expect(throws: APIError.self) { try council.validate() }
@@ -88,8 +112,15 @@ import Testing
 
     @Test func attributesSurviveJSON() throws {
         let attribute = CategoryAttribute(
-            code: "size", description: "How much?", datatype: .singlevaluelist, datatypeDescription: "Pick one",
-            required: true, variable: true, order: 2, values: [.init(key: "small", name: "Small")])
+            code: "size",
+            description: "How much?",
+            datatype: .singlevaluelist,
+            datatypeDescription: "Pick one",
+            required: true,
+            variable: true,
+            order: 2,
+            values: [.init(key: "small", name: "Small")]
+        )
         let data = try JSONEncoder().encode([attribute])
         #expect(String(decoding: data, as: UTF8.self).contains("\"datatype_description\""))
         #expect(try JSONDecoder().decode([CategoryAttribute].self, from: data) == [attribute])

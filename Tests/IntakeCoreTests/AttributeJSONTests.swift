@@ -44,9 +44,11 @@ import Testing
     }
 
     @Test func readsPostgreSQLsJsonbTextAndEscapes() {
-        #expect(AttributeJSON.parse(#"{"bags": 6, "size": "car_boot", "kinds": ["a", "b"]}"#) == [
-            "bags": .number(6), "size": .text("car_boot"), "kinds": .list(["a", "b"]),
-        ])
+        #expect(
+            AttributeJSON.parse(#"{"bags": 6, "size": "car_boot", "kinds": ["a", "b"]}"#) == [
+                "bags": .number(6), "size": .text("car_boot"), "kinds": .list(["a", "b"]),
+            ]
+        )
         #expect(AttributeJSON.parse(#"{"a": "caf\u00e9 \"x\" \\ \/ \n"}"#) == ["a": .text("café \"x\" \\ / \n")])
         #expect(AttributeJSON.parse(#"{}"#) == [:])
         #expect(AttributeJSON.parse(#"{"n": -1.5e3}"#) == ["n": .number(-1500)])

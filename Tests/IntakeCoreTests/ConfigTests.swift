@@ -13,14 +13,24 @@ import Testing
         #expect(config.logFormat == .text)
         #expect(config.databasePoolSize == 20)
         #expect(config.databaseAcquireTimeout == .seconds(5))
-        #expect(config.database == DatabaseSettings(
-            host: "db.internal", port: 6543, username: "intake", password: "s@cret", database: "intake", tls: .disable))
+        #expect(
+            config.database
+                == DatabaseSettings(
+                    host: "db.internal",
+                    port: 6543,
+                    username: "intake",
+                    password: "s@cret",
+                    database: "intake",
+                    tls: .disable
+                )
+        )
     }
 
     @Test func flagsOverrideTheEnvironment() throws {
         let source = SettingsSource(
             environment: ["DATABASE_URL": url, "HTTP_PORT": "9000", "LOG_FORMAT": "text"],
-            overrides: ["HTTP_PORT": "9100", "LOG_FORMAT": "json"])
+            overrides: ["HTTP_PORT": "9100", "LOG_FORMAT": "json"]
+        )
         let config = try IntakeConfig.load(from: source)
         #expect(config.httpPort == 9100)
         #expect(config.logFormat == .json)
@@ -44,8 +54,14 @@ import Testing
         ("LOG_FORMAT", "xml", "expected one of text, json, got 'xml'"),
         ("DB_ACQUIRE_TIMEOUT", "-1", "expected a number of seconds from 0.05 to 120, got '-1'"),
         ("MAX_JSON_BODY_BYTES", "12", "expected a whole number from 1024 to 67108864, got '12'"),
-        ("CORS_ALLOWED_ORIGINS", "https://app.example/path", "expected '*' or comma-separated origins like https://app.example, got 'https://app.example/path'"),
-        ("CORS_ALLOWED_ORIGINS", "https://a.example, app.example", "expected '*' or comma-separated origins like https://app.example, got 'app.example'"),
+        (
+            "CORS_ALLOWED_ORIGINS", "https://app.example/path",
+            "expected '*' or comma-separated origins like https://app.example, got 'https://app.example/path'"
+        ),
+        (
+            "CORS_ALLOWED_ORIGINS", "https://a.example, app.example",
+            "expected '*' or comma-separated origins like https://app.example, got 'app.example'"
+        ),
         ("METRICS_PORT", "-1", "expected a whole number from 0 to 65535, got '-1'"),
     ])
     func malformedSettingsSayWhatTheyExpect(name: String, value: String, message: String) {
@@ -60,7 +76,8 @@ import Testing
 
     @Test func corsOriginsAreReadAsAList() throws {
         let config = try IntakeConfig.load(
-            from: SettingsSource(environment: ["DATABASE_URL": url, "CORS_ALLOWED_ORIGINS": " https://app.example , http://localhost:3000"]))
+            from: SettingsSource(environment: ["DATABASE_URL": url, "CORS_ALLOWED_ORIGINS": " https://app.example , http://localhost:3000"])
+        )
         #expect(config.corsAllowedOrigins == ["https://app.example", "http://localhost:3000"])
         #expect(try IntakeConfig.load(from: SettingsSource(environment: ["DATABASE_URL": url])).corsAllowedOrigins == [])
     }

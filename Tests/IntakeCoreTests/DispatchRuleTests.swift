@@ -9,8 +9,11 @@ import Testing
     /// `standardwebhooks` Python package).
     @Test func signaturesMatchTheStandardWebhooksReference() {
         let header = WebhookSignature.header(
-            id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8),
-            secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            timestamp: 1_614_265_330,
+            body: Array(#"{"test": 2432232314}"#.utf8),
+            secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+        )
         #expect(header == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
     }
 
@@ -62,7 +65,10 @@ import Testing
         let timeout = decide(.init(statusCode: nil, error: "slow", timedOut: true, durationMilliseconds: 5))
         #expect(timeout.kind == .retry && timeout.delaySeconds >= 60)
         let token = DeliveryResult(
-            statusCode: 200, durationMilliseconds: 5, answer: .init(serviceRequestID: nil, token: "t1"))
+            statusCode: 200,
+            durationMilliseconds: 5,
+            answer: .init(serviceRequestID: nil, token: "t1")
+        )
         #expect(decide(token).kind == .awaitingToken)
         #expect(decide(token, attempt: 10).kind == .dead)
         // A 2xx with a problem noted by the sender (no id in an Open311 answer) is a failure.
@@ -70,7 +76,8 @@ import Testing
     }
 
     @Test func open311AnswersAreReadFromXMLOrJSON() {
-        let xml = #"<?xml version="1.0" encoding="utf-8"?><service_requests><request><service_request_id>A&amp;B/1</service_request_id></request></service_requests>"#
+        let xml =
+            #"<?xml version="1.0" encoding="utf-8"?><service_requests><request><service_request_id>A&amp;B/1</service_request_id></request></service_requests>"#
         #expect(Open311Outbound.parseAnswer(xml) == .init(serviceRequestID: "A&B/1", token: nil))
         #expect(Open311Outbound.parseAnswer(#"[{"token": "abc"}]"#) == .init(serviceRequestID: nil, token: "abc"))
         #expect(Open311Outbound.parseAnswer(#"[{"service_request_id": 4213}]"#) == .init(serviceRequestID: "4213", token: nil))

@@ -39,7 +39,10 @@ import Testing
     @Test func referencesAreCheckedAgainstTheCouncilsPattern() {
         // South Oxfordshire-style: 8 digits starting with 4, or 7 digits and an X.
         let rule = AccountReferenceRule(
-            pattern: "4[0-9]{7}|4[0-9]{6}X", description: "8 characters starting with 4; the last may be X", example: "41234567")
+            pattern: "4[0-9]{7}|4[0-9]{6}X",
+            description: "8 characters starting with 4; the last may be X",
+            example: "41234567"
+        )
         #expect(rule.check(" 4123 4567 ") == .success("41234567"))
         #expect(rule.check("4123456x") == .success("4123456X"))
         #expect(rule.check("51234567") == .failure(.pattern))
@@ -63,4 +66,3 @@ import Testing
         #expect(!PaymentRules.isEmail(email))
     }
 }
-

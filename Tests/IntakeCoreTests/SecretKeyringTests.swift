@@ -95,7 +95,8 @@ import Testing
     @Test func secretsAreRedactedWhereverTheyAre() throws {
         let body = Data(
             #"{"provider": "govuk_pay", "api_key": "api_test_123", "webhook_secret": "whsec_x", "nested": {"open311_api_key": "k1"}, "label": "crm"}"#
-                .utf8)
+                .utf8
+        )
         let kept = AuditRedaction.changes(body: body, contentType: "application/json")
         #expect(!kept.contains("api_test_123") && !kept.contains("whsec_x") && !kept.contains("k1"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(kept.utf8)) as? [String: Any])
@@ -109,7 +110,8 @@ import Testing
         // Padding a change cannot hide the field that matters.
         let padded = Data(
             (#"{"padding": ""# + String(repeating: "x", count: 40_000) + #"", "url": "https://evil.example/hook", "points": ["#
-                + (0..<100).map(String.init).joined(separator: ",") + "]}").utf8)
+                + (0..<100).map(String.init).joined(separator: ",") + "]}").utf8
+        )
         let kept = AuditRedaction.changes(body: padded, contentType: "application/json")
         #expect(kept.count < 2_000)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(kept.utf8)) as? [String: Any])

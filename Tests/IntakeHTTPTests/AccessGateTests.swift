@@ -21,7 +21,10 @@ import Testing
         var path = ""
         var operation = ""
         for line in lines {
-            if line.hasPrefix("paths:") { inPaths = true; continue }
+            if line.hasPrefix("paths:") {
+                inPaths = true
+                continue
+            }
             if inPaths, let first = line.first, !first.isWhitespace { inPaths = false }
             guard inPaths else { continue }
             if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
@@ -30,7 +33,8 @@ import Testing
                 operation = "\(method.uppercased()) \(path)"
             } else if line.hasPrefix("      tags: ["),
                 !ContractQueryParameters.handWrittenTags.isDisjoint(
-                    with: line.dropFirst(13).dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                    with: line.dropFirst(13).dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                )
             {
                 // A hand-written route (`/metrics` checks its admin key itself, and a metrics-only
                 // listener serves it without one): the gate is for the generated API.
@@ -99,7 +103,9 @@ import Testing
                 let uri = Self.concrete(String(parts[1]))
                 func status(_ headers: HTTPFields) async throws -> (Int, String) {
                     try await client.execute(
-                        uri: uri, method: method, headers: headers.merging([.contentType: "application/json"]),
+                        uri: uri,
+                        method: method,
+                        headers: headers.merging([.contentType: "application/json"]),
                         body: ByteBuffer(string: #"{"this": "is not what any operation expects", "#)
                     ) { (Int($0.status.code), ($0.json["code"] as? String) ?? "") }
                 }

@@ -22,34 +22,59 @@ import Testing
 
     static let endpoints: [Endpoint] = [
         Endpoint(
-            method: .post, path: "/v1/councils",
+            method: .post,
+            path: "/v1/councils",
             body: #"{"slug": "new-one", "name": "New", "tier": "parish"}"#,
-            expected: [.unauthorized, .forbidden, .forbidden, .forbidden, .created]),
+            expected: [.unauthorized, .forbidden, .forbidden, .forbidden, .created]
+        ),
         Endpoint(
-            method: .patch, path: "/v1/councils/alpha", body: #"{"contact": {"phone": "01234 567890"}}"#,
-            expected: [.unauthorized, .forbidden, .ok, .notFound, .ok]),
+            method: .patch,
+            path: "/v1/councils/alpha",
+            body: #"{"contact": {"phone": "01234 567890"}}"#,
+            expected: [.unauthorized, .forbidden, .ok, .notFound, .ok]
+        ),
         Endpoint(
-            method: .patch, path: "/v1/councils/alpha", body: #"{"tier": "county"}"#,
-            expected: [.unauthorized, .forbidden, .forbidden, .notFound, .ok]),
+            method: .patch,
+            path: "/v1/councils/alpha",
+            body: #"{"tier": "county"}"#,
+            expected: [.unauthorized, .forbidden, .forbidden, .notFound, .ok]
+        ),
         Endpoint(
-            method: .put, path: "/v1/councils/alpha/boundary",
+            method: .put,
+            path: "/v1/councils/alpha/boundary",
             body: #"{"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#,
-            expected: [.unauthorized, .forbidden, .forbidden, .forbidden, .ok]),
+            expected: [.unauthorized, .forbidden, .forbidden, .forbidden, .ok]
+        ),
         Endpoint(
-            method: .post, path: "/v1/councils/alpha/categories", body: #"{"code": "graffiti", "name": "Graffiti"}"#,
-            expected: [.unauthorized, .forbidden, .created, .notFound, .created]),
+            method: .post,
+            path: "/v1/councils/alpha/categories",
+            body: #"{"code": "graffiti", "name": "Graffiti"}"#,
+            expected: [.unauthorized, .forbidden, .created, .notFound, .created]
+        ),
         Endpoint(
-            method: .patch, path: "/v1/councils/alpha/categories/pothole", body: #"{"name": "Potholes"}"#,
-            expected: [.unauthorized, .forbidden, .ok, .notFound, .ok]),
+            method: .patch,
+            path: "/v1/councils/alpha/categories/pothole",
+            body: #"{"name": "Potholes"}"#,
+            expected: [.unauthorized, .forbidden, .ok, .notFound, .ok]
+        ),
         Endpoint(
-            method: .delete, path: "/v1/councils/alpha/categories/pothole", body: nil,
-            expected: [.unauthorized, .forbidden, .ok, .notFound, .ok]),
+            method: .delete,
+            path: "/v1/councils/alpha/categories/pothole",
+            body: nil,
+            expected: [.unauthorized, .forbidden, .ok, .notFound, .ok]
+        ),
         Endpoint(
-            method: .get, path: "/v1/api-keys", body: nil,
-            expected: [.unauthorized, .forbidden, .forbidden, .forbidden, .ok]),
+            method: .get,
+            path: "/v1/api-keys",
+            body: nil,
+            expected: [.unauthorized, .forbidden, .forbidden, .forbidden, .ok]
+        ),
         Endpoint(
-            method: .post, path: "/v1/api-keys", body: #"{"role": "client", "label": "app"}"#,
-            expected: [.unauthorized, .forbidden, .forbidden, .forbidden, .created]),
+            method: .post,
+            path: "/v1/api-keys",
+            body: #"{"role": "client", "label": "app"}"#,
+            expected: [.unauthorized, .forbidden, .forbidden, .forbidden, .created]
+        ),
     ]
 
     @Test(arguments: endpoints)
@@ -69,7 +94,10 @@ import Testing
                 case .admin: headers = headers.merging(try await bearer(testDB, role: .admin))
                 }
                 try await client.execute(
-                    uri: endpoint.path, method: endpoint.method, headers: headers, body: endpoint.body.map { ByteBuffer(string: $0) }
+                    uri: endpoint.path,
+                    method: endpoint.method,
+                    headers: headers,
+                    body: endpoint.body.map { ByteBuffer(string: $0) }
                 ) { response in
                     #expect(response.status == expected, "\(endpoint) as \(caller.rawValue): \(response.text)")
                     if expected == .notFound {
@@ -89,7 +117,9 @@ import Testing
             try await Fixtures.council(testDB, "alpha", tier: "district", wkt: nil)
             let admin = try await bearer(testDB, role: .admin).merging([.contentType: "application/json"])
             let created = try await client.execute(
-                uri: "/v1/api-keys", method: .post, headers: admin,
+                uri: "/v1/api-keys",
+                method: .post,
+                headers: admin,
                 body: ByteBuffer(string: #"{"role": "backoffice", "council": "alpha", "label": "Confirm"}"#)
             ) { response in
                 #expect(response.status == .created)
@@ -102,7 +132,9 @@ import Testing
 
             let asBackoffice: HTTPFields = [.authorization: "Bearer \(key)", .contentType: "application/json"]
             try await client.execute(
-                uri: "/v1/councils/alpha", method: .patch, headers: asBackoffice,
+                uri: "/v1/councils/alpha",
+                method: .patch,
+                headers: asBackoffice,
                 body: ByteBuffer(string: #"{"contact": {"email": "it@alpha.example"}}"#)
             ) { #expect($0.status == .ok) }
 
@@ -115,7 +147,9 @@ import Testing
                 #expect($0.status == .noContent)
             }
             try await client.execute(
-                uri: "/v1/councils/alpha", method: .patch, headers: asBackoffice,
+                uri: "/v1/councils/alpha",
+                method: .patch,
+                headers: asBackoffice,
                 body: ByteBuffer(string: #"{"contact": {"email": "it@alpha.example"}}"#)
             ) { #expect($0.status == .unauthorized) }
             try await client.execute(uri: "/v1/api-keys/\(prefix)", method: .delete, headers: admin) {

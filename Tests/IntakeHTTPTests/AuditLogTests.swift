@@ -11,7 +11,11 @@ import Testing
 
 /// Every change by an admin or back-office key is in the audit log, without its secrets.
 @Suite struct AuditLogTests {
-    static func audit(_ client: any TestClientProtocol, _ admin: HTTPFields, _ query: String = "") async throws -> (HTTPResponse.Status, [String: Any], String) {
+    static func audit(
+        _ client: any TestClientProtocol,
+        _ admin: HTTPFields,
+        _ query: String = ""
+    ) async throws -> (HTTPResponse.Status, [String: Any], String) {
         try await client.execute(uri: "/v1/audit" + query, method: .get, headers: admin) { ($0.status, $0.json, $0.text) }
     }
 
@@ -25,29 +29,41 @@ import Testing
 
             // A new key: its whole token must never reach the log.
             let token = try await client.execute(
-                uri: "/v1/api-keys", method: .post, headers: admin.merging(json).merging([HTTPField.Name("X-Request-Id")!: "req-key-1"]),
+                uri: "/v1/api-keys",
+                method: .post,
+                headers: admin.merging(json).merging([HTTPField.Name("X-Request-Id")!: "req-key-1"]),
                 body: ByteBuffer(string: #"{"role": "client", "label": "Barchester app"}"#)
             ) { $0.json["key"] as? String }
             let newKey = try #require(token)
             // A webhook by the council's own staff, and its secret rotated.
             let (_, hook) = try await PullQueueTests.post(
-                client, "/v1/councils/barchester/destinations", staff,
-                #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#)
+                client,
+                "/v1/councils/barchester/destinations",
+                staff,
+                #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#
+            )
             let signing = try #require(hook["signing_secret"] as? String)
             let (_, rotated) = try await PullQueueTests.post(client, "/v1/councils/barchester/destinations/crm/rotate-secret", staff)
             let rotatedSecret = try #require(rotated["signing_secret"] as? String)
             // Payment settings with GOV.UK Pay secrets in the body.
             let put = try await client.execute(
-                uri: "/v1/councils/barchester/payment-settings", method: .put, headers: admin.merging(json),
+                uri: "/v1/councils/barchester/payment-settings",
+                method: .put,
+                headers: admin.merging(json),
                 body: ByteBuffer(string: SecretsAtRestTests.payBody)
             ) { $0.status }
             #expect(put == .ok)
             // A refused change is recorded too, with its status.
             let (refused, _) = try await PullQueueTests.post(
-                client, "/v1/councils/barchester/destinations", staff, #"{"name": "Bad Name", "kind": "pull"}"#)
+                client,
+                "/v1/councils/barchester/destinations",
+                staff,
+                #"{"name": "Bad Name", "kind": "pull"}"#
+            )
             #expect(refused == .unprocessableContent)
             // An erasure.
-            let erased = try await client.execute(uri: "/v1/reports/\(reports[0].uuidString.lowercased())/reporter", method: .delete, headers: admin) {
+            let erased = try await client.execute(uri: "/v1/reports/\(reports[0].uuidString.lowercased())/reporter", method: .delete, headers: admin)
+            {
                 $0.status
             }
             #expect(erased == .noContent)
@@ -57,10 +73,12 @@ import Testing
             let (status, page, text) = try await Self.audit(client, admin)
             #expect(status == .ok)
             let events = try #require(page["events"] as? [[String: Any]])
-            #expect(events.compactMap { $0["action"] as? String } == [
-                "reporter.erase", "destination.create", "payment_settings.put", "destination.secret.rotate", "destination.create",
-                "api_key.create",
-            ])
+            #expect(
+                events.compactMap { $0["action"] as? String } == [
+                    "reporter.erase", "destination.create", "payment_settings.put", "destination.secret.rotate", "destination.create",
+                    "api_key.create",
+                ]
+            )
             for secret in [newKey, signing, rotatedSecret, "api_test_SECRETVALUE1234567890", "webhook-secret-VALUE-0987654321"] {
                 #expect(!text.contains(secret))
             }
@@ -115,11 +133,19 @@ import Testing
             let plumstead = try await bearer(testDB, role: .backoffice, council: "plumstead")
             for name in ["q1", "q2", "q3"] {
                 let (status, _) = try await PullQueueTests.post(
-                    client, "/v1/councils/barchester/destinations", barchester, #"{"name": "\#(name)", "kind": "pull"}"#)
+                    client,
+                    "/v1/councils/barchester/destinations",
+                    barchester,
+                    #"{"name": "\#(name)", "kind": "pull"}"#
+                )
                 #expect(status == .created)
             }
             let (status, _) = try await PullQueueTests.post(
-                client, "/v1/councils/plumstead/destinations", plumstead, #"{"name": "p1", "kind": "pull"}"#)
+                client,
+                "/v1/councils/plumstead/destinations",
+                plumstead,
+                #"{"name": "p1", "kind": "pull"}"#
+            )
             #expect(status == .created)
 
             let (_, first, _) = try await Self.audit(client, admin, "?council=barchester&limit=2")
@@ -160,7 +186,10 @@ import Testing
             let victim = String(try await bearer(testDB, role: .client)[.authorization]!.dropFirst("Bearer ".count))
             let revoked = try await client.execute(uri: "/v1/api-keys/\(victim)", method: .delete, headers: admin) { $0.status }
             #expect(revoked == .noContent)
-            #expect(try await client.execute(uri: "/v1/councils/x", method: .patch, headers: [.authorization: "Bearer \(victim)"]) { $0.status } == .unauthorized)
+            #expect(
+                try await client.execute(uri: "/v1/councils/x", method: .patch, headers: [.authorization: "Bearer \(victim)"]) { $0.status }
+                    == .unauthorized
+            )
             let (_, _, text) = try await Self.audit(client, admin)
             let secret = String(victim.split(separator: "_")[2])
             #expect(text.contains(victim.split(separator: "_").prefix(2).joined(separator: "_")))

@@ -21,7 +21,9 @@ import Testing
             let key = try await bearer(testDB, role: .backoffice, council: "barchester")
             let uri = "/v1/backoffice/cases/\(reportID.uuidString.lowercased())/status"
             let (status, report) = try await PullQueueTests.post(
-                client, uri, key,
+                client,
+                uri,
+                key,
                 #"{"status": "action_scheduled", "public_note": "Crew booked for Tuesday.", "internal_note": "Ticket 88, crew B", "expected_at": "2026-12-01T10:00:00Z"}"#
             )
             #expect(status == .ok)

@@ -8,12 +8,19 @@ import Testing
 
 /// `PUT /v1/councils/{slug}/boundary`: GeoJSON in, checked by PostGIS.
 @Suite struct BoundaryTests {
-    func put(_ client: any TestClientProtocol, _ testDB: TestDatabase, _ geojson: String) async throws
+    func put(
+        _ client: any TestClientProtocol,
+        _ testDB: TestDatabase,
+        _ geojson: String
+    ) async throws
         -> (HTTPResponse.Status, [String: Any])
     {
         let headers = try await bearer(testDB, role: .admin).merging([.contentType: "application/geo+json"])
         return try await client.execute(
-            uri: "/v1/councils/shire/boundary", method: .put, headers: headers, body: ByteBuffer(string: geojson)
+            uri: "/v1/councils/shire/boundary",
+            method: .put,
+            headers: headers,
+            body: ByteBuffer(string: geojson)
         ) { ($0.status, $0.json) }
     }
 
@@ -22,8 +29,10 @@ import Testing
             try await Fixtures.council(testDB, "shire", tier: "county", wkt: nil)
             // An L shape: its centroid lies outside it, the representative point must not.
             let (status, body) = try await put(
-                client, testDB,
-                #"{"type": "Polygon", "coordinates": [[[0,0],[4,0],[4,1],[1,1],[1,4],[0,4],[0,0]]]}"#)
+                client,
+                testDB,
+                #"{"type": "Polygon", "coordinates": [[[0,0],[4,0],[4,1],[1,1],[1,4],[0,4],[0,0]]]}"#
+            )
             #expect(status == .ok)
             #expect(body["vertices"] as? Int == 7)
             #expect((body["warnings"] as? [String])?.isEmpty == true)
@@ -46,8 +55,10 @@ import Testing
         try await withApp { client, testDB in
             try await Fixtures.council(testDB, "shire", tier: "county", wkt: nil)
             let (status, body) = try await put(
-                client, testDB,
-                #"{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[0,0],[0,2],[2,2],[2,0],[0,0]]]}}"#)
+                client,
+                testDB,
+                #"{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[0,0],[0,2],[2,2],[2,0],[0,0]]]}}"#
+            )
             #expect(status == .ok)
             #expect((body["warnings"] as? [String])?.first?.contains("clockwise") == true)
         }

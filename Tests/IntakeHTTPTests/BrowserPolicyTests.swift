@@ -28,7 +28,9 @@ import Testing
             }
             // A refusal is readable by the app that caused it.
             try await client.execute(
-                uri: "/v1/reports", method: .post, headers: [Self.origin: "https://map.example", .contentType: "application/json"],
+                uri: "/v1/reports",
+                method: .post,
+                headers: [Self.origin: "https://map.example", .contentType: "application/json"],
                 body: ByteBuffer(string: "{}")
             ) { response in
                 #expect(response.status == .unauthorized)

@@ -35,11 +35,15 @@ import Testing
         try await withApp { client, testDB in
             try await Fixtures.council(testDB, "west", tier: "district", wkt: nil)
             try await testDB.execute(
-                "INSERT INTO destinations (council_id, name, kind) SELECT id, 'district-queue', 'pull' FROM councils WHERE slug = 'west'")
+                "INSERT INTO destinations (council_id, name, kind) SELECT id, 'district-queue', 'pull' FROM councils WHERE slug = 'west'"
+            )
             let auth = try await headers(testDB)
             let sent = try JSONSerialization.jsonObject(with: Data(Self.flyTipping.utf8)) as! [String: Any]
             let created = try await client.execute(
-                uri: "/v1/councils/west/categories", method: .post, headers: auth, body: ByteBuffer(string: Self.flyTipping)
+                uri: "/v1/councils/west/categories",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: Self.flyTipping)
             ) { response in
                 #expect(response.status == .created)
                 return response.json
@@ -75,19 +79,28 @@ import Testing
         try await withApp { client, testDB in
             try await Fixtures.council(testDB, "west", tier: "district", wkt: "POLYGON((0 0, 5 0, 5 10, 0 10, 0 0))")
             try await testDB.execute(
-                "INSERT INTO destinations (council_id, name, kind) SELECT id, 'district-queue', 'pull' FROM councils WHERE slug = 'west'")
+                "INSERT INTO destinations (council_id, name, kind) SELECT id, 'district-queue', 'pull' FROM councils WHERE slug = 'west'"
+            )
             let auth = try await headers(testDB)
             try await client.execute(
-                uri: "/v1/councils/west/categories", method: .post, headers: auth, body: ByteBuffer(string: Self.flyTipping)
+                uri: "/v1/councils/west/categories",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: Self.flyTipping)
             ) { #expect($0.status == .created) }
             try await client.execute(
-                uri: "/v1/councils/west/categories", method: .post, headers: auth, body: ByteBuffer(string: Self.flyTipping)
+                uri: "/v1/councils/west/categories",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: Self.flyTipping)
             ) { response in
                 #expect(response.status == .conflict)
                 #expect(response.json["code"] as? String == "category_exists")
             }
             try await client.execute(
-                uri: "/v1/councils/west/categories/fly_tipping", method: .patch, headers: auth,
+                uri: "/v1/councils/west/categories/fly_tipping",
+                method: .patch,
+                headers: auth,
                 body: ByteBuffer(string: #"{"name": "Fly-tipping and dumped rubbish", "keywords": ["tipping"]}"#)
             ) { response in
                 #expect(response.status == .ok)
@@ -97,7 +110,9 @@ import Testing
             }
             // null is not "keep": the contract has no nullable field, so it is refused, naming it.
             try await client.execute(
-                uri: "/v1/councils/west/categories/fly_tipping", method: .patch, headers: auth,
+                uri: "/v1/councils/west/categories/fly_tipping",
+                method: .patch,
+                headers: auth,
                 body: ByteBuffer(string: #"{"name": null, "keywords": ["tipping"], "group": null}"#)
             ) { response in
                 #expect(response.status == .unprocessableContent)
@@ -106,7 +121,9 @@ import Testing
             }
             // In a create, null is not "the default" either.
             try await client.execute(
-                uri: "/v1/councils/west/categories", method: .post, headers: auth,
+                uri: "/v1/councils/west/categories",
+                method: .post,
+                headers: auth,
                 body: ByteBuffer(string: #"{"code": "graffiti", "name": "Graffiti", "destination": null}"#)
             ) { response in
                 #expect(response.status == .unprocessableContent)
@@ -140,17 +157,28 @@ import Testing
         (#"{"code": "Bad Code", "name": "X"}"#, "/code"),
         (#"{"code": "ok", "name": ""}"#, "/name"),
         (#"{"code": "ok", "name": "X", "attributes": [{"code": "a", "datatype": "singlevaluelist"}]}"#, "/attributes/0/values"),
-        (#"{"code": "ok", "name": "X", "attributes": [{"code": "a", "datatype": "string", "values": [{"key": "k", "name": "n"}]}]}"#, "/attributes/0/values"),
-        (#"{"code": "ok", "name": "X", "attributes": [{"code": "a", "datatype": "string"}, {"code": "a", "datatype": "text"}]}"#, "/attributes/1/code"),
+        (
+            #"{"code": "ok", "name": "X", "attributes": [{"code": "a", "datatype": "string", "values": [{"key": "k", "name": "n"}]}]}"#,
+            "/attributes/0/values"
+        ),
+        (
+            #"{"code": "ok", "name": "X", "attributes": [{"code": "a", "datatype": "string"}, {"code": "a", "datatype": "text"}]}"#,
+            "/attributes/1/code"
+        ),
         (#"{"code": "ok", "name": "X", "attributes": [{"code": "a", "datatype": "colour"}]}"#, "/attributes/0/datatype"),
         (#"{"code": "ok", "name": "X", "attributes": [{"code": "a", "datatype": "string", "order": 0}]}"#, "/attributes/0/order"),
-        (#"{"code": "ok", "name": "X", "attributes": [{"code": "a", "datatype": "singlevaluelist", "values": [{"key": "k", "name": "1"}, {"key": "k", "name": "2"}]}]}"#, "/attributes/0/values/1/key"),
+        (
+            #"{"code": "ok", "name": "X", "attributes": [{"code": "a", "datatype": "singlevaluelist", "values": [{"key": "k", "name": "1"}, {"key": "k", "name": "2"}]}]}"#,
+            "/attributes/0/values/1/key"
+        ),
     ])
     func badDefinitionsAre422AtTheField(body: String, pointer: String) async throws {
         try await withApp { client, testDB in
             try await Fixtures.council(testDB, "west", tier: "district", wkt: nil)
             try await client.execute(
-                uri: "/v1/councils/west/categories", method: .post, headers: try await headers(testDB),
+                uri: "/v1/councils/west/categories",
+                method: .post,
+                headers: try await headers(testDB),
                 body: ByteBuffer(string: body)
             ) { response in
                 #expect(response.status == .unprocessableContent)

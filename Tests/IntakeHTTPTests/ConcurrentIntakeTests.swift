@@ -19,11 +19,13 @@ import Testing
                 for index in 0..<50 {
                     group.addTask {
                         let (status, json) = try await ReportIntakeTests.post(
-                            client, headers,
+                            client,
+                            headers,
                             """
                             {"category": "fly_tipping", "location": {"lat": 51.5, "lon": -2.5},
                              "description": "Bags by the gate, number \(index)", "attributes": {"waste_type": "household"}}
-                            """)
+                            """
+                        )
                         return (status, json["reference"] as? String)
                     }
                 }
@@ -45,7 +47,9 @@ import Testing
                     SELECT count(DISTINCT r.id)::int * 1000 + count(j.id)::int FROM reports r
                     JOIN dispatch_jobs j ON j.report_id = r.id AND j.event_type = 'case.created'
                     WHERE r.reference = ANY('{\(references.joined(separator: ","))}'::text[])
-                    """, as: Int.self)
+                    """,
+                    as: Int.self
+                )
             }
             #expect(stored == 50 * 1000 + 50, "every acknowledged report is stored with its job")
         }
@@ -60,8 +64,10 @@ import Testing
                 #expect(status == .created, "\(json)")
                 return json["reference"] as? String
             }
-            let west = #"{"category": "fly_tipping", "location": {"lat": 51.5, "lon": -2.5}, "description": "West", "attributes": {"waste_type": "tyres"}}"#
-            let east = #"{"category": "fly_tipping", "location": {"lat": 51.5, "lon": -1.0}, "description": "East", "attributes": {"waste_type": "tyres"}}"#
+            let west =
+                #"{"category": "fly_tipping", "location": {"lat": 51.5, "lon": -2.5}, "description": "West", "attributes": {"waste_type": "tyres"}}"#
+            let east =
+                #"{"category": "fly_tipping", "location": {"lat": 51.5, "lon": -1.0}, "description": "East", "attributes": {"waste_type": "tyres"}}"#
             let pothole = #"{"category": "pothole", "location": {"lat": 51.5, "lon": -1.0}, "description": "Deep"}"#
             #expect(try await reference(west) == "FT-000001")
             #expect(try await reference(west) == "FT-000002")
@@ -77,7 +83,8 @@ import Testing
         try await withApp(asServiceRole: true) { client, testDB in
             try await ReportIntakeTests.setUp(testDB)
             let headers = try await bearer(testDB, role: .client)
-            let body = #"{"category": "fly_tipping", "location": {"lat": 51.5, "lon": -2.5}, "description": "West", "attributes": {"waste_type": "tyres"}}"#
+            let body =
+                #"{"category": "fly_tipping", "location": {"lat": 51.5, "lon": -2.5}, "description": "West", "attributes": {"waste_type": "tyres"}}"#
             for expected in ["FT-000001", "FT-000002"] {
                 let (status, json) = try await ReportIntakeTests.post(client, headers, body)
                 #expect(status == .created, "\(json)")

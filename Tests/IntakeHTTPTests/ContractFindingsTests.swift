@@ -16,8 +16,10 @@ import Testing
             let boundary = "4bea7452f2ee0b8418ae8c1020a88206"
             let body = "--\(boundary)\r\n--\(boundary)--\r\n"
             try await client.execute(
-                uri: "/open311/v2/requests.xml?api_key=\(key)", method: .post,
-                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: ByteBuffer(string: body)
+                uri: "/open311/v2/requests.xml?api_key=\(key)",
+                method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+                body: ByteBuffer(string: body)
             ) { response in
                 #expect(response.status == .badRequest, "\(response.text)")
                 #expect(response.text.contains("<errors>"))
@@ -108,18 +110,26 @@ import Testing
             _ = try await PullQueueTests.seeded(testDB, reports: 0)
             let key = try await bearer(testDB, role: .backoffice, council: "barchester")
             let (created, _) = try await PullQueueTests.post(
-                client, DestinationAdminTests.base, key, #"{"name": "legacy", "kind": "webhook", "url": "https://crm.example/hooks"}"#)
+                client,
+                DestinationAdminTests.base,
+                key,
+                #"{"name": "legacy", "kind": "webhook", "url": "https://crm.example/hooks"}"#
+            )
             #expect(created == .created)
             try await testDB.execute("UPDATE destinations SET url = 'https://user@crm.example/hooks#old' WHERE name = 'legacy'")
             try await client.execute(
-                uri: DestinationAdminTests.base + "/legacy", method: .patch, headers: key.merging([.contentType: "application/json"]),
+                uri: DestinationAdminTests.base + "/legacy",
+                method: .patch,
+                headers: key.merging([.contentType: "application/json"]),
                 body: ByteBuffer(string: #"{"timeout_seconds": 30}"#)
             ) { response in
                 #expect(response.status == .ok, "\(response.text)")
             }
             // Sending it again is checked as any new URL is.
             try await client.execute(
-                uri: DestinationAdminTests.base + "/legacy", method: .patch, headers: key.merging([.contentType: "application/json"]),
+                uri: DestinationAdminTests.base + "/legacy",
+                method: .patch,
+                headers: key.merging([.contentType: "application/json"]),
                 body: ByteBuffer(string: #"{"url": "https://user@crm.example/hooks#old"}"#)
             ) { response in
                 #expect(response.status == .unprocessableContent)
@@ -133,7 +143,9 @@ import Testing
             let key = try await bearer(testDB, role: .client)
             let boundary = "c637e12e2b1a998d80d1b087531af51c"
             try await client.execute(
-                uri: "/v1/media", method: .post, headers: key.merging([.contentType: "multipart/form-data; boundary=\(boundary)"]),
+                uri: "/v1/media",
+                method: .post,
+                headers: key.merging([.contentType: "multipart/form-data; boundary=\(boundary)"]),
                 body: ByteBuffer(string: "--\(boundary)--\r\n")
             ) { response in
                 #expect(response.status.code < 500, "\(response.text)")
@@ -147,9 +159,12 @@ import Testing
     @Test func aPaymentWithoutAnIdempotencyKeyKeepsItsCode() async throws {
         try await withApp { client, testDB in
             let key = try await bearer(testDB, role: .client)
-            let body = #"{"council": "barchester", "purpose": "council_tax", "account_reference": "40000001", "amount": 100, "return_url": "https://app.example/done"}"#
+            let body =
+                #"{"council": "barchester", "purpose": "council_tax", "account_reference": "40000001", "amount": 100, "return_url": "https://app.example/done"}"#
             try await client.execute(
-                uri: "/v1/payment-intents", method: .post, headers: key.merging([.contentType: "application/json"]),
+                uri: "/v1/payment-intents",
+                method: .post,
+                headers: key.merging([.contentType: "application/json"]),
                 body: ByteBuffer(string: body)
             ) { response in
                 #expect(response.status == .badRequest)

@@ -10,7 +10,11 @@ import Testing
 
 /// The server refuses what the contract refuses, naming the field, as generated clients expect.
 @Suite struct ContractRulesTests {
-    static func problem(_ client: any TestClientProtocol, _ uri: String, _ headers: HTTPFields = [:]) async throws
+    static func problem(
+        _ client: any TestClientProtocol,
+        _ uri: String,
+        _ headers: HTTPFields = [:]
+    ) async throws
         -> (Int, [String: Any])
     {
         try await client.execute(uri: uri, method: .get, headers: headers) { (Int($0.status.code), $0.json) }
@@ -132,7 +136,9 @@ import Testing
                   {"code": "size", "datatype": "singlevaluelist", "values": [{"key": "big", "name": null}]}]}
                 """#
             try await client.execute(
-                uri: "/v1/councils/barchester/categories", method: .post, headers: admin.merging([.contentType: "application/json"]),
+                uri: "/v1/councils/barchester/categories",
+                method: .post,
+                headers: admin.merging([.contentType: "application/json"]),
                 body: ByteBuffer(string: body)
             ) { response in
                 #expect(response.status == .unprocessableContent)
@@ -140,7 +146,9 @@ import Testing
             }
             let council = #"{"slug": "nulltown", "name": "Nulltown", "tier": "district", "contact": {"email": null}}"#
             try await client.execute(
-                uri: "/v1/councils", method: .post, headers: admin.merging([.contentType: "application/json"]),
+                uri: "/v1/councils",
+                method: .post,
+                headers: admin.merging([.contentType: "application/json"]),
                 body: ByteBuffer(string: council)
             ) { response in
                 #expect(response.status == .unprocessableContent)
@@ -154,7 +162,9 @@ import Testing
             let admin = try await bearer(testDB, role: .admin)
             let council = #"{"slug": "nultown", "name": "Nul\u0000town", "tier": "district", "contact": {"phone": "01234\u0000"}}"#
             try await client.execute(
-                uri: "/v1/councils", method: .post, headers: admin.merging([.contentType: "application/json"]),
+                uri: "/v1/councils",
+                method: .post,
+                headers: admin.merging([.contentType: "application/json"]),
                 body: ByteBuffer(string: council)
             ) { response in
                 #expect(response.status == .unprocessableContent)
@@ -164,7 +174,9 @@ import Testing
             // An escaped backslash before "u0000" is not NUL: the council is created.
             let plain = #"{"slug": "backslash", "name": "Back\\u0000slash", "tier": "district"}"#
             try await client.execute(
-                uri: "/v1/councils", method: .post, headers: admin.merging([.contentType: "application/json"]),
+                uri: "/v1/councils",
+                method: .post,
+                headers: admin.merging([.contentType: "application/json"]),
                 body: ByteBuffer(string: plain)
             ) { response in
                 #expect(response.status == .created, "\(response.text)")
@@ -183,13 +195,20 @@ import Testing
                 "https://crm.example:70000/", "ftp://crm.example/", "https://crm.example/a b",
             ].enumerated() {
                 let (status, problem) = try await PullQueueTests.post(
-                    client, DestinationAdminTests.base, key, #"{"name": "bad\#(index)", "kind": "webhook", "url": "\#(url)"}"#)
+                    client,
+                    DestinationAdminTests.base,
+                    key,
+                    #"{"name": "bad\#(index)", "kind": "webhook", "url": "\#(url)"}"#
+                )
                 #expect(status == .unprocessableContent, "\(url)")
                 #expect(Self.pointers(problem) == ["/url"], "\(url): \(problem)")
             }
             let (status, problem) = try await PullQueueTests.post(
-                client, DestinationAdminTests.base, key,
-                #"{"name": "good", "kind": "webhook", "url": "https://crm.example:8443/hooks/in?token=a%2Fb&x=1"}"#)
+                client,
+                DestinationAdminTests.base,
+                key,
+                #"{"name": "good", "kind": "webhook", "url": "https://crm.example:8443/hooks/in?token=a%2Fb&x=1"}"#
+            )
             #expect(status == .created, "\(problem)")
         }
     }

@@ -7,7 +7,10 @@ import NIOCore
 import Testing
 
 @Suite struct CouncilAdminTests {
-    let body = ByteBuffer(string: #"{"slug": "barset", "name": "Barsetshire County Council", "tier": "county", "contact": {"email": "reports@barset.example", "website": "https://barset.example"}}"#)
+    let body = ByteBuffer(
+        string:
+            #"{"slug": "barset", "name": "Barsetshire County Council", "tier": "county", "contact": {"email": "reports@barset.example", "website": "https://barset.example"}}"#
+    )
 
     @Test func anAdminCreatesACouncilThatAnyoneCanRead() async throws {
         try await withApp { client, testDB in
@@ -53,7 +56,10 @@ import Testing
             ]
             for (auth, status) in cases {
                 try await client.execute(
-                    uri: "/v1/councils", method: .post, headers: auth.merging(json), body: body
+                    uri: "/v1/councils",
+                    method: .post,
+                    headers: auth.merging(json),
+                    body: body
                 ) { response in
                     #expect(response.status == status, "\(auth)")
                     if status == .unauthorized { #expect(response.headers[.wwwAuthenticate] == "Bearer") }

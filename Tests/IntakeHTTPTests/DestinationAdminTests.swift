@@ -16,7 +16,11 @@ import Testing
             _ = try await PullQueueTests.seeded(testDB, reports: 0)
             let key = try await bearer(testDB, role: .backoffice, council: "barchester")
             let (created, body) = try await PullQueueTests.post(
-                client, Self.base, key, #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#)
+                client,
+                Self.base,
+                key,
+                #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#
+            )
             #expect(created == .created)
             let secret = try #require(body["signing_secret"] as? String)
             #expect(secret.hasPrefix("whsec_"))
@@ -33,7 +37,11 @@ import Testing
             #expect(after["previous_secret_expires_at"] != nil)
 
             let (duplicate, problem) = try await PullQueueTests.post(
-                client, Self.base, key, #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#)
+                client,
+                Self.base,
+                key,
+                #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#
+            )
             #expect(duplicate == .conflict)
             #expect(problem["code"] as? String == "destination_exists")
             let names = try await client.execute(uri: Self.base, method: .get, headers: key) {
@@ -85,7 +93,11 @@ import Testing
             try await testDB.withDatabase(poolSize: 1) { try await DispatchFixtures.seed($0) }
             let admin = try await bearer(testDB, role: .admin)
             let (status, problem) = try await PullQueueTests.post(
-                client, Self.base, admin, #"{"name": "crm", "kind": "webhook", "url": "\#(url)"}"#)
+                client,
+                Self.base,
+                admin,
+                #"{"name": "crm", "kind": "webhook", "url": "\#(url)"}"#
+            )
             #expect(status == .unprocessableContent, "\(url)")
             let errors = problem["errors"] as? [[String: Any]]
             #expect(errors?.first?["pointer"] as? String == "/url")
@@ -98,13 +110,20 @@ import Testing
             try await testDB.withDatabase(poolSize: 1) { try await DispatchFixtures.seed($0) }
             let admin = try await bearer(testDB, role: .admin)
             let (status, _) = try await PullQueueTests.post(
-                client, Self.base, admin, #"{"name": "crm", "kind": "webhook", "url": "https://127.0.0.1/hooks"}"#)
+                client,
+                Self.base,
+                admin,
+                #"{"name": "crm", "kind": "webhook", "url": "https://127.0.0.1/hooks"}"#
+            )
             #expect(status == .created)
         }
     }
 
     @Test func casesWaitForADestinationAndFollowANewDefault() async throws {
-        try await withApp(configure: { $0.allowHTTPDestinations = true; $0.allowPrivateDestinations = true }) { client, testDB in
+        try await withApp(configure: {
+            $0.allowHTTPDestinations = true
+            $0.allowPrivateDestinations = true
+        }) { client, testDB in
             // A council with no destination at all: its cases wait, counted as unrouted.
             try await testDB.withDatabase(poolSize: 1) { database in
                 try await DispatchFixtures.seed(database)
@@ -115,7 +134,11 @@ import Testing
             let stats = try await client.execute(uri: "/v1/dispatch/stats", method: .get, headers: admin) { $0.json }
             #expect(stats["unrouted"] as? Int == 1)
             let (created, _) = try await PullQueueTests.post(
-                client, Self.base, admin, #"{"name": "crm", "kind": "webhook", "url": "http://127.0.0.1:9/hooks", "default": true}"#)
+                client,
+                Self.base,
+                admin,
+                #"{"name": "crm", "kind": "webhook", "url": "http://127.0.0.1:9/hooks", "default": true}"#
+            )
             #expect(created == .created)
             let after = try await client.execute(uri: "/v1/dispatch/stats", method: .get, headers: admin) { $0.json }
             #expect(after["unrouted"] as? Int == 0)
@@ -133,8 +156,10 @@ import Testing
             let key = try await bearer(testDB, role: .backoffice, council: "barchester")
             let patch = { (body: String) in
                 try await client.execute(
-                    uri: "/v1/councils/barchester/categories/graffiti", method: .patch,
-                    headers: key.merging([.contentType: "application/json"]), body: ByteBuffer(string: body)
+                    uri: "/v1/councils/barchester/categories/graffiti",
+                    method: .patch,
+                    headers: key.merging([.contentType: "application/json"]),
+                    body: ByteBuffer(string: body)
                 ) { ($0.status, $0.json) }
             }
             let (refused, problem) = try await patch(#"{"destination": "crm"}"#)

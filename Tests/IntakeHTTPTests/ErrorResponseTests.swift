@@ -38,7 +38,10 @@ import Testing
         try await withApp(configure: { $0.maxJSONBodyBytes = 4096 }) { client, _ in
             let big = ByteBuffer(repeating: UInt8(ascii: "a"), count: 5000)
             try await client.execute(
-                uri: "/health/live", method: .post, headers: [.contentType: "application/json"], body: big
+                uri: "/health/live",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: big
             ) { response in
                 #expect(response.status == .contentTooLarge)
                 let body = response.json
@@ -84,7 +87,9 @@ import Testing
             }
             // An id that could forge log lines or headers is replaced, not echoed.
             try await client.execute(
-                uri: "/health/live", method: .get, headers: [.xRequestID: "bad id\" with quotes"]
+                uri: "/health/live",
+                method: .get,
+                headers: [.xRequestID: "bad id\" with quotes"]
             ) { response in
                 let id = response.headers[.xRequestID]
                 #expect(id != nil && id != "bad id\" with quotes")

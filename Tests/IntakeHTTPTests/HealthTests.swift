@@ -49,7 +49,8 @@ import Testing
 
             try await testDB.executeOnServer("ALTER DATABASE \(testDB.name) ALLOW_CONNECTIONS false")
             try await testDB.executeOnServer(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(testDB.name)'")
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(testDB.name)'"
+            )
             let started = ContinuousClock.now
             try await client.execute(uri: "/health/ready", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)

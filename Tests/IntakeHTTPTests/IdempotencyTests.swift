@@ -8,7 +8,12 @@ import Testing
 
 /// Idempotency-Key on `POST /v1/reports` (IETF draft semantics).
 @Suite struct IdempotencyTests {
-    func post(_ client: any TestClientProtocol, _ headers: HTTPFields, key: String, body: String = ReportIntakeTests.flyTipping)
+    func post(
+        _ client: any TestClientProtocol,
+        _ headers: HTTPFields,
+        key: String,
+        body: String = ReportIntakeTests.flyTipping
+    )
         async throws -> (HTTPResponse.Status, [String: Any])
     {
         try await ReportIntakeTests.post(client, headers.merging([.idempotencyKey: key]), body)
@@ -54,7 +59,8 @@ import Testing
             let first = try await post(client, auth, key: "k-3")
             #expect(first.0 == .created)
             try await testDB.execute(
-                "UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, locked_until = now() + interval '1 minute'")
+                "UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, locked_until = now() + interval '1 minute'"
+            )
             let (status, problem) = try await post(client, auth, key: "k-3")
             #expect(status == .conflict)
             #expect(problem["code"] as? String == "idempotency_request_in_progress")
@@ -105,7 +111,9 @@ import Testing
         try await testDB.withDatabase(poolSize: 1) { database in
             try await database.withConnection { connection in
                 let rows = try await connection.query(
-                    "SELECT key, request_hash, response_body, sealed FROM idempotency_keys", logger: .quiet)
+                    "SELECT key, request_hash, response_body, sealed FROM idempotency_keys",
+                    logger: .quiet
+                )
                 var found: [(String, [UInt8], [UInt8], Bool)] = []
                 for try await (key, hash, body, sealed) in rows.decode((String, Data, Data?, Bool).self) {
                     found.append((key, Array(hash), Array(body ?? Data()), sealed))
@@ -155,7 +163,9 @@ import Testing
             #expect(try await Self.rows(testDB).count == 2)
             let id = try #require(created["id"] as? String)
             try await client.execute(
-                uri: "/v1/reports/\(id)/reporter", method: .delete, headers: try await bearer(testDB, role: .admin)
+                uri: "/v1/reports/\(id)/reporter",
+                method: .delete,
+                headers: try await bearer(testDB, role: .admin)
             ) { #expect($0.status == .noContent) }
             #expect(try await Self.rows(testDB).count == 1, "only the other report's record stays")
             #expect(other["id"] != nil)

@@ -14,7 +14,9 @@ import Testing
         try await withApp { client, testDB in
             let headers = try await bearer(testDB, role: .admin).merging(json)
             try await client.execute(
-                uri: "/v1/councils", method: .post, headers: headers,
+                uri: "/v1/councils",
+                method: .post,
+                headers: headers,
                 body: ByteBuffer(string: "{\"slug\": \"x\",\n \"name\": oops}")
             ) { response in
                 #expect(response.status == .badRequest)

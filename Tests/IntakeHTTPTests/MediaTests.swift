@@ -10,10 +10,15 @@ import Testing
 /// Photos: uploaded, cleaned, served, attached.
 @Suite struct MediaTests {
     static func upload(
-        _ client: any TestClientProtocol, _ auth: HTTPFields, _ bytes: [UInt8], contentType: String
+        _ client: any TestClientProtocol,
+        _ auth: HTTPFields,
+        _ bytes: [UInt8],
+        contentType: String
     ) async throws -> (HTTPResponse.Status, [String: Any]) {
         try await client.execute(
-            uri: "/v1/media", method: .post, headers: auth.merging([.contentType: contentType]),
+            uri: "/v1/media",
+            method: .post,
+            headers: auth.merging([.contentType: contentType]),
             body: ByteBuffer(bytes: bytes)
         ) { ($0.status, $0.json) }
     }
@@ -71,11 +76,14 @@ import Testing
     @Test func multipartUploadsWork() async throws {
         try await withApp { client, testDB in
             let boundary = "----civic-intake-test"
-            var body = ByteBuffer(string: "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n")
+            var body = ByteBuffer(
+                string: "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n"
+            )
             body.writeBytes(SampleImages.png)
             body.writeString("\r\n--\(boundary)--\r\n")
             try await client.execute(
-                uri: "/v1/media", method: .post,
+                uri: "/v1/media",
+                method: .post,
                 headers: try await bearer(testDB, role: .client).merging([.contentType: "multipart/form-data; boundary=\(boundary)"]),
                 body: body
             ) { response in
@@ -108,7 +116,9 @@ import Testing
             let (_, two) = try await Self.upload(client, auth, SampleImages.webp, contentType: "image/webp")
             let ids = [one["id"] as? String ?? "", two["id"] as? String ?? ""]
             let body = ReportIntakeTests.flyTipping.replacingOccurrences(
-                of: #""address":"#, with: #""photos": ["\#(ids[0])", "\#(ids[1])"], "address":"#)
+                of: #""address":"#,
+                with: #""photos": ["\#(ids[0])", "\#(ids[1])"], "address":"#
+            )
             let (status, created) = try await ReportIntakeTests.post(client, auth, body)
             #expect(status == .created, "\(created)")
             #expect(created["photos"] as? [String] == ids)
@@ -122,7 +132,9 @@ import Testing
             // Another app's photo.
             let (_, foreign) = try await Self.upload(client, try await bearer(testDB, role: .client), SampleImages.png, contentType: "image/png")
             let foreignBody = ReportIntakeTests.flyTipping.replacingOccurrences(
-                of: #""address":"#, with: #""photos": ["\#(foreign["id"] as? String ?? "")"], "address":"#)
+                of: #""address":"#,
+                with: #""photos": ["\#(foreign["id"] as? String ?? "")"], "address":"#
+            )
             #expect(try await ReportIntakeTests.post(client, auth, foreignBody).0 == .unprocessableContent)
             #expect(try await ReportIntakeTests.count(testDB, "reports") == 1)
         }
@@ -138,7 +150,10 @@ import Testing
             #expect(without == .unprocessableContent)
             #expect((problem["errors"] as? [[String: Any]])?.first?["pointer"] as? String == "/photos")
             let (_, photo) = try await Self.upload(client, auth, SampleImages.jpeg, contentType: "image/jpeg")
-            let withPhoto = pothole.replacingOccurrences(of: #""description""#, with: #""photos": ["\#(photo["id"] as? String ?? "")"], "description""#)
+            let withPhoto = pothole.replacingOccurrences(
+                of: #""description""#,
+                with: #""photos": ["\#(photo["id"] as? String ?? "")"], "description""#
+            )
             let (status, created) = try await ReportIntakeTests.post(client, auth, withPhoto)
             #expect(status == .created)
             #expect((created["council"] as? [String: Any])?["slug"] as? String == "shire")
@@ -153,7 +168,8 @@ import Testing
             let (_, photo) = try await Self.upload(client, auth, SampleImages.png, contentType: "image/png")
             let photoID = photo["id"] as? String ?? ""
             try await client.execute(
-                uri: "/v1/reports/\(created["id"] as? String ?? "")/updates", method: .post,
+                uri: "/v1/reports/\(created["id"] as? String ?? "")/updates",
+                method: .post,
                 headers: [.contentType: "application/json", .trackingToken: created["tracking_token"] as? String ?? ""],
                 body: ByteBuffer(string: #"{"comment": "A better photo", "photos": ["\#(photoID)"]}"#)
             ) { response in
@@ -172,7 +188,9 @@ import Testing
             let auth = try await bearer(testDB, role: .client)
             let (_, kept) = try await Self.upload(client, auth, SampleImages.jpeg, contentType: "image/jpeg")
             let body = ReportIntakeTests.flyTipping.replacingOccurrences(
-                of: #""address":"#, with: #""photos": ["\#(kept["id"] as? String ?? "")"], "address":"#)
+                of: #""address":"#,
+                with: #""photos": ["\#(kept["id"] as? String ?? "")"], "address":"#
+            )
             _ = try await ReportIntakeTests.post(client, auth, body)
             _ = try await Self.upload(client, auth, SampleImages.png, contentType: "image/png")
             _ = try await Self.upload(client, auth, SampleImages.webp, contentType: "image/webp")

@@ -17,19 +17,29 @@ import Testing
             let adminToken = String(admin[.authorization]!.dropFirst("Bearer ".count))
             let json: HTTPFields = [.contentType: "application/json"]
             var answers: [String] = []
-            var secrets = [adminToken, "api_test_SECRETVALUE1234567890", "webhook-secret-VALUE-0987654321", "eleanor.secret@example.org", "01632 960777"]
+            var secrets = [
+                adminToken, "api_test_SECRETVALUE1234567890", "webhook-secret-VALUE-0987654321", "eleanor.secret@example.org", "01632 960777",
+            ]
 
             let newKey = try await client.execute(
-                uri: "/v1/api-keys", method: .post, headers: admin.merging(json), body: ByteBuffer(string: #"{"role": "client"}"#)
+                uri: "/v1/api-keys",
+                method: .post,
+                headers: admin.merging(json),
+                body: ByteBuffer(string: #"{"role": "client"}"#)
             ) { $0.json["key"] as? String }
             let clientToken = try #require(newKey)
             secrets.append(clientToken)
             let (_, hook) = try await PullQueueTests.post(
-                client, "/v1/councils/barchester/destinations", admin,
-                #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#)
+                client,
+                "/v1/councils/barchester/destinations",
+                admin,
+                #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#
+            )
             secrets.append(try #require(hook["signing_secret"] as? String))
             _ = try await client.execute(
-                uri: "/v1/councils/barchester/payment-settings", method: .put, headers: admin.merging(json),
+                uri: "/v1/councils/barchester/payment-settings",
+                method: .put,
+                headers: admin.merging(json),
                 body: ByteBuffer(string: SecretsAtRestTests.payBody)
             ) { $0.status }
 
@@ -42,7 +52,8 @@ import Testing
             let idempotencyKey = "idem-\(UUID().uuidString)"
             secrets.append(idempotencyKey)
             let created = try await client.execute(
-                uri: "/v1/reports", method: .post,
+                uri: "/v1/reports",
+                method: .post,
                 headers: clientKey.merging(json).merging([HTTPField.Name("Idempotency-Key")!: idempotencyKey]),
                 body: ByteBuffer(string: report)
             ) { $0.json }
@@ -55,21 +66,28 @@ import Testing
             answers.append(
                 try await client.execute(uri: "/v1/reports", method: .post, headers: wrongKey, body: ByteBuffer(string: report)) {
                     $0.text
-                })
+                }
+            )
             secrets.append(String(wrongSecret))
             let id = try #require(created["id"] as? String)
             let wrongToken = trackingToken.dropLast(3) + "xyz"
             secrets.append(String(wrongToken))
             answers.append(
                 try await client.execute(
-                    uri: "/v1/reports/\(id)/updates", method: .post, headers: json.merging([HTTPField.Name("X-Tracking-Token")!: String(wrongToken)]),
+                    uri: "/v1/reports/\(id)/updates",
+                    method: .post,
+                    headers: json.merging([HTTPField.Name("X-Tracking-Token")!: String(wrongToken)]),
                     body: ByteBuffer(string: #"{"comment": "Still there."}"#)
-                ) { $0.text })
+                ) { $0.text }
+            )
             answers.append(
                 try await client.execute(
-                    uri: "/v1/councils/barchester/payment-settings", method: .put, headers: admin.merging(json),
+                    uri: "/v1/councils/barchester/payment-settings",
+                    method: .put,
+                    headers: admin.merging(json),
                     body: ByteBuffer(string: #"{"provider": "govuk_pay", "api_key": "api_test_SECRETVALUE1234567890", "fund_code": 7}"#)
-                ) { $0.text })
+                ) { $0.text }
+            )
             answers.append(try await client.execute(uri: "/v1/audit", method: .get, headers: admin) { $0.text })
             answers.append(try await client.execute(uri: "/metrics", method: .get, headers: admin) { $0.text })
 

@@ -26,13 +26,17 @@ import Testing
     static func post(_ client: any TestClientProtocol, _ path: String, _ form: [(String, String)]) async throws -> (Int, String) {
         let body = form.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
         return try await client.execute(
-            uri: "/open311/v2/" + path, method: .post,
-            headers: [.contentType: "application/x-www-form-urlencoded; charset=utf-8"], body: ByteBuffer(string: body)
+            uri: "/open311/v2/" + path,
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded; charset=utf-8"],
+            body: ByteBuffer(string: body)
         ) { (Int($0.status.code), $0.text) }
     }
 
     static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
+        text.addingPercentEncoding(
+            withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        ) ?? text
     }
 
     static func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
@@ -42,7 +46,10 @@ import Testing
             ("api_key", key), ("jurisdiction_id", "barchester"), ("service_code", "fly_tipping"),
             ("lat", "52.300000"), ("long", "-1.900000"), ("first_name", "Septimus"), ("last_name", "Harding"),
             ("email", "harding@example.org"), ("phone", "01632 960555"), ("account_id", "fms-user-77"),
-            ("description", "title: Sofa in the close\n\ndetail: Dumped overnight by the gate.\n\nurl: https://www.fixmystreet.com/report/4242\n\nSubmitted via FixMyStreet\n"),
+            (
+                "description",
+                "title: Sofa in the close\n\ndetail: Dumped overnight by the gate.\n\nurl: https://www.fixmystreet.com/report/4242\n\nSubmitted via FixMyStreet\n"
+            ),
             ("media_url", "https://www.fixmystreet.com/photo/4242.0.full.jpeg"),
             ("attribute[fixmystreet_id]", fixMyStreetID), ("attribute[easting]", "406916"), ("attribute[northing]", "266880"),
             ("attribute[closest_address]", "Cathedral Close, Barchester"), ("attribute[waste_type]", "household"),
@@ -112,9 +119,11 @@ import Testing
             let attributes = try #require(definitionRoot.child("attributes")?.all("attribute"))
             #expect(attributes.compactMap { $0["code"] } == ["waste_type", "size"])
             let wasteType = attributes[0]
-            #expect(wasteType.childNames == [
-                "variable", "code", "datatype", "required", "datatype_description", "order", "description", "values",
-            ])
+            #expect(
+                wasteType.childNames == [
+                    "variable", "code", "datatype", "required", "datatype_description", "order", "description", "values",
+                ]
+            )
             #expect(wasteType["variable"] == "true")
             #expect(wasteType["datatype"] == "singlevaluelist")
             #expect(wasteType["required"] == "true")
@@ -151,9 +160,15 @@ import Testing
             let stored = try await testDB.withDatabase(poolSize: 1) { database in
                 let report = try await ReportStore(database: database, logger: .quiet).find(id: reportID)!.0
                 let extras = try await DispatchFixtures.scalar(
-                    database, "SELECT source_attributes::text FROM reports WHERE id = '\(id)'", as: String.self)
+                    database,
+                    "SELECT source_attributes::text FROM reports WHERE id = '\(id)'",
+                    as: String.self
+                )
                 let jobs = try await DispatchFixtures.scalar(
-                    database, "SELECT string_agg(event_type, ',') FROM dispatch_jobs WHERE report_id = '\(id)'", as: String.self)
+                    database,
+                    "SELECT string_agg(event_type, ',') FROM dispatch_jobs WHERE report_id = '\(id)'",
+                    as: String.self
+                )
                 let kinds = try await ReportStore(database: database, logger: .quiet).timeline(reportID: reportID).map(\.kind.rawValue)
                 return (report, extras ?? "", jobs, kinds)
             }
@@ -171,10 +186,12 @@ import Testing
             #expect(oneStatus == 200)
             let request = try #require(XMLTree.parse(one)?.child("request"))
             // Absent values are left out of XML; the rest come in the spec's order.
-            #expect(request.childNames == [
-                "service_request_id", "status", "service_name", "service_code", "description", "agency_responsible",
-                "requested_datetime", "updated_datetime", "lat", "long", "media_url",
-            ])
+            #expect(
+                request.childNames == [
+                    "service_request_id", "status", "service_name", "service_code", "description", "agency_responsible",
+                    "requested_datetime", "updated_datetime", "lat", "long", "media_url",
+                ]
+            )
             #expect(request["service_request_id"] == id)
             #expect(request["status"] == "open")
             #expect(request["service_code"] == "fly_tipping")
@@ -194,11 +211,13 @@ import Testing
             #expect(array[0]["service_request_id"] as? String == id)
             #expect(array[0]["lat"] as? Double == 52.3)
             #expect(array[0]["zipcode"] is NSNull)
-            #expect(Set(array[0].keys) == [
-                "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-                "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime", "address",
-                "address_id", "zipcode", "lat", "long", "media_url",
-            ])
+            #expect(
+                Set(array[0].keys) == [
+                    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+                    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime", "address",
+                    "address_id", "zipcode", "lat", "long", "media_url",
+                ]
+            )
             let account = try await testDB.withDatabase(poolSize: 1) {
                 try await DispatchFixtures.scalar($0, "SELECT reporter_account_id FROM reports WHERE id = '\(id)'", as: String.self)
             }
@@ -216,8 +235,10 @@ import Testing
             let boundary = "fms-boundary-7d"
             let body = Self.multipart(Self.fixMyStreetForm(key, fixMyStreetID: "5151"), photos: [SampleImages.jpeg], boundary: boundary)
             let (status, text) = try await client.execute(
-                uri: "/open311/v2/requests.json", method: .post,
-                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: ByteBuffer(bytes: body)
+                uri: "/open311/v2/requests.json",
+                method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+                body: ByteBuffer(bytes: body)
             ) { (Int($0.status.code), $0.text) }
             #expect(status == 201, "\(text)")
             let id = try #require((Self.json(text) as? [[String: Any]])?.first?["service_request_id"] as? String)
@@ -227,7 +248,9 @@ import Testing
             try #require(photos.count == 1)
             let (_, one, _) = try await Self.get(client, "requests/\(id).xml")
             #expect(XMLTree.parse(one)?.child("request")?["media_url"] == "https://intake.example/v1/media/\(photos[0].uuidString.lowercased())")
-            let stored = try await client.execute(uri: "/v1/media/\(photos[0].uuidString.lowercased())", method: .get) { Array($0.body.readableBytesView) }
+            let stored = try await client.execute(uri: "/v1/media/\(photos[0].uuidString.lowercased())", method: .get) {
+                Array($0.body.readableBytesView)
+            }
             #expect(!stored.isEmpty)
             #expect(!String(decoding: stored, as: UTF8.self).contains("SecretCam"), "EXIF is stripped as in report intake")
         }
@@ -241,7 +264,11 @@ import Testing
         }
         for (index, photo) in photos.enumerated() {
             body.append(
-                Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"photo\(index + 1)\"; filename=\"p\(index).jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8))
+                Data(
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"photo\(index + 1)\"; filename=\"p\(index).jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+                        .utf8
+                )
+            )
             body.append(Data(photo))
             body.append(Data("\r\n".utf8))
         }
@@ -258,8 +285,10 @@ import Testing
             let photo = SampleImages.jpeg + Array(repeating: 0x20, count: limit - SampleImages.jpeg.count)
             let body = Self.multipart(Self.fixMyStreetForm(key, fixMyStreetID: "5252"), photos: Array(repeating: photo, count: 5), boundary: boundary)
             let (status, text) = try await client.execute(
-                uri: "/open311/v2/requests.json", method: .post,
-                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: ByteBuffer(bytes: body)
+                uri: "/open311/v2/requests.json",
+                method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+                body: ByteBuffer(bytes: body)
             ) { (Int($0.status.code), $0.text) }
             #expect(status == 201, "\(text)")
             let id = try #require((Self.json(text) as? [[String: Any]])?.first?["service_request_id"] as? String)
@@ -269,10 +298,15 @@ import Testing
             #expect(photos.count == 5)
 
             let oversize = Self.multipart(
-                Self.fixMyStreetForm(key, fixMyStreetID: "5253"), photos: Array(repeating: photo, count: 6) + [photo], boundary: boundary)
+                Self.fixMyStreetForm(key, fixMyStreetID: "5253"),
+                photos: Array(repeating: photo, count: 6) + [photo],
+                boundary: boundary
+            )
             let (tooBig, answer, type) = try await client.execute(
-                uri: "/open311/v2/requests.xml", method: .post,
-                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: ByteBuffer(bytes: oversize)
+                uri: "/open311/v2/requests.xml",
+                method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+                body: ByteBuffer(bytes: oversize)
             ) { (Int($0.status.code), $0.text, $0.headers[.contentType] ?? "") }
             #expect(tooBig == 413)
             #expect(type.hasPrefix("text/xml"), "an Open311 error, not a problem: \(type)")
@@ -306,13 +340,17 @@ import Testing
             // The council moves the case; FixMyStreet fetches the change for a 2-hour window.
             try await testDB.withDatabase(poolSize: 1) { database in
                 _ = try await ReportStore(database: database, logger: .quiet).changeStatus(
-                    reportID: reportID, councilID: nil,
-                    .init(status: .actionScheduled, publicNote: "Crew booked.", internalNote: "crew B", expectedAt: nil))
+                    reportID: reportID,
+                    councilID: nil,
+                    .init(status: .actionScheduled, publicNote: "Crew booked.", internalNote: "crew B", expectedAt: nil)
+                )
             }
             let now = Date()
             let window = "start_date=\(W3C.date(now.addingTimeInterval(-3600)))&end_date=\(W3C.date(now.addingTimeInterval(3600)))"
             let (listStatus, list, _) = try await Self.get(
-                client, "servicerequestupdates.xml?api_key=\(key)&jurisdiction_id=barchester&\(window)")
+                client,
+                "servicerequestupdates.xml?api_key=\(key)&jurisdiction_id=barchester&\(window)"
+            )
             #expect(listStatus == 200)
             let updates = try #require(XMLTree.parse(list)).all("request_update")
             #expect(updates.count == 1)
@@ -325,7 +363,9 @@ import Testing
             #expect(!list.contains("crew B"), "internal notes stay inside")
 
             let (_, listJSON, _) = try await Self.get(
-                client, "servicerequestupdates.json?api_key=\(key)&jurisdiction_id=barchester&\(window)")
+                client,
+                "servicerequestupdates.json?api_key=\(key)&jurisdiction_id=barchester&\(window)"
+            )
             #expect((Self.json(listJSON) as? [[String: Any]])?.first?["status"] as? String == "action_scheduled")
             // A window from before the change holds nothing.
             let earlier = "start_date=\(W3C.date(now.addingTimeInterval(-7200)))&end_date=\(W3C.date(now.addingTimeInterval(-3600)))"
@@ -345,7 +385,8 @@ import Testing
                   {"code": "bags", "description": "How many bags?", "datatype": "number", "required": false, "variable": true,
                    "order": 4, "datatype_description": "", "values": []}]'::jsonb
                 WHERE code = 'fly_tipping'
-                """)
+                """
+            )
             let form = Self.fixMyStreetForm(key) + [("attribute[items][]", "sofa"), ("attribute[items][]", "mattress"), ("attribute[bags]", "6")]
             let (status, body) = try await Self.post(client, "requests.xml", form)
             #expect(status == 201, "\(body)")
@@ -372,7 +413,10 @@ import Testing
                 #expect(attributes["items"] == expected, "fixmystreet_id \(id)")
             }
             let (bad, problem) = try await Self.post(
-                client, "requests.xml", Self.fixMyStreetForm(key, fixMyStreetID: "9") + [("attribute[items][]", "piano")])
+                client,
+                "requests.xml",
+                Self.fixMyStreetForm(key, fixMyStreetID: "9") + [("attribute[items][]", "piano")]
+            )
             #expect(bad == 400)
             Self.expectError(problem, format: "xml", code: 400, containing: "attribute[items]")
         }
@@ -390,8 +434,10 @@ import Testing
             let second = try #require(XMLTree.parse(body)?.child("request")?["service_request_id"])
             try await testDB.withDatabase(poolSize: 1) { database in
                 _ = try await ReportStore(database: database, logger: .quiet).changeStatus(
-                    reportID: UUID(uuidString: second)!, councilID: nil,
-                    .init(status: .fixed, publicNote: "Cleaned off.", internalNote: nil, expectedAt: nil))
+                    reportID: UUID(uuidString: second)!,
+                    councilID: nil,
+                    .init(status: .fixed, publicNote: "Cleaned off.", internalNote: nil, expectedAt: nil)
+                )
             }
             func ids(_ query: String) async throws -> [String] {
                 let (_, xml, _) = try await Self.get(client, "requests.xml?\(query)")
@@ -422,12 +468,18 @@ import Testing
                 ("requests", replacing("api_key", "ci_nope_nope"), 403, "not a valid client key"),
                 ("requests", without("service_code"), 400, "service_code is required"),
                 ("requests", without("lat", "long") + [("address_string", "1 High Street")], 400, "lat and long are required"),
-                ("requests", replacing("service_code", "potholes_on_mars"), 400, "service_code: is not handled at this point (available here: fly_tipping"),
+                (
+                    "requests", replacing("service_code", "potholes_on_mars"), 400,
+                    "service_code: is not handled at this point (available here: fly_tipping"
+                ),
                 ("requests", replacing("email", "not-an-email"), 400, "email:"),
                 ("requests", replacing("jurisdiction_id", "plumstead"), 400, "go to barchester"),
                 ("requests", replacing("jurisdiction_id", "atlantis"), 404, "atlantis"),
                 ("requests", replacing("lat", "95"), 400, "lat"),
-                ("servicerequestupdates", [("api_key", key), ("service_request_id", UUID().uuidString), ("description", "x")], 404, "No service request"),
+                (
+                    "servicerequestupdates", [("api_key", key), ("service_request_id", UUID().uuidString), ("description", "x")], 404,
+                    "No service request"
+                ),
             ]
             form = Self.fixMyStreetForm(key)
             for (path, body, status, text) in posts {

@@ -19,14 +19,24 @@ import Testing
     }
 
     static func post(
-        _ client: any TestClientProtocol, _ uri: String, _ headers: HTTPFields, _ body: String = "{}"
+        _ client: any TestClientProtocol,
+        _ uri: String,
+        _ headers: HTTPFields,
+        _ body: String = "{}"
     ) async throws -> (HTTPResponse.Status, [String: Any]) {
         try await client.execute(
-            uri: uri, method: .post, headers: headers.merging([.contentType: "application/json"]), body: ByteBuffer(string: body)
+            uri: uri,
+            method: .post,
+            headers: headers.merging([.contentType: "application/json"]),
+            body: ByteBuffer(string: body)
         ) { ($0.status, $0.body.readableBytes == 0 ? [:] : $0.json) }
     }
 
-    static func receive(_ client: any TestClientProtocol, _ headers: HTTPFields, _ body: String = #"{"max_messages": 10}"#)
+    static func receive(
+        _ client: any TestClientProtocol,
+        _ headers: HTTPFields,
+        _ body: String = #"{"max_messages": 10}"#
+    )
         async throws -> [[String: Any]]
     {
         let (status, json) = try await post(client, "/v1/backoffice/queues/cases/receive", headers, body)
@@ -34,7 +44,11 @@ import Testing
         return json["messages"] as? [[String: Any]] ?? []
     }
 
-    static func ack(_ client: any TestClientProtocol, _ headers: HTTPFields, _ message: [String: Any]) async throws
+    static func ack(
+        _ client: any TestClientProtocol,
+        _ headers: HTTPFields,
+        _ message: [String: Any]
+    ) async throws
         -> (HTTPResponse.Status, [String: Any])
     {
         let id = message["message_id"] as! String
@@ -144,8 +158,10 @@ import Testing
             let reportID = try await Self.seeded(testDB)[0]
             let key = try await bearer(testDB, role: .backoffice, council: "barchester")
             let patched = try await client.execute(
-                uri: "/v1/councils/barchester/destinations/cases", method: .patch,
-                headers: key.merging([.contentType: "application/json"]), body: ByteBuffer(string: #"{"max_attempts": 2}"#)
+                uri: "/v1/councils/barchester/destinations/cases",
+                method: .patch,
+                headers: key.merging([.contentType: "application/json"]),
+                body: ByteBuffer(string: #"{"max_attempts": 2}"#)
             ) { $0.status }
             #expect(patched == .ok)
             for _ in 0..<2 { #expect(try await Self.receive(client, key, #"{"visibility_timeout": 0}"#).count == 1) }
@@ -175,13 +191,18 @@ import Testing
             let key = try await bearer(testDB, role: .backoffice, council: "barchester")
             let messages = try await Self.receive(client, key)
             try #require(messages.count == 3)
-            let entries = messages.prefix(2).map { #"{"message_id": "\#($0["message_id"]!)", "receipt_handle": "\#($0["receipt_handle"]!)"}"# }
+            let entries =
+                messages.prefix(2).map { #"{"message_id": "\#($0["message_id"]!)", "receipt_handle": "\#($0["receipt_handle"]!)"}"# }
                 + [
                     #"{"message_id": "\#(messages[2]["message_id"]!)", "receipt_handle": "\#(UUID().uuidString)"}"#,
                     #"{"message_id": "\#(UUID().uuidString)", "receipt_handle": "\#(UUID().uuidString)"}"#,
                 ]
             let (status, result) = try await Self.post(
-                client, "/v1/backoffice/queues/cases/ack", key, #"{"entries": [\#(entries.joined(separator: ","))]}"#)
+                client,
+                "/v1/backoffice/queues/cases/ack",
+                key,
+                #"{"entries": [\#(entries.joined(separator: ","))]}"#
+            )
             #expect(status == .ok)
             #expect((result["acknowledged"] as? [String])?.count == 2)
             let codes = (result["failed"] as? [[String: Any]])?.compactMap { $0["code"] as? String }.sorted()
@@ -236,9 +257,10 @@ import Testing
             let caseURI = "/v1/backoffice/cases/\(reportID.uuidString.lowercased())"
             #expect(try await Self.post(client, caseURI + "/acknowledge", plumstead, #"{"external_reference": "X"}"#).0 == .notFound)
             #expect(try await Self.post(client, caseURI + "/status", plumstead, #"{"status": "fixed"}"#).0 == .notFound)
-            for uri in ["/v1/councils/barchester/destinations", "/v1/councils/barchester/destinations/cases",
-                "/v1/councils/barchester/destinations/cases/attempts", "/v1/councils/barchester/destinations/cases/dead"]
-            {
+            for uri in [
+                "/v1/councils/barchester/destinations", "/v1/councils/barchester/destinations/cases",
+                "/v1/councils/barchester/destinations/cases/attempts", "/v1/councils/barchester/destinations/cases/dead",
+            ] {
                 #expect(try await client.execute(uri: uri, method: .get, headers: plumstead) { $0.status } == .notFound)
             }
             // Queues are for back-office keys only.

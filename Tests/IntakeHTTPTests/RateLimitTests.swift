@@ -119,8 +119,12 @@ import Testing
         }
         try await withApp(configure: { $0.rateLimitReadsPerMinute = 1 }) { client, _ in
             // Without a trusted proxy the header is the client's to invent, and is ignored.
-            let first = try await client.execute(uri: "/v1/councils", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "192.0.2.1"]) { $0.status }
-            let second = try await client.execute(uri: "/v1/councils", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "192.0.2.2"]) { $0.status }
+            let first = try await client.execute(uri: "/v1/councils", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "192.0.2.1"]) {
+                $0.status
+            }
+            let second = try await client.execute(uri: "/v1/councils", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "192.0.2.2"]) {
+                $0.status
+            }
             #expect(first == .ok)
             #expect(second == .tooManyRequests)
         }

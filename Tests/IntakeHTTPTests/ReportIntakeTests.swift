@@ -25,12 +25,14 @@ import Testing
                     {"code": "bags", "description": "How many bags?", "datatype": "number", "required": false,
                      "variable": true, "order": 2, "datatype_description": "", "values": []}]'
                 FROM councils WHERE slug = '\(district)'
-                """)
+                """
+            )
             try await testDB.execute(
                 """
                 INSERT INTO categories (council_id, code, name, contact_required, anonymous_allowed)
                 SELECT id, 'missed_bin', 'Missed bin', true, false FROM councils WHERE slug = '\(district)'
-                """)
+                """
+            )
         }
         try await Fixtures.category(testDB, council: "shire", code: "pothole")
     }
@@ -43,10 +45,14 @@ import Testing
         """
 
     static func post(
-        _ client: any TestClientProtocol, _ headers: HTTPFields, _ body: String
+        _ client: any TestClientProtocol,
+        _ headers: HTTPFields,
+        _ body: String
     ) async throws -> (HTTPResponse.Status, [String: Any]) {
         try await client.execute(
-            uri: "/v1/reports", method: .post, headers: headers.merging([.contentType: "application/json"]),
+            uri: "/v1/reports",
+            method: .post,
+            headers: headers.merging([.contentType: "application/json"]),
             body: ByteBuffer(string: body)
         ) { ($0.status, $0.json) }
     }
@@ -87,7 +93,10 @@ import Testing
             let (_, second) = try await Self.post(client, key, Self.flyTipping)
             #expect(second["reference"] as? String == "FT-000002")
             let (_, elsewhere) = try await Self.post(
-                client, key, Self.flyTipping.replacingOccurrences(of: #""lon": -2.5"#, with: #""lon": -1.0"#))
+                client,
+                key,
+                Self.flyTipping.replacingOccurrences(of: #""lon": -2.5"#, with: #""lon": -1.0"#)
+            )
             #expect(elsewhere["reference"] as? String == "FT-000001", "numbered per council")
             #expect((elsewhere["council"] as? [String: Any])?["slug"] as? String == "east")
         }
@@ -110,12 +119,16 @@ import Testing
             #expect((mine["reporter"] as? [String: Any])?["phone"] as? String == "01632 960123")
 
             let council = try await client.execute(
-                uri: "/v1/reports/\(id)", method: .get, headers: try await bearer(testDB, role: .backoffice, council: "west")
+                uri: "/v1/reports/\(id)",
+                method: .get,
+                headers: try await bearer(testDB, role: .backoffice, council: "west")
             ) { $0.json }
             #expect((council["reporter"] as? [String: Any])?["email"] as? String == "eleanor@example.org")
 
             let otherCouncil = try await client.execute(
-                uri: "/v1/reports/\(id)", method: .get, headers: try await bearer(testDB, role: .backoffice, council: "east")
+                uri: "/v1/reports/\(id)",
+                method: .get,
+                headers: try await bearer(testDB, role: .backoffice, council: "east")
             ) { $0.json }
             #expect(otherCouncil["reporter"] == nil)
 
@@ -146,7 +159,9 @@ import Testing
         try await withApp { client, testDB in
             try await Self.setUp(testDB)
             let body = Self.flyTipping.replacingOccurrences(
-                of: #"{"lat": 51.5, "lon": -2.5}"#, with: #"{"easting": 400000, "northing": 300000}"#)
+                of: #"{"lat": 51.5, "lon": -2.5}"#,
+                with: #"{"easting": 400000, "northing": 300000}"#
+            )
             let (status, created) = try await Self.post(client, try await bearer(testDB, role: .client), body)
             #expect(status == .created, "\(created)")
             let location = created["location"] as? [String: Double] ?? [:]
@@ -204,13 +219,19 @@ import Testing
             let key = try await bearer(testDB, role: .client)
             let long = String(repeating: "x", count: 4001)
             let (tooLong, problem) = try await Self.post(
-                client, key, #"{"category": "fly_tipping", "location": {"lat": 51.5, "lon": -2.5}, "description": "\#(long)", "attributes": {"waste_type": "tyres"}}"#)
+                client,
+                key,
+                #"{"category": "fly_tipping", "location": {"lat": 51.5, "lon": -2.5}, "description": "\#(long)", "attributes": {"waste_type": "tyres"}}"#
+            )
             #expect(tooLong == .unprocessableContent)
             #expect((problem["errors"] as? [[String: Any]])?.first?["pointer"] as? String == "/description")
 
             // Missed bins need a way to reach the reporter, and a name.
             let (noContact, contactProblem) = try await Self.post(
-                client, key, #"{"category": "missed_bin", "location": {"lat": 51.5, "lon": -2.5}, "description": "Not emptied", "anonymous": true}"#)
+                client,
+                key,
+                #"{"category": "missed_bin", "location": {"lat": 51.5, "lon": -2.5}, "description": "Not emptied", "anonymous": true}"#
+            )
             #expect(noContact == .unprocessableContent)
             let pointers = (contactProblem["errors"] as? [[String: Any]] ?? []).compactMap { $0["pointer"] as? String }
             #expect(pointers == ["/reporter", "/reporter/name", "/anonymous"])
@@ -223,7 +244,9 @@ import Testing
             try await Self.setUp(testDB)
             let text = #"Robert'); DROP TABLE reports;-- <script>alert(\"x\")</script> & <b>bold</b>"#
             let body = Self.flyTipping.replacingOccurrences(
-                of: #""Mattress and six bags dumped by the gate.\nNext to the postbox.""#, with: "\"\(text)\"")
+                of: #""Mattress and six bags dumped by the gate.\nNext to the postbox.""#,
+                with: "\"\(text)\""
+            )
             let (status, created) = try await Self.post(client, try await bearer(testDB, role: .client), body)
             #expect(status == .created)
             let fetched = try await client.execute(uri: "/v1/reports/\(created["id"] as? String ?? "")", method: .get) { $0.json }
@@ -238,7 +261,9 @@ import Testing
             #expect(try await Self.post(client, [:], Self.flyTipping).0 == .unauthorized)
             #expect(try await Self.post(client, try await bearer(testDB, role: .backoffice, council: "west"), Self.flyTipping).0 == .forbidden)
             try await client.execute(
-                uri: "/v1/reports", method: .post, headers: try await bearer(testDB, role: .client).merging([.contentType: "application/json"]),
+                uri: "/v1/reports",
+                method: .post,
+                headers: try await bearer(testDB, role: .client).merging([.contentType: "application/json"]),
                 body: ByteBuffer(string: #"{"category": "fly_tipping", "location": "#)
             ) { #expect($0.status == .badRequest) }
         }

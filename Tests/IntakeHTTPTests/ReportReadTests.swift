@@ -9,7 +9,12 @@ import Testing
 /// Listing, "already reported?", the reporter's comments and erasure.
 @Suite struct ReportReadTests {
     /// Creates `count` fly-tipping reports along a line of latitude and returns their ids, oldest first.
-    static func seed(_ client: any TestClientProtocol, _ testDB: TestDatabase, count: Int, lon: (Int) -> Double = { -2.5 + Double($0) * 0.001 })
+    static func seed(
+        _ client: any TestClientProtocol,
+        _ testDB: TestDatabase,
+        count: Int,
+        lon: (Int) -> Double = { -2.5 + Double($0) * 0.001 }
+    )
         async throws -> [String]
     {
         let key = try await bearer(testDB, role: .client)
@@ -110,7 +115,8 @@ import Testing
             try await testDB.execute("UPDATE reports SET status = 'fixed', closed_at = now() WHERE id = '\(ids[1])'")
             try await testDB.execute("UPDATE reports SET created_at = now() - interval '61 days' WHERE id = '\(ids[2])'")
             let found = try await client.execute(
-                uri: "/v1/reports/nearby?lat=51.5&lon=-2.4995&category=fly_tipping", method: .get
+                uri: "/v1/reports/nearby?lat=51.5&lon=-2.4995&category=fly_tipping",
+                method: .get
             ) { $0.json }
             let near = found["reports"] as? [[String: Any]] ?? []
             let nearIDs = near.compactMap { ($0["report"] as? [String: Any])?["id"] as? String }
@@ -138,7 +144,9 @@ import Testing
             let token = created["tracking_token"] as? String ?? ""
             let json: HTTPFields = [.contentType: "application/json"]
             try await client.execute(
-                uri: "/v1/reports/\(id)/updates", method: .post, headers: json.merging([.trackingToken: token]),
+                uri: "/v1/reports/\(id)/updates",
+                method: .post,
+                headers: json.merging([.trackingToken: token]),
                 body: ByteBuffer(string: #"{"comment": "Someone has added a fridge."}"#)
             ) { response in
                 #expect(response.status == .created)
@@ -147,15 +155,21 @@ import Testing
                 #expect(event?["actor"] as? String == "reporter")
             }
             try await client.execute(
-                uri: "/v1/reports/\(id)/updates", method: .post, headers: json,
+                uri: "/v1/reports/\(id)/updates",
+                method: .post,
+                headers: json,
                 body: ByteBuffer(string: #"{"comment": "x"}"#)
             ) { #expect($0.status == .unauthorized) }
             try await client.execute(
-                uri: "/v1/reports/\(id)/updates", method: .post, headers: json.merging([.trackingToken: "tt_not-it"]),
+                uri: "/v1/reports/\(id)/updates",
+                method: .post,
+                headers: json.merging([.trackingToken: "tt_not-it"]),
                 body: ByteBuffer(string: #"{"comment": "x"}"#)
             ) { #expect($0.status == .forbidden) }
             try await client.execute(
-                uri: "/v1/reports/\(id)/updates", method: .post, headers: json.merging([.trackingToken: token]),
+                uri: "/v1/reports/\(id)/updates",
+                method: .post,
+                headers: json.merging([.trackingToken: token]),
                 body: ByteBuffer(string: #"{"comment": ""}"#)
             ) { #expect($0.status == .unprocessableContent) }
 
@@ -180,7 +194,9 @@ import Testing
                 #expect($0.status == .noContent)
             }
             let council = try await client.execute(
-                uri: "/v1/reports/\(id)", method: .get, headers: try await bearer(testDB, role: .backoffice, council: "west")
+                uri: "/v1/reports/\(id)",
+                method: .get,
+                headers: try await bearer(testDB, role: .backoffice, council: "west")
             ) { $0.json }
             #expect(council["reporter"] == nil)
             #expect(council["reporter_name"] == nil)
@@ -200,8 +216,10 @@ import Testing
             _ = try await client.execute(uri: "/v1/reports/\(created["id"] as? String ?? "")", method: .get) { $0.status }
             // A refused report is logged too: still without what the citizen typed.
             _ = try await ReportIntakeTests.post(
-                client, try await bearer(testDB, role: .client),
-                ReportIntakeTests.flyTipping.replacingOccurrences(of: "eleanor@example.org", with: "eleanor at example"))
+                client,
+                try await bearer(testDB, role: .client),
+                ReportIntakeTests.flyTipping.replacingOccurrences(of: "eleanor@example.org", with: "eleanor at example")
+            )
         }
         let everything = logs.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
         #expect(!logs.entries.isEmpty)

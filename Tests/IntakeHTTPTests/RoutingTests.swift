@@ -6,7 +6,12 @@ import Testing
 
 /// `GET /v1/services`: which council handles what at a point.
 @Suite struct RoutingTests {
-    func services(_ client: any TestClientProtocol, lat: Double, lon: Double, category: String? = nil) async throws
+    func services(
+        _ client: any TestClientProtocol,
+        lat: Double,
+        lon: Double,
+        category: String? = nil
+    ) async throws
         -> (HTTPResponse.Status, [String: Any])
     {
         let query = "lat=\(lat)&lon=\(lon)" + (category.map { "&category=\($0)" } ?? "")
@@ -15,9 +20,11 @@ import Testing
 
     func handlers(_ body: [String: Any]) -> [String: String] {
         let services = body["services"] as? [[String: Any]] ?? []
-        return Dictionary(uniqueKeysWithValues: services.map {
-            ($0["code"] as? String ?? "", ($0["council"] as? [String: Any])?["slug"] as? String ?? "")
-        })
+        return Dictionary(
+            uniqueKeysWithValues: services.map {
+                ($0["code"] as? String ?? "", ($0["council"] as? [String: Any])?["slug"] as? String ?? "")
+            }
+        )
     }
 
     @Test func twoTierAreasSendEachCategoryToTheCouncilThatHandlesIt() async throws {

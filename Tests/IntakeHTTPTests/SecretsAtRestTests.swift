@@ -25,19 +25,28 @@ import Testing
             let admin = try await bearer(testDB, role: .admin)
             let base = "/v1/councils/barchester/destinations"
             let (created, hook) = try await PullQueueTests.post(
-                client, base, admin, #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#)
+                client,
+                base,
+                admin,
+                #"{"name": "crm", "kind": "webhook", "url": "https://crm.barchester.example/hooks"}"#
+            )
             #expect(created == .created)
             let signing = try #require(hook["signing_secret"] as? String)
             let (rotated, after) = try await PullQueueTests.post(client, base + "/crm/rotate-secret", admin)
             #expect(rotated == .ok)
             let newSigning = try #require(after["signing_secret"] as? String)
             let (o311, _) = try await PullQueueTests.post(
-                client, base, admin,
-                #"{"name": "o311", "kind": "open311", "url": "https://o311.barchester.example/v2/", "open311_api_key": "OPEN311-KEY-abcdef123456"}"#)
+                client,
+                base,
+                admin,
+                #"{"name": "o311", "kind": "open311", "url": "https://o311.barchester.example/v2/", "open311_api_key": "OPEN311-KEY-abcdef123456"}"#
+            )
             #expect(o311 == .created)
             let put = try await client.execute(
-                uri: "/v1/councils/barchester/payment-settings", method: .put,
-                headers: admin.merging([.contentType: "application/json"]), body: ByteBuffer(string: Self.payBody)
+                uri: "/v1/councils/barchester/payment-settings",
+                method: .put,
+                headers: admin.merging([.contentType: "application/json"]),
+                body: ByteBuffer(string: Self.payBody)
             ) { $0.status }
             #expect(put == .ok)
 
@@ -65,13 +74,21 @@ import Testing
             // A council without payment settings: no stored secret at all.
             let admin = try await bearer(testDB, role: .admin)
             let (council, _) = try await PullQueueTests.post(
-                client, "/v1/councils", admin, #"{"slug": "east", "name": "East Council", "tier": "unitary"}"#)
+                client,
+                "/v1/councils",
+                admin,
+                #"{"slug": "east", "name": "East Council", "tier": "unitary"}"#
+            )
             #expect(council == .created)
             let base = "/v1/councils/east/destinations"
             let (pull, _) = try await PullQueueTests.post(client, base, admin, #"{"name": "cases", "kind": "pull"}"#)
             #expect(pull == .created)
             let (hook, problem) = try await PullQueueTests.post(
-                client, base, admin, #"{"name": "crm", "kind": "webhook", "url": "https://crm.east.example/hooks"}"#)
+                client,
+                base,
+                admin,
+                #"{"name": "crm", "kind": "webhook", "url": "https://crm.east.example/hooks"}"#
+            )
             #expect(hook == .serviceUnavailable)
             #expect(problem["code"] as? String == "secrets_key_missing")
             #expect((problem["detail"] as? String)?.contains("SECRETS_KEY") == true)

@@ -92,10 +92,13 @@ import Testing
             ]
             let json: HTTPFields = [.contentType: "application/json"]
             let intent = try await client.execute(
-                uri: "/v1/payment-intents", method: .post,
+                uri: "/v1/payment-intents",
+                method: .post,
                 headers: keys[.client]!.merging(json).merging([HTTPField.Name("Idempotency-Key")!: UUID().uuidString]),
                 body: ByteBuffer(
-                    string: #"{"council": "barchester", "purpose": "council_tax", "account_reference": "41234561", "amount": 100, "return_url": "https://app.example/paid"}"#)
+                    string:
+                        #"{"council": "barchester", "purpose": "council_tax", "account_reference": "41234561", "amount": 100, "return_url": "https://app.example/paid"}"#
+                )
             ) { $0.json["id"] as? String }
             let intentID = try #require(intent)
 
@@ -121,7 +124,9 @@ import Testing
                     }
                     let hasBody = method == .post || method == .put || method == .patch
                     let (status, text) = try await client.execute(
-                        uri: path, method: method, headers: hasBody ? keys[caller]!.merging(json) : keys[caller]!,
+                        uri: path,
+                        method: method,
+                        headers: hasBody ? keys[caller]!.merging(json) : keys[caller]!,
                         body: hasBody ? ByteBuffer(string: Self.bodies[route] ?? "{}") : nil
                     ) { (Int($0.status.code), $0.text) }
                     let want = Self.expected[route]![index]

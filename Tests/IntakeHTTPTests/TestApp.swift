@@ -36,8 +36,12 @@ func withApp(
             try await testDB.withDatabase(acquireTimeout: finalConfig.databaseAcquireTimeout, secrets: finalConfig.secrets, username: username) {
                 database in
                 let deps = HTTPDependencies(
-                    config: finalConfig, database: database, migrations: try MigrationSet.bundled(), metrics: sharedMetrics,
-                    logger: logs?.logger() ?? .quiet)
+                    config: finalConfig,
+                    database: database,
+                    migrations: try MigrationSet.bundled(),
+                    metrics: sharedMetrics,
+                    logger: logs?.logger() ?? .quiet
+                )
                 let app = try buildApplication(deps)
                 try await app.test(.router) { client in try await test(client, testDB) }
             }
@@ -65,14 +69,16 @@ extension TestResponse {
     var text: String { String(buffer: body) }
 }
 
-
 extension ByteBuffer {
     init(json: String) { self.init(string: json) }
 }
 
 /// Creates an API key directly in the test database and returns the header that presents it.
 func bearer(
-    _ testDB: TestDatabase, role: Role, council: String? = nil, expiresAt: Date? = nil
+    _ testDB: TestDatabase,
+    role: Role,
+    council: String? = nil,
+    expiresAt: Date? = nil
 ) async throws -> HTTPFields {
     let created = try await testDB.withDatabase(poolSize: 1) { database in
         try await APIKeyStore(database: database, logger: .quiet)

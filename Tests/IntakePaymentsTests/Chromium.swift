@@ -126,7 +126,10 @@ final class Chromium: Sendable {
                         reply = json
                         break
                     }
-                    guard let reply else { failure.withLock { $0 = "the connection closed" }; return }
+                    guard let reply else {
+                        failure.withLock { $0 = "the connection closed" }
+                        return
+                    }
                     let result = reply["result"] as? [String: Any]
                     if let problem = result?["exceptionDetails"] ?? reply["error"] {
                         if "\(problem)".contains("context was destroyed") && retries < 50 {
@@ -149,4 +152,3 @@ final class Chromium: Sendable {
         return results.withLock { $0 }
     }
 }
-

@@ -32,9 +32,14 @@ import Testing
             // The payer of the second paid on the provider's page, but its notification never came.
             let latePayment = try #require(paidLate["provider_reference"] as? String)
             _ = try await SandboxPaymentStore(database: database, logger: .quiet).finish(
-                try #require(UUID(uuidString: latePayment)), status: "success", failureCode: nil)
+                try #require(UUID(uuidString: latePayment)),
+                status: "success",
+                failureCode: nil
+            )
             try await DispatchFixtures.execute(
-                database, "UPDATE payment_intents SET expires_at = now() - interval '1 second' WHERE id IN ('\(openID)', '\(lateID)')")
+                database,
+                "UPDATE payment_intents SET expires_at = now() - interval '1 second' WHERE id IN ('\(openID)', '\(lateID)')"
+            )
 
             #expect(try await service.expireDue() == 1)
             let store = PaymentStore(database: database, logger: .quiet)
@@ -62,9 +67,13 @@ import Testing
             var config = IntakeConfig(database: try DatabaseSettings.parse(url: "postgres://x@127.0.0.1:1/x"))
             config.paymentExpiryMinutes = 90
             let maintenance = Maintenance(
-                reports: ReportStore(database: database, logger: .quiet), idempotency: IdempotencyStore(database: database, logger: .quiet),
+                reports: ReportStore(database: database, logger: .quiet),
+                idempotency: IdempotencyStore(database: database, logger: .quiet),
                 media: MediaStore(database: database, logger: .quiet),
-                payments: AppServices(config: config, database: database, logger: .quiet).payments, contactRetentionDays: 365, logger: .quiet)
+                payments: AppServices(config: config, database: database, logger: .quiet).payments,
+                contactRetentionDays: 365,
+                logger: .quiet
+            )
             _ = try await maintenance.run()
             #expect(try await call(client, .get, "/v1/payment-intents/\(id)", key).1["state"] as? String == "expired")
         }

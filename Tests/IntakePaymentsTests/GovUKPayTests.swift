@@ -20,12 +20,16 @@ import Testing
             try await withPaymentsApp(configure: { $0.govukPayBaseURL = fake.url }) { client, _, database in
                 let (admin, _) = try await apiKey(database, role: .admin)
                 let (status, _) = try await call(
-                    client, .put, "/v1/councils/barchester/payment-settings", admin,
+                    client,
+                    .put,
+                    "/v1/councils/barchester/payment-settings",
+                    admin,
                     body: #"""
                         {"provider": "govuk_pay", "api_key": "\#(FakeGovUKPay.apiKey)", "webhook_secret": "\#(FakeGovUKPay.webhookSecret)",
                          "fund_code": "CTAX", "account_reference": {"pattern": "4[0-9]{6}[0-9X]", "check_character": "modulus_11",
                          "description": "8 characters from 4", "example": "41234561"}}
-                        """#)
+                        """#
+                )
                 try #require(status == .ok)
                 let (key, _) = try await apiKey(database, role: .client)
                 try await test(client, database, fake, key)
@@ -38,14 +42,21 @@ import Testing
     }
 
     static func webhook(
-        _ client: any TestClientProtocol, payment: String, event: String = UUID().uuidString, type: String = "card_payment_succeeded",
-        secret: String? = FakeGovUKPay.webhookSecret, signature: String? = nil
+        _ client: any TestClientProtocol,
+        payment: String,
+        event: String = UUID().uuidString,
+        type: String = "card_payment_succeeded",
+        secret: String? = FakeGovUKPay.webhookSecret,
+        signature: String? = nil
     ) async throws -> (HTTPResponse.Status, [String: Any]) {
         let body = ProviderWebhookEvent(eventID: event, paymentReference: payment, eventType: type).body()
         var headers: HTTPFields = [.contentType: "application/json"]
         if let value = signature ?? secret.map({ PaySignature.sign(body, secret: $0) }) { headers[HTTPField.Name("Pay-Signature")!] = value }
         return try await client.execute(
-            uri: "/v1/payment-webhooks/govuk_pay/barchester", method: .post, headers: headers, body: ByteBuffer(bytes: body)
+            uri: "/v1/payment-webhooks/govuk_pay/barchester",
+            method: .post,
+            headers: headers,
+            body: ByteBuffer(bytes: body)
         ) { response in
             (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]) ?? [:])
         }
@@ -53,7 +64,12 @@ import Testing
 
     static func create(_ client: any TestClientProtocol, _ key: HTTPFields) async throws -> [String: Any] {
         let (status, intent) = try await call(
-            client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(extra: #", "payer_email": "payer@example.org""#))
+            client,
+            .post,
+            "/v1/payment-intents",
+            idempotent(key),
+            body: intentBody(extra: #", "payer_email": "payer@example.org""#)
+        )
         #expect(status == .created)
         return intent
     }
@@ -141,7 +157,9 @@ import Testing
             #expect(results.allSatisfy { $0 == .ok })
             #expect(try await count(database, "SELECT count(*)::int FROM dispatch_jobs WHERE payment_intent_id = '\(id)'") == 1)
             #expect(try await count(database, "SELECT count(*)::int FROM payment_events WHERE intent_id = '\(id)' AND to_state = 'succeeded'") == 1)
-            #expect(try await count(database, "SELECT count(*)::int FROM payment_events WHERE intent_id = '\(id)' AND to_state = 'posting_queued'") == 1)
+            #expect(
+                try await count(database, "SELECT count(*)::int FROM payment_events WHERE intent_id = '\(id)' AND to_state = 'posting_queued'") == 1
+            )
         }
     }
 

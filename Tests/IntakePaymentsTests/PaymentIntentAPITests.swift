@@ -12,7 +12,13 @@ import Testing
         try await withPaymentsApp { client, _, database in
             let (key, _) = try await apiKey(database, role: .client)
             let ten = (1...10).map { #""k\#($0)": \#($0)"# }.joined(separator: ", ")
-            let (status, intent) = try await call(client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(extra: #", "metadata": {\#(ten)}"#))
+            let (status, intent) = try await call(
+                client,
+                .post,
+                "/v1/payment-intents",
+                idempotent(key),
+                body: intentBody(extra: #", "metadata": {\#(ten)}"#)
+            )
             #expect(status == .created)
             #expect((intent["metadata"] as? [String: Any])?.count == 10)
         }
@@ -23,8 +29,15 @@ import Testing
             let (key, _) = try await apiKey(database, role: .client)
             let before = Date()
             let (status, intent) = try await call(
-                client, .post, "/v1/payment-intents", idempotent(key),
-                body: intentBody(reference: "4123-456 1", extra: #", "payer_name": "Eleanor Bold", "metadata": {"ledger": "A1", "instalment": 3, "reminder": false}"#))
+                client,
+                .post,
+                "/v1/payment-intents",
+                idempotent(key),
+                body: intentBody(
+                    reference: "4123-456 1",
+                    extra: #", "payer_name": "Eleanor Bold", "metadata": {"ledger": "A1", "instalment": 3, "reminder": false}"#
+                )
+            )
             #expect(status == .created)
             let id = try #require(intent["id"] as? String)
             #expect(intent["state"] as? String == "pending")
@@ -78,11 +91,17 @@ import Testing
             #expect(replayed["next_url"] as? String == created["next_url"] as? String)
             #expect(try await count(database, "SELECT count(*)::int FROM payment_intents") == 1)
             // Still the first answer after the council changes its rules.
-            try await DispatchFixtures.execute(database, "UPDATE council_payment_settings SET reference_pattern = '9[0-9]{7}', reference_check = 'none'")
+            try await DispatchFixtures.execute(
+                database,
+                "UPDATE council_payment_settings SET reference_pattern = '9[0-9]{7}', reference_check = 'none'"
+            )
             let (afterChange, stillFirst) = try await call(client, .post, "/v1/payment-intents", headers, body: intentBody())
             #expect(afterChange == .created)
             #expect(stillFirst["id"] as? String == created["id"] as? String)
-            try await DispatchFixtures.execute(database, "UPDATE council_payment_settings SET reference_pattern = '4[0-9]{6}[0-9X]', reference_check = 'modulus_11'")
+            try await DispatchFixtures.execute(
+                database,
+                "UPDATE council_payment_settings SET reference_pattern = '4[0-9]{6}[0-9X]', reference_check = 'modulus_11'"
+            )
 
             // Same key, another body: 422.
             let (reused, reusedProblem) = try await call(client, .post, "/v1/payment-intents", headers, body: intentBody(amount: "999"))
@@ -92,8 +111,11 @@ import Testing
             // The first request with a key still running: 409.
             let body = intentBody(amount: "500")
             let scope = IdempotencyStore.Scope(
-                clientKeyID: keyID, operation: "POST /v1/payment-intents", key: "pay-2",
-                requestHash: Secrets.sha256(try canonical(body)))
+                clientKeyID: keyID,
+                operation: "POST /v1/payment-intents",
+                key: "pay-2",
+                requestHash: Secrets.sha256(try canonical(body))
+            )
             #expect(try await IdempotencyStore(database: database, logger: .quiet).claim(scope) == .proceed)
             let (busy, busyProblem) = try await call(client, .post, "/v1/payment-intents", idempotent(key, key: "pay-2"), body: body)
             #expect(busy == .conflict)
@@ -139,7 +161,15 @@ import Testing
             #expect(try await refused(intentBody(council: "barsetshire")).first?.code == "payments_not_enabled")
             // Silverbridge's own maximum is £50,000.
             #expect(try await refused(intentBody(council: "silverbridge", reference: "123456789", amount: "5000001")).first?.pointer == "/amount")
-            #expect(try await call(client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(council: "silverbridge", reference: "123456789", amount: "5000000")).0 == .created)
+            #expect(
+                try await call(
+                    client,
+                    .post,
+                    "/v1/payment-intents",
+                    idempotent(key),
+                    body: intentBody(council: "silverbridge", reference: "123456789", amount: "5000000")
+                ).0 == .created
+            )
 
             let pattern = try await refused(intentBody(reference: "51234561"))
             #expect(pattern.first?.code == "invalid_account_reference")
@@ -158,8 +188,14 @@ import Testing
             #expect(try await refused(intentBody(extra: #", "metadata": {"nested": {"a": 1}}"#)).first?.pointer == "/metadata/nested")
             let long = String(repeating: "x", count: 101)
             #expect(try await refused(intentBody(extra: #", "metadata": {"note": "\#(long)"}"#)).first?.pointer == "/metadata/note")
-            #expect(try await refused(intentBody(extra: #", "metadata": {"\#(String(repeating: "k", count: 31))": "v"}"#)).first?.code == "invalid_key")
-            #expect(try await refused(#"{"council": "barchester", "purpose": "parking", "account_reference": "41234561", "amount": 5, "return_url": "https://a.example"}"#).first?.pointer == "/purpose")
+            #expect(
+                try await refused(intentBody(extra: #", "metadata": {"\#(String(repeating: "k", count: 31))": "v"}"#)).first?.code == "invalid_key"
+            )
+            #expect(
+                try await refused(
+                    #"{"council": "barchester", "purpose": "parking", "account_reference": "41234561", "amount": 5, "return_url": "https://a.example"}"#
+                ).first?.pointer == "/purpose"
+            )
             #expect(try await count(database, "SELECT count(*)::int FROM payment_intents") == 1)
 
             // Only client keys start payments.
@@ -186,7 +222,10 @@ import Testing
             for slug in ["barchester", "plumstead", "silverbridge"] {
                 let (_, json) = try await call(client, .get, "/v1/councils/\(slug)")
                 let reference = try #require(json["example_reference"] as? String)
-                #expect(try await call(client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(council: slug, reference: reference)).0 == .created)
+                #expect(
+                    try await call(client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(council: slug, reference: reference)).0
+                        == .created
+                )
             }
             #expect(example == "41234561")
         }
@@ -201,13 +240,23 @@ import Testing
             }
             // A pattern that does not compile, and an example its own rule refuses.
             let (bad, badProblem) = try await call(
-                client, .put, "/v1/councils/plumstead/payment-settings", admin,
-                body: settings(#"{"pattern": "([0-9", "description": "digits", "example": "1"}"#))
+                client,
+                .put,
+                "/v1/councils/plumstead/payment-settings",
+                admin,
+                body: settings(#"{"pattern": "([0-9", "description": "digits", "example": "1"}"#)
+            )
             #expect(bad == .unprocessableContent)
             #expect(fieldErrors(badProblem).first?.pointer == "/account_reference/pattern")
             let (badExample, exampleProblem) = try await call(
-                client, .put, "/v1/councils/plumstead/payment-settings", admin,
-                body: settings(#"{"pattern": "6[0-9]{9}X?", "check_character": "modulus_11", "description": "10 digits from 6, maybe X", "example": "6000000000"}"#))
+                client,
+                .put,
+                "/v1/councils/plumstead/payment-settings",
+                admin,
+                body: settings(
+                    #"{"pattern": "6[0-9]{9}X?", "check_character": "modulus_11", "description": "10 digits from 6, maybe X", "example": "6000000000"}"#
+                )
+            )
             #expect(badExample == .unprocessableContent)
             #expect(fieldErrors(exampleProblem).first?.pointer == "/account_reference/example")
             // Staff may read, not write.
@@ -224,19 +273,42 @@ import Testing
             #expect(council["example_reference"] as? String == "612345678")
             let (key, _) = try await apiKey(database, role: .client)
             let (old, oldProblem) = try await call(
-                client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(council: "plumstead", reference: "5001234567"))
+                client,
+                .post,
+                "/v1/payment-intents",
+                idempotent(key),
+                body: intentBody(council: "plumstead", reference: "5001234567")
+            )
             #expect(old == .unprocessableContent)
             #expect(fieldErrors(oldProblem).first?.detail.contains("9 digits starting with 6") == true)
-            #expect(try await call(client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(council: "plumstead", reference: "612345678", amount: "250001")).0 == .unprocessableContent)
+            #expect(
+                try await call(
+                    client,
+                    .post,
+                    "/v1/payment-intents",
+                    idempotent(key),
+                    body: intentBody(council: "plumstead", reference: "612345678", amount: "250001")
+                ).0 == .unprocessableContent
+            )
             let (created, intent) = try await call(
-                client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(council: "plumstead", reference: "612345678"))
+                client,
+                .post,
+                "/v1/payment-intents",
+                idempotent(key),
+                body: intentBody(council: "plumstead", reference: "612345678")
+            )
             #expect(created == .created)
             #expect(intent["fund_code"] as? String == "CT-9")
 
             // GOV.UK Pay needs its API key and webhook secret.
             let (noKey, noKeyProblem) = try await call(
-                client, .put, "/v1/councils/plumstead/payment-settings", admin,
-                body: #"{"provider": "govuk_pay", "fund_code": "CT", "account_reference": {"pattern": "6[0-9]{8}", "description": "d", "example": "612345678"}}"#)
+                client,
+                .put,
+                "/v1/councils/plumstead/payment-settings",
+                admin,
+                body:
+                    #"{"provider": "govuk_pay", "fund_code": "CT", "account_reference": {"pattern": "6[0-9]{8}", "description": "d", "example": "612345678"}}"#
+            )
             #expect(noKey == .unprocessableContent)
             #expect(Set(fieldErrors(noKeyProblem).map(\.pointer)) == ["/api_key", "/webhook_secret"])
         }

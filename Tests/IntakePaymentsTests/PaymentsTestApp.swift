@@ -25,8 +25,12 @@ func withPaymentsApp(
         try await testDB.withDatabase(poolSize: 10, acquireTimeout: config.databaseAcquireTimeout) { database in
             try await DispatchFixtures.seed(database)
             let deps = HTTPDependencies(
-                config: finalConfig, database: database, migrations: try MigrationSet.bundled(),
-                metrics: PrometheusCollectorRegistry(), logger: .quiet)
+                config: finalConfig,
+                database: database,
+                migrations: try MigrationSet.bundled(),
+                metrics: PrometheusCollectorRegistry(),
+                logger: .quiet
+            )
             let app = try buildApplication(deps)
             try await app.test(mode) { client in try await test(client, testDB, database) }
         }
@@ -42,12 +46,17 @@ func apiKey(_ database: Database, role: Role, council: String? = nil) async thro
 
 /// One JSON call: status and the body as a JSON object (empty when there is none).
 func call(
-    _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, _ headers: HTTPFields = [:], body: String? = nil
+    _ client: any TestClientProtocol,
+    _ method: HTTPRequest.Method,
+    _ uri: String,
+    _ headers: HTTPFields = [:],
+    body: String? = nil
 ) async throws -> (HTTPResponse.Status, [String: Any]) {
     var all = headers
     if body != nil { all[.contentType] = "application/json" }
     return try await client.execute(uri: uri, method: method, headers: all, body: body.map { ByteBuffer(string: $0) }) { response in
-        let object = response.body.readableBytes == 0
+        let object =
+            response.body.readableBytes == 0
             ? nil : try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
         return (response.status, object ?? [:])
     }
@@ -61,8 +70,11 @@ func idempotent(_ headers: HTTPFields, key: String = UUID().uuidString) -> HTTPF
 
 /// A valid Barchester payment request body (8 characters, modulus-11 check digit).
 func intentBody(
-    council: String = "barchester", reference: String = "41234561", amount: String = "12345",
-    returnURL: String = "https://app.example/paid", extra: String = ""
+    council: String = "barchester",
+    reference: String = "41234561",
+    amount: String = "12345",
+    returnURL: String = "https://app.example/paid",
+    extra: String = ""
 ) -> String {
     #"{"council": "\#(council)", "purpose": "council_tax", "account_reference": "\#(reference)", "amount": \#(amount), "return_url": "\#(returnURL)"\#(extra)}"#
 }

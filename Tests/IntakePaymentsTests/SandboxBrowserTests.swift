@@ -20,20 +20,20 @@ import Testing
             let values: [String]
             do {
                 values = try await browser.evaluate([
-                // Wait for the page, then read what the payer sees.
-                """
-                new Promise((resolve, reject) => {
-                  const started = Date.now();
-                  const check = () => {
-                    const amount = document.querySelector('#amount');
-                    if (document.readyState === 'complete' && amount) resolve(amount.textContent + '|' + document.querySelector('#reference').textContent);
-                    else if (Date.now() - started > 20000) reject(new Error('page did not load: ' + document.body.innerText));
-                    else setTimeout(check, 50);
-                  };
-                  check();
-                })
-                """,
-                "document.querySelector('#pay').click(); 'clicked'",
+                    // Wait for the page, then read what the payer sees.
+                    """
+                    new Promise((resolve, reject) => {
+                      const started = Date.now();
+                      const check = () => {
+                        const amount = document.querySelector('#amount');
+                        if (document.readyState === 'complete' && amount) resolve(amount.textContent + '|' + document.querySelector('#reference').textContent);
+                        else if (Date.now() - started > 20000) reject(new Error('page did not load: ' + document.body.innerText));
+                        else setTimeout(check, 50);
+                      };
+                      check();
+                    })
+                    """,
+                    "document.querySelector('#pay').click(); 'clicked'",
                 ])
             } catch {
                 await browser.close()

@@ -11,11 +11,21 @@ import Testing
 /// The sandbox provider's page drives the webhook path; a paid intent is handed to the
 /// council's revenues queue, and the back office's ack marks it posted.
 @Suite struct SandboxHandOffTests {
-    static func create(_ client: any TestClientProtocol, _ key: HTTPFields, reference: String = "41234561", amount: Int = 12345)
+    static func create(
+        _ client: any TestClientProtocol,
+        _ key: HTTPFields,
+        reference: String = "41234561",
+        amount: Int = 12345
+    )
         async throws -> (id: String, page: String)
     {
         let (status, intent) = try await call(
-            client, .post, "/v1/payment-intents", idempotent(key), body: intentBody(reference: reference, amount: String(amount)))
+            client,
+            .post,
+            "/v1/payment-intents",
+            idempotent(key),
+            body: intentBody(reference: reference, amount: String(amount))
+        )
         #expect(status == .created)
         let next = try #require(intent["next_url"] as? String)
         return (try #require(intent["id"] as? String), try #require(URL(string: next)?.path))
@@ -23,7 +33,9 @@ import Testing
 
     static func choose(_ client: any TestClientProtocol, _ page: String, _ choice: String) async throws -> (HTTPResponse.Status, String?) {
         try await client.execute(
-            uri: page, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            uri: page,
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded"],
             body: ByteBuffer(string: "choice=\(choice)")
         ) { ($0.status, $0.headers[.location]) }
     }
@@ -76,7 +88,12 @@ import Testing
             let messageID = try #require(messages[0]["message_id"] as? String)
             let handle = try #require(messages[0]["receipt_handle"] as? String)
             let (acked, _) = try await call(
-                client, .post, "/v1/backoffice/queues/revenues/messages/\(messageID)/ack", staff, body: #"{"receipt_handle": "\#(handle)"}"#)
+                client,
+                .post,
+                "/v1/backoffice/queues/revenues/messages/\(messageID)/ack",
+                staff,
+                body: #"{"receipt_handle": "\#(handle)"}"#
+            )
             #expect(acked == .noContent)
             let (_, final) = try await call(client, .get, "/v1/payment-intents/\(id)", staff)
             #expect(final["state"] as? String == "posted")
@@ -127,11 +144,16 @@ import Testing
             let message = try #require((received["messages"] as? [[String: Any]])?.first)
             let acked = try #require((message["payload"] as? [String: Any]).flatMap { ($0["payment"] as? [String: Any])?["amount"] as? Int })
             _ = try await call(
-                client, .post, "/v1/backoffice/queues/revenues/messages/\(message["message_id"]!)/ack", staff,
-                body: #"{"receipt_handle": "\#(message["receipt_handle"]!)"}"#)
+                client,
+                .post,
+                "/v1/backoffice/queues/revenues/messages/\(message["message_id"]!)/ack",
+                staff,
+                body: #"{"receipt_handle": "\#(message["receipt_handle"]!)"}"#
+            )
 
             let today = Date().formatted(
-                Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "Europe/London")!).year().month().day().dateSeparator(.dash))
+                Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "Europe/London")!).year().month().day().dateSeparator(.dash)
+            )
             let (status, json) = try await call(client, .get, "/v1/councils/barchester/payments/reconciliation?date=\(today)", staff)
             #expect(status == .ok)
             #expect(json["count"] as? Int == 4)
@@ -141,7 +163,8 @@ import Testing
             let totals = Dictionary(
                 uniqueKeysWithValues: (json["totals_by_state"] as? [[String: Any]] ?? []).map {
                     ($0["state"] as? String ?? "", ($0["count"] as? Int ?? 0, $0["total_pence"] as? Int ?? 0))
-                })
+                }
+            )
             #expect(totals["posted"]?.0 == 1)
             #expect(totals["posted"]?.1 == acked)
             #expect(totals["posting_queued"]?.0 == 3)
@@ -151,7 +174,9 @@ import Testing
             var csvHeaders = staff
             csvHeaders[.accept] = "text/csv"
             let (csvStatus, csv, headers) = try await client.execute(
-                uri: "/v1/councils/barchester/payments/reconciliation?date=\(today)", method: .get, headers: csvHeaders
+                uri: "/v1/councils/barchester/payments/reconciliation?date=\(today)",
+                method: .get,
+                headers: csvHeaders
             ) { ($0.status, String(buffer: $0.body), $0.headers) }
             #expect(csvStatus == .ok)
             #expect(headers[.contentType]?.hasPrefix("text/csv") == true)

@@ -16,7 +16,10 @@ import Testing
                 let usage = KeyUsage(store: store, interval: .milliseconds(400))
                 func stamp() async throws -> Date? {
                     try await DispatchFixtures.scalar(
-                        database, "SELECT last_used_at FROM api_keys WHERE id = '\(key.id)'", as: Date?.self) ?? nil
+                        database,
+                        "SELECT last_used_at FROM api_keys WHERE id = '\(key.id)'",
+                        as: Date?.self
+                    ) ?? nil
                 }
                 let first = Date(timeIntervalSince1970: 1_800_000_000)
                 usage.record(key.id, at: first)

@@ -7,7 +7,12 @@ import Testing
 @Suite struct ProcessCacheTests {
     final class Loads: Sendable {
         let count = Mutex(0)
-        func next() -> Int { count.withLock { $0 += 1; return $0 } }
+        func next() -> Int {
+            count.withLock {
+                $0 += 1
+                return $0
+            }
+        }
         var total: Int { count.withLock { $0 } }
     }
 

@@ -51,14 +51,23 @@ import Testing
                 #expect(outcomes[1].result == .created(slug: "beta-islands"))
                 #expect(outcomes[1].vertices == 10)
                 #expect(outcomes[2].result == .failed(reason: "has no 'LAD23NM' property to name the council"))
-                guard case .failed(let bowtie) = outcomes[3].result else { Issue.record("bowtie imported"); return }
+                guard case .failed(let bowtie) = outcomes[3].result else {
+                    Issue.record("bowtie imported")
+                    return
+                }
                 #expect(bowtie.contains("Self-intersection"))
                 #expect(outcomes[4].result == .failed(reason: "has no geometry (empty geometry)"))
-                guard case .failed(let line) = outcomes[5].result else { Issue.record("line imported"); return }
+                guard case .failed(let line) = outcomes[5].result else {
+                    Issue.record("line imported")
+                    return
+                }
                 #expect(line.contains("Polygon or MultiPolygon"))
                 #expect(outcomes[6].result == .created(slug: "zeta"))
                 #expect(outcomes[6].warnings.first?.contains("clockwise") == true)
-                guard case .failed(let empty) = outcomes[7].result else { Issue.record("empty imported"); return }
+                guard case .failed(let empty) = outcomes[7].result else {
+                    Issue.record("empty imported")
+                    return
+                }
                 #expect(empty.contains("empty"))
                 #expect(outcomes[8].result == .failed(reason: "has no usable 'LAD23CD' code property"))
 
@@ -76,13 +85,16 @@ import Testing
                 let importer = BoundaryImporter(database: database, logger: .quiet)
                 let councils = CouncilStore(database: database, logger: .quiet)
                 _ = try await importer.importCollection(
-                    Self.collection([Self.feature(name: "Alpha", code: "E07000001", geometry: Self.square)]), options: options)
+                    Self.collection([Self.feature(name: "Alpha", code: "E07000001", geometry: Self.square)]),
+                    options: options
+                )
                 let before = try await councils.find(slug: "alpha")
                 // Renamed in the new release of the file, and bigger: matched by its code.
                 let bigger = #"{"type": "Polygon", "coordinates": [[[0,0],[3,0],[3,3],[0,3],[0,0]]]}"#
                 let outcomes = try await importer.importCollection(
                     Self.collection([Self.feature(name: "Alpha Borough", code: "E07000001", geometry: bigger)]),
-                    options: options)
+                    options: options
+                )
                 #expect(outcomes.first?.result == .updated(slug: "alpha"))
                 let after = try await councils.find(slug: "alpha")
                 #expect(after?.id == before?.id)

@@ -123,7 +123,8 @@ import Testing
     static func disallowConnections(_ testDB: TestDatabase) async throws {
         try await testDB.executeOnServer("ALTER DATABASE \(testDB.name) ALLOW_CONNECTIONS false")
         try await testDB.executeOnServer(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(testDB.name)' AND pid <> pg_backend_pid()")
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(testDB.name)' AND pid <> pg_backend_pid()"
+        )
     }
 
     static func allowConnections(_ testDB: TestDatabase) async throws {

@@ -10,9 +10,12 @@ import Testing
     @Test func contactDetailsGoAfterTheRetentionPeriodAndOldKeysAreForgotten() async throws {
         try await withTestDatabase { testDB in
             try await testDB.execute(
-                "INSERT INTO councils (slug, name, tier, boundary) VALUES ('west', 'West', 'district', ST_Multi(ST_GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))', 4326)))")
+                "INSERT INTO councils (slug, name, tier, boundary) VALUES ('west', 'West', 'district', ST_Multi(ST_GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))', 4326)))"
+            )
             try await testDB.execute("INSERT INTO categories (council_id, code, name) SELECT id, 'graffiti', 'Graffiti' FROM councils")
-            for (reference, closed) in [("GR-000001", "now() - interval '400 days'"), ("GR-000002", "now() - interval '10 days'"), ("GR-000003", "NULL")] {
+            for (reference, closed) in [
+                ("GR-000001", "now() - interval '400 days'"), ("GR-000002", "now() - interval '10 days'"), ("GR-000003", "NULL"),
+            ] {
                 try await testDB.execute(
                     """
                     INSERT INTO reports (reference, council_id, category_id, location, description, reporter_name,
@@ -20,30 +23,38 @@ import Testing
                     SELECT '\(reference)', c.id, cat.id, ST_SetSRID(ST_MakePoint(0.5, 0.5), 4326), 'Tag on wall', 'Ann',
                         'ann@example.org', '\\x00', CASE WHEN \(closed) IS NULL THEN 'open' ELSE 'fixed' END, \(closed)
                     FROM councils c JOIN categories cat ON cat.council_id = c.id
-                    """)
+                    """
+                )
             }
             try await testDB.execute(
                 """
                 INSERT INTO api_keys (prefix, secret_hash, role) VALUES ('0000000001', '\\x00', 'client');
-                """)
+                """
+            )
             try await testDB.execute(
                 """
                 INSERT INTO idempotency_keys (client_key_id, key, operation, request_hash, locked_until, created_at)
                 SELECT id, k, 'op', '\\x00', now(), now() - (h || ' hours')::interval
                 FROM api_keys, (VALUES ('old', 49), ('new', 1)) AS v(k, h)
-                """)
+                """
+            )
             try await testDB.withDatabase { database in
                 let maintenance = Maintenance(
                     reports: ReportStore(database: database, logger: .quiet),
                     idempotency: IdempotencyStore(database: database, logger: .quiet),
-                    media: MediaStore(database: database, logger: .quiet), contactRetentionDays: 365, interval: .seconds(3600), logger: .quiet)
+                    media: MediaStore(database: database, logger: .quiet),
+                    contactRetentionDays: 365,
+                    interval: .seconds(3600),
+                    logger: .quiet
+                )
                 #expect(try await maintenance.runIfDue() == 2)
                 #expect(try await maintenance.runIfDue() == 0, "not due again within the interval")
 
                 let rows = try await database.withConnection { connection in
                     let rows = try await connection.query(
                         "SELECT reference, reporter_email IS NULL, contact_erased_at IS NOT NULL, description FROM reports ORDER BY reference",
-                        logger: .quiet)
+                        logger: .quiet
+                    )
                     var result: [(String, Bool, Bool, String)] = []
                     for try await row in rows.decode((String, Bool, Bool, String).self) { result.append(row) }
                     return result
@@ -70,7 +81,8 @@ import Testing
     @Test func theSweepRemovesTheIdempotencyRecordOfAnErasedReport() async throws {
         try await withTestDatabase { testDB in
             try await testDB.execute(
-                "INSERT INTO councils (slug, name, tier, boundary) VALUES ('west', 'West', 'district', ST_Multi(ST_GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))', 4326)))")
+                "INSERT INTO councils (slug, name, tier, boundary) VALUES ('west', 'West', 'district', ST_Multi(ST_GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))', 4326)))"
+            )
             try await testDB.execute("INSERT INTO categories (council_id, code, name) SELECT id, 'graffiti', 'Graffiti' FROM councils")
             try await testDB.execute("INSERT INTO api_keys (prefix, secret_hash, role) VALUES ('0000000001', '\\x00', 'client')")
             for (reference, closed) in [("GR-000001", "now() - interval '400 days'"), ("GR-000002", "NULL")] {
@@ -88,7 +100,8 @@ import Testing
                         response_status, response_body)
                     SELECT k.id, '\(reference)', 'POST /v1/reports', '\\x00', now(), r.id, true, 201, '\\x01'
                     FROM api_keys k, r
-                    """)
+                    """
+                )
             }
             try await testDB.withDatabase { database in
                 #expect(try await ReportStore(database: database, logger: .quiet).eraseExpiredContacts(afterDays: 365) == 1)

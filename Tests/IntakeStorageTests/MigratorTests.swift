@@ -163,16 +163,22 @@ struct MigrationFolder {
                         """
                         WITH c AS (INSERT INTO councils (slug, name, tier) VALUES ('old', 'Old Council', 'unitary') RETURNING id)
                         INSERT INTO report_reference_counters (council_id, prefix, last_value) SELECT id, 'FT', 41 FROM c
-                        """, logger: .quiet)
+                        """,
+                        logger: .quiet
+                    )
                     _ = try await connection.query(
-                        "INSERT INTO councils (slug, name, tier) VALUES ('new', 'New Council', 'unitary')", logger: .quiet)
+                        "INSERT INTO councils (slug, name, tier) VALUES ('new', 'New Council', 'unitary')",
+                        logger: .quiet
+                    )
                 }
                 _ = try await Migrator(database: database, migrations: all, logger: .quiet).migrate()
                 let references = try await database.withConnection { connection in
                     let rows = try await connection.query(
                         """
                         SELECT c.slug || ' ' || next_report_reference(c.id, 'FT') FROM councils c, generate_series(1, 2)
-                        """, logger: .quiet)
+                        """,
+                        logger: .quiet
+                    )
                     var found: [String] = []
                     for try await reference in rows.decode(String.self) { found.append(reference) }
                     return found

@@ -11,9 +11,15 @@ import Testing
         let council = try await CouncilStore(database: database, logger: .quiet).find(slug: "barchester")!
         return try await PaymentStore(database: database, logger: .quiet).create(
             .init(
-                councilID: council.id, accountReference: "41234567", amountPence: 12_345, returnURL: "https://app.example/done",
-                provider: "sandbox", expiresAt: Date().addingTimeInterval(5400)),
-            actor: "client")
+                councilID: council.id,
+                accountReference: "41234567",
+                amountPence: 12_345,
+                returnURL: "https://app.example/done",
+                provider: "sandbox",
+                expiresAt: Date().addingTimeInterval(5400)
+            ),
+            actor: "client"
+        )
     }
 
     @Test func concurrentConfirmationsMakeOneMove() async throws {
@@ -45,7 +51,10 @@ import Testing
                 let store = PaymentStore(database: database, logger: .quiet)
                 #expect(try await store.move(id, from: .created, to: .cancelled, actor: "payer", reason: "declined") == .moved)
                 // A late "started" from the provider finds the intent no longer created.
-                #expect(try await store.move(id, from: .created, to: .pending, actor: "provider", reason: "late") == .notInExpectedState(current: .cancelled))
+                #expect(
+                    try await store.move(id, from: .created, to: .pending, actor: "provider", reason: "late")
+                        == .notInExpectedState(current: .cancelled)
+                )
                 // Moves the table forbids are never attempted.
                 #expect(try await store.move(id, from: .cancelled, to: .succeeded, actor: "provider", reason: "x") == .forbidden)
                 #expect(try await store.history(id).map(\.to) == [.created, .cancelled])
@@ -61,7 +70,10 @@ import Testing
                 for from in PaymentState.allCases {
                     for to in PaymentState.allCases where from != to {
                         let allowed = try await DispatchFixtures.scalar(
-                            database, "SELECT payment_move_allowed('\(from.rawValue)', '\(to.rawValue)')", as: Bool.self)
+                            database,
+                            "SELECT payment_move_allowed('\(from.rawValue)', '\(to.rawValue)')",
+                            as: Bool.self
+                        )
                         #expect(allowed == from.canMove(to: to), "\(from) → \(to)")
                     }
                 }

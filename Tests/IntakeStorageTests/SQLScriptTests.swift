@@ -1,5 +1,6 @@
-@testable import IntakeStorage
 import Testing
+
+@testable import IntakeStorage
 
 @Suite struct SQLScriptTests {
     @Test func splitsAtTopLevelSemicolonsOnly() {

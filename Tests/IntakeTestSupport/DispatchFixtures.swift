@@ -20,10 +20,15 @@ public enum DispatchFixtures {
     public static func report(_ database: Database, description: String = "Sofa dumped in the close.") async throws -> UUID {
         try await intake(database).submit(
             NewReport(
-                categoryCode: "fly_tipping", position: .wgs84(LatLon(lat: 52.3, lon: -1.9)), description: description,
+                categoryCode: "fly_tipping",
+                position: .wgs84(LatLon(lat: 52.3, lon: -1.9)),
+                description: description,
                 address: "Cathedral Close, Barchester",
-                attributes: ["waste_type": .text("household"), "size": .text("car_boot")], reporter: reporter,
-                anonymous: false, photoIDs: []),
+                attributes: ["waste_type": .text("household"), "size": .text("car_boot")],
+                reporter: reporter,
+                anonymous: false,
+                photoIDs: []
+            ),
             clientKeyID: nil
         ).report.id
     }
@@ -33,9 +38,15 @@ public enum DispatchFixtures {
     public static func plumsteadReport(_ database: Database) async throws -> UUID {
         try await intake(database).submit(
             NewReport(
-                categoryCode: "fly_tipping", position: .wgs84(LatLon(lat: 52.3, lon: -1.3)), description: "Tyres by the lane.",
-                address: nil, attributes: ["waste_type": .text("tyres"), "size": .text("single_item")], reporter: reporter,
-                anonymous: false, photoIDs: []),
+                categoryCode: "fly_tipping",
+                position: .wgs84(LatLon(lat: 52.3, lon: -1.3)),
+                description: "Tyres by the lane.",
+                address: nil,
+                attributes: ["waste_type": .text("tyres"), "size": .text("single_item")],
+                reporter: reporter,
+                anonymous: false,
+                photoIDs: []
+            ),
             clientKeyID: nil
         ).report.id
     }
@@ -44,7 +55,8 @@ public enum DispatchFixtures {
     public static func intake(_ database: Database) -> IntakeService {
         IntakeService(
             reports: ReportStore(database: database, logger: .quiet),
-            catalogue: RoutingCatalogue(routing: RoutingStore(database: database, logger: .quiet), caches: ProcessCaches()))
+            catalogue: RoutingCatalogue(routing: RoutingStore(database: database, logger: .quiet), caches: ProcessCaches())
+        )
     }
 
     public static func comment(_ database: Database, _ reportID: UUID, _ text: String) async throws {
@@ -54,19 +66,34 @@ public enum DispatchFixtures {
     /// Makes a push destination Barchester's default, so new Barchester cases go to it.
     @discardableResult
     public static func barchesterDestination(
-        _ database: Database, kind: Destination.Kind, url: String, maxAttempts: Int = 10, timeoutSeconds: Int = 5,
+        _ database: Database,
+        kind: Destination.Kind,
+        url: String,
+        maxAttempts: Int = 10,
+        timeoutSeconds: Int = 5,
         apiKey: String? = nil
     ) async throws -> Destination {
         let council = try await CouncilStore(database: database, logger: .quiet).find(slug: "barchester")!
         return try await DestinationStore(database: database, logger: .quiet).create(
             DestinationDefinition(
-                name: kind.rawValue, kind: kind, isDefault: true, url: url, open311APIKey: apiKey, timeoutSeconds: timeoutSeconds,
-                maxAttempts: maxAttempts),
-            councilID: council.id)
+                name: kind.rawValue,
+                kind: kind,
+                isDefault: true,
+                url: url,
+                open311APIKey: apiKey,
+                timeoutSeconds: timeoutSeconds,
+                maxAttempts: maxAttempts
+            ),
+            councilID: council.id
+        )
     }
 
     /// One value from the database.
-    public static func scalar<T: PostgresDecodable & Sendable>(_ database: Database, _ sql: String, as: T.Type = T.self)
+    public static func scalar<T: PostgresDecodable & Sendable>(
+        _ database: Database,
+        _ sql: String,
+        as: T.Type = T.self
+    )
         async throws -> T?
     {
         try await database.withConnection { connection in

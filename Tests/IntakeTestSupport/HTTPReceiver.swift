@@ -40,7 +40,10 @@ public final class HTTPReceiver: Sendable {
         public var stallAfterHeaders: Duration
 
         public init(
-            status: Int = 200, body: String = "", headers: [String: String] = [:], delay: Duration = .zero,
+            status: Int = 200,
+            body: String = "",
+            headers: [String: String] = [:],
+            delay: Duration = .zero,
             stallAfterHeaders: Duration = .zero
         ) {
             self.status = status
@@ -71,8 +74,11 @@ public final class HTTPReceiver: Sendable {
         var logger = Logger(label: "test-receiver")
         logger.logLevel = .critical
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in portBox.set(channel.localAddress?.port) }, logger: logger)
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portBox.set(channel.localAddress?.port) },
+            logger: logger
+        )
         // No signal handlers: they would change how this test process (and the processes it
         // starts) treat SIGTERM and SIGINT.
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
@@ -107,7 +113,11 @@ public final class HTTPReceiver: Sendable {
         return requests
     }
 
-    private static func handle(_ request: Hummingbird.Request, context: BasicRequestContext, _ box: Box<HTTPReceiver>)
+    private static func handle(
+        _ request: Hummingbird.Request,
+        context: BasicRequestContext,
+        _ box: Box<HTTPReceiver>
+    )
         async throws -> Response
     {
         guard let receiver = box.get() else { return Response(status: .serviceUnavailable) }
@@ -115,8 +125,12 @@ public final class HTTPReceiver: Sendable {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let recorded = Request(
-            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers,
-            body: Data(body.readableBytesView))
+            method: request.method.rawValue,
+            path: request.uri.path,
+            query: request.uri.query ?? "",
+            headers: headers,
+            body: Data(body.readableBytesView)
+        )
         let index = receiver.recorded.withLock { requests in
             requests.append(recorded)
             return requests.count - 1
@@ -128,16 +142,21 @@ public final class HTTPReceiver: Sendable {
         if reply.stallAfterHeaders > .zero {
             let text = ByteBuffer(string: reply.body)
             return Response(
-                status: .init(code: reply.status), headers: fields,
+                status: .init(code: reply.status),
+                headers: fields,
                 body: .init(contentLength: text.readableBytes + 1) { writer in
                     try await writer.write(text)
                     try await Task.sleep(for: reply.stallAfterHeaders)
                     try await writer.write(ByteBuffer(string: "."))
                     try await writer.finish(nil)
-                })
+                }
+            )
         }
         return Response(
-            status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+            status: .init(code: reply.status),
+            headers: fields,
+            body: .init(byteBuffer: ByteBuffer(string: reply.body))
+        )
     }
 }
 

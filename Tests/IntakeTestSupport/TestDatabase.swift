@@ -42,13 +42,21 @@ public struct TestDatabase: Sendable {
     /// Runs `body` with a connection pool on this database; the pool is closed afterwards.
     @discardableResult
     public func withDatabase<T: Sendable>(
-        poolSize: Int = 10, acquireTimeout: Duration = .seconds(5), secrets: SecretKeyring = TestSecrets.keyring,
-        username: String? = nil, _ body: @Sendable (Database) async throws -> T
+        poolSize: Int = 10,
+        acquireTimeout: Duration = .seconds(5),
+        secrets: SecretKeyring = TestSecrets.keyring,
+        username: String? = nil,
+        _ body: @Sendable (Database) async throws -> T
     ) async throws -> T {
         var settings = settings
         if let username { settings.username = username }
         let database = Database(
-            settings: settings, poolSize: poolSize, acquireTimeout: acquireTimeout, logger: .quiet, secrets: secrets)
+            settings: settings,
+            poolSize: poolSize,
+            acquireTimeout: acquireTimeout,
+            logger: .quiet,
+            secrets: secrets
+        )
         let runner = Task { try await database.run() }
         do {
             let result = try await body(database)
@@ -103,7 +111,8 @@ public struct TestDatabase: Sendable {
 /// one inside the first does not wait again): with every suite in parallel, each test's pools
 /// would otherwise take more connections than the server allows.
 public func withTestDatabase<T: Sendable>(
-    migrated: Bool = true, _ body: @Sendable (TestDatabase) async throws -> T
+    migrated: Bool = true,
+    _ body: @Sendable (TestDatabase) async throws -> T
 ) async throws -> T {
     if TestDatabasePermits.held { return try await withTestDatabaseHeld(migrated: migrated, body) }
     return try await TestDatabasePermits.shared.withPermit {
@@ -112,7 +121,8 @@ public func withTestDatabase<T: Sendable>(
 }
 
 private func withTestDatabaseHeld<T: Sendable>(
-    migrated: Bool, _ body: @Sendable (TestDatabase) async throws -> T
+    migrated: Bool,
+    _ body: @Sendable (TestDatabase) async throws -> T
 ) async throws -> T {
     let database = migrated ? try await TestDatabase.create() : try await TestDatabase.createEmpty()
     do {
@@ -138,7 +148,8 @@ actor TemplateStore {
     }
 
     private static func build() async throws -> String {
-        let name = "intake_tpl_\(ProcessInfo.processInfo.processIdentifier)_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(6).lowercased())"
+        let name =
+            "intake_tpl_\(ProcessInfo.processInfo.processIdentifier)_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(6).lowercased())"
         try await Admin.execute("CREATE DATABASE \(name)")
         let template = TestDatabase(name: name, settings: TestDatabase.server.with(database: name))
         try await template.withDatabase { database in
@@ -154,9 +165,16 @@ enum Admin {
         let server = TestDatabase.server
         let connection = try await PostgresConnection.connect(
             configuration: .init(
-                host: server.host, port: server.port, username: server.username, password: server.password,
-                database: database ?? server.database, tls: .disable),
-            id: 1, logger: .quiet)
+                host: server.host,
+                port: server.port,
+                username: server.username,
+                password: server.password,
+                database: database ?? server.database,
+                tls: .disable
+            ),
+            id: 1,
+            logger: .quiet
+        )
         do {
             _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: .quiet)
             try await connection.close()

@@ -3,6 +3,7 @@ import IntakeCore
 import IntakeStorage
 import IntakeTestSupport
 import PostgresNIO
+
 @testable import IntakeClients
 @testable import IntakeServices
 
@@ -16,7 +17,8 @@ struct DispatchWorld: Sendable {
     let queue: PushQueue
 
     static func run(
-        leaseMargin: Double = 30, respond: @escaping HTTPReceiver.Respond = { _, _ in .init(status: 204) },
+        leaseMargin: Double = 30,
+        respond: @escaping HTTPReceiver.Respond = { _, _ in .init(status: 204) },
         _ body: @Sendable (DispatchWorld) async throws -> Void
     ) async throws {
         let receiver = try await HTTPReceiver.start(respond: respond)
@@ -28,13 +30,25 @@ struct DispatchWorld: Sendable {
                     try await DispatchFixtures.seed(database)
                     let queue = PushQueue(database: database, logger: .quiet)
                     let dispatcher = Dispatcher(
-                        queue: queue, destinations: DestinationStore(database: database, logger: .quiet),
+                        queue: queue,
+                        destinations: DestinationStore(database: database, logger: .quiet),
                         messages: QueueMessages(database: database, logger: .quiet, baseURL: "https://intake.example"),
-                        sender: sender, batchSize: 50, leaseMargin: leaseMargin, workerID: "test-worker", logger: .quiet)
+                        sender: sender,
+                        batchSize: 50,
+                        leaseMargin: leaseMargin,
+                        workerID: "test-worker",
+                        logger: .quiet
+                    )
                     try await body(
                         DispatchWorld(
-                            testDB: testDB, database: database, receiver: receiver, sender: sender, dispatcher: dispatcher,
-                            queue: queue))
+                            testDB: testDB,
+                            database: database,
+                            receiver: receiver,
+                            sender: sender,
+                            dispatcher: dispatcher,
+                            queue: queue
+                        )
+                    )
                 }
             }
         } catch {

@@ -25,7 +25,11 @@ import Testing
                 try await DispatchFixtures.plumsteadReport(world.database)
                 try await DispatchFixtures.report(world.database, description: "Claimed beside the hanging call.")
                 let worker = DispatchWorker(
-                    pollInterval: .milliseconds(100), lanes: 1, logger: .quiet, pass: { try await world.dispatcher.runOnce() })
+                    pollInterval: .milliseconds(100),
+                    lanes: 1,
+                    logger: .quiet,
+                    pass: { try await world.dispatcher.runOnce() }
+                )
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await worker.run() }
                     let arrived = await hanging.waitForRequests(1, timeout: .seconds(10))
@@ -37,16 +41,23 @@ import Testing
                     let delivered = try await Self.eventually(within: .seconds(60)) {
                         try await world.scalar(
                             "SELECT count(*)::int FROM dispatch_jobs WHERE destination_id = '\(healthy.id)' AND state = 'done'",
-                            as: Int.self) == 4
+                            as: Int.self
+                        ) == 4
                     }
                     #expect(delivered)
                     // All four were delivered and recorded while the hanging call was still under way.
                     #expect(
                         try await world.scalar(
-                            "SELECT state FROM dispatch_jobs WHERE destination_id = '\(slow.id)'", as: String.self) == "running")
+                            "SELECT state FROM dispatch_jobs WHERE destination_id = '\(slow.id)'",
+                            as: String.self
+                        ) == "running"
+                    )
                     #expect(
                         try await world.scalar(
-                            "SELECT count(*)::int FROM dispatch_attempts WHERE destination_id = '\(slow.id)'", as: Int.self) == 0)
+                            "SELECT count(*)::int FROM dispatch_attempts WHERE destination_id = '\(slow.id)'",
+                            as: Int.self
+                        ) == 0
+                    )
                     #expect(world.receiver.requests.count == 4)
                     #expect(hanging.requests.count == 1)
                     group.cancelAll()
@@ -73,8 +84,11 @@ import Testing
             #expect(try await world.dispatcher.runOnce() == 1)
             let took = ContinuousClock.now - started
             #expect(took < .seconds(5), "the pass took \(took)")
-            let outcome = try await world.scalar(
-                "SELECT coalesce(error, '') FROM dispatch_attempts ORDER BY started_at DESC LIMIT 1", as: String.self) ?? ""
+            let outcome =
+                try await world.scalar(
+                    "SELECT coalesce(error, '') FROM dispatch_attempts ORDER BY started_at DESC LIMIT 1",
+                    as: String.self
+                ) ?? ""
             #expect(outcome.contains("no whole answer"), "\(outcome)")
         }
     }
@@ -84,7 +98,8 @@ import Testing
         let council = try await CouncilStore(database: database, logger: .quiet).find(slug: "plumstead")!
         return try await DestinationStore(database: database, logger: .quiet).create(
             DestinationDefinition(name: "hanging", kind: .webhook, isDefault: true, url: url, timeoutSeconds: timeout),
-            councilID: council.id)
+            councilID: council.id
+        )
     }
 
     /// Checks `condition` until it holds or `limit` has passed; returns whether it held.

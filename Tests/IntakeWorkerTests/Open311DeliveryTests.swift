@@ -17,14 +17,20 @@ import Testing
                 return .init(
                     status: 200,
                     body: Self.xmlHeader + "<service_requests><request><service_request_id>BAR/77</service_request_id></request></service_requests>",
-                    headers: ["Content-Type": "text/xml"])
+                    headers: ["Content-Type": "text/xml"]
+                )
             }
             return .init(
                 status: 200,
-                body: Self.xmlHeader + "<service_request_updates><request_update><update_id>9</update_id></request_update></service_request_updates>")
+                body: Self.xmlHeader + "<service_request_updates><request_update><update_id>9</update_id></request_update></service_request_updates>"
+            )
         }) { world in
             try await DispatchFixtures.barchesterDestination(
-                world.database, kind: .open311, url: world.receiver.url + "/open311/v2", apiKey: "council-key")
+                world.database,
+                kind: .open311,
+                url: world.receiver.url + "/open311/v2",
+                apiKey: "council-key"
+            )
             let reportID = try await DispatchFixtures.report(world.database)
             #expect(try await world.dispatcher.runOnce() == 1)
 
@@ -51,8 +57,12 @@ import Testing
             #expect(update.formValue("service_request_id") == "BAR/77")
             #expect(update.formValue("description") == "Still there & growing.")
             #expect(update.formValue("status") == "OPEN")
-            let messageID = try #require(try await world.scalar(
-                "SELECT message_id::text FROM dispatch_jobs WHERE event_type = 'case.comment'", as: String.self))
+            let messageID = try #require(
+                try await world.scalar(
+                    "SELECT message_id::text FROM dispatch_jobs WHERE event_type = 'case.comment'",
+                    as: String.self
+                )
+            )
             #expect(update.formValue("update_id") == messageID)
             #expect(try await world.jobStates() == ["done", "done"])
         }
@@ -66,7 +76,8 @@ import Testing
             return .init(
                 status: 200,
                 body: Self.xmlHeader
-                    + "<service_requests><request><service_request_id>CONF-1001</service_request_id><token>tok-42</token></request></service_requests>")
+                    + "<service_requests><request><service_request_id>CONF-1001</service_request_id><token>tok-42</token></request></service_requests>"
+            )
         }) { world in
             try await DispatchFixtures.barchesterDestination(world.database, kind: .open311, url: world.receiver.url + "/")
             let reportID = try await DispatchFixtures.report(world.database)
@@ -87,7 +98,10 @@ import Testing
 
     @Test func anErrorAnswerIsKeptAsTheReason() async throws {
         try await DispatchWorld.run(respond: { _, _ in
-            .init(status: 400, body: Self.xmlHeader + "<errors><error><code>400</code><description>service_code not found</description></error></errors>")
+            .init(
+                status: 400,
+                body: Self.xmlHeader + "<errors><error><code>400</code><description>service_code not found</description></error></errors>"
+            )
         }) { world in
             let destination = try await DispatchFixtures.barchesterDestination(world.database, kind: .open311, url: world.receiver.url)
             try await DispatchFixtures.report(world.database)

@@ -20,11 +20,19 @@ import Testing
             try await councilDB.withDatabase(poolSize: 4) { councilDatabase in
                 try await DispatchFixtures.seed(councilDatabase)
                 let key = try await APIKeyStore(database: councilDatabase, logger: .quiet).create(
-                    role: .client, councilSlug: nil, label: "dispatcher", expiresAt: nil)
+                    role: .client,
+                    councilSlug: nil,
+                    label: "dispatcher",
+                    expiresAt: nil
+                )
                 try await Self.withServer(councilDB, councilDatabase) { port in
                     try await DispatchWorld.run { world in
                         let destination = try await DispatchFixtures.barchesterDestination(
-                            world.database, kind: .open311, url: "http://127.0.0.1:\(port)/open311/v2/", apiKey: key.token.text)
+                            world.database,
+                            kind: .open311,
+                            url: "http://127.0.0.1:\(port)/open311/v2/",
+                            apiKey: key.token.text
+                        )
                         let council = try await CouncilStore(database: world.database, logger: .quiet).find(slug: "barchester")!
                         var definition = destination.definition
                         definition.open311Jurisdiction = "barchester"
@@ -43,8 +51,10 @@ import Testing
                         #expect(theirs.reporter == DispatchFixtures.reporter)
                         #expect(theirs.attributes == ours.attributes)
                         let backReference = try await DispatchFixtures.scalar(
-                            councilDatabase, "SELECT source_attributes->>'civic_intake_reference' FROM reports WHERE id = '\(theirID)'",
-                            as: String.self)
+                            councilDatabase,
+                            "SELECT source_attributes->>'civic_intake_reference' FROM reports WHERE id = '\(theirID)'",
+                            as: String.self
+                        )
                         #expect(backReference == ours.reference)
 
                         try await DispatchFixtures.comment(world.database, reportID, "A second sofa has appeared.")
@@ -66,9 +76,14 @@ import Testing
         let port = PortBox()
         let app = try buildApplication(
             HTTPDependencies(
-                config: config, database: database, migrations: try MigrationSet.bundled(), metrics: PrometheusCollectorRegistry(),
-                logger: .quiet),
-            onServerRunning: { value in port.value.withLock { $0 = value } })
+                config: config,
+                database: database,
+                migrations: try MigrationSet.bundled(),
+                metrics: PrometheusCollectorRegistry(),
+                logger: .quiet
+            ),
+            onServerRunning: { value in port.value.withLock { $0 = value } }
+        )
         let server = Task { try await app.runService(gracefulShutdownSignals: []) }
         do {
             let deadline = ContinuousClock.now + .seconds(10)

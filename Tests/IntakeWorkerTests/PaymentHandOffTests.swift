@@ -3,6 +3,7 @@ import IntakeCore
 import IntakeStorage
 import IntakeTestSupport
 import Testing
+
 @testable import IntakeClients
 @testable import IntakeServices
 
@@ -14,12 +15,20 @@ import Testing
         let council = try await CouncilStore(database: world.database, logger: .quiet).find(slug: "barchester")!
         let destination = try await DestinationStore(database: world.database, logger: .quiet).create(
             DestinationDefinition(
-                name: "revenues-hook", kind: .webhook, url: world.receiver.url + "/revenues", timeoutSeconds: 5,
-                maxAttempts: maxAttempts, receivesPayments: true),
-            councilID: council.id)
+                name: "revenues-hook",
+                kind: .webhook,
+                url: world.receiver.url + "/revenues",
+                timeoutSeconds: 5,
+                maxAttempts: maxAttempts,
+                receivesPayments: true
+            ),
+            councilID: council.id
+        )
         // One revenues destination per council: the new one took the role.
         let names = try await world.scalar(
-            "SELECT string_agg(name, ',') FROM destinations WHERE receives_payments AND council_id = '\(council.id)'", as: String.self)
+            "SELECT string_agg(name, ',') FROM destinations WHERE receives_payments AND council_id = '\(council.id)'",
+            as: String.self
+        )
         #expect(names == "revenues-hook")
         return destination
     }
@@ -30,9 +39,17 @@ import Testing
         let store = PaymentStore(database: world.database, logger: .quiet)
         let id = try await store.create(
             .init(
-                councilID: council.id, accountReference: "41234561", amountPence: 98_765, returnURL: "https://app.example/paid",
-                provider: "sandbox", expiresAt: Date().addingTimeInterval(5400), fundCode: "CTAX", payerName: "Eleanor Bold"),
-            actor: "client")
+                councilID: council.id,
+                accountReference: "41234561",
+                amountPence: 98_765,
+                returnURL: "https://app.example/paid",
+                provider: "sandbox",
+                expiresAt: Date().addingTimeInterval(5400),
+                fundCode: "CTAX",
+                payerName: "Eleanor Bold"
+            ),
+            actor: "client"
+        )
         _ = try await store.attachProvider(id, reference: "sandbox-\(id)", nextURL: "https://intake.example/sandbox/pay/x")
         #expect(try await store.settle(id, to: .succeeded, actor: "provider", reason: "paid") == .moved(.postingQueued))
         return id
@@ -78,8 +95,13 @@ import Testing
 
             // The revenues system is fixed; an operator redrives the dead message.
             world.receiver.setResponder { _, _ in .init(status: 204) }
-            let messageID = try #require(try await world.scalar("SELECT message_id FROM dispatch_jobs WHERE payment_intent_id = '\(id)'", as: UUID.self))
-            #expect(try await PullQueue(database: world.database, logger: .quiet).redrive(destinationID: destination.id, messageID: messageID) == .redriven)
+            let messageID = try #require(
+                try await world.scalar("SELECT message_id FROM dispatch_jobs WHERE payment_intent_id = '\(id)'", as: UUID.self)
+            )
+            #expect(
+                try await PullQueue(database: world.database, logger: .quiet).redrive(destinationID: destination.id, messageID: messageID)
+                    == .redriven
+            )
             #expect(try await store.find(id: id)?.state == .postingQueued)
             #expect(try await world.dispatcher.runOnce() == 1)
             #expect(try await store.find(id: id)?.state == .posted)
@@ -92,7 +114,12 @@ import Testing
         try await DispatchWorld.run { world in
             try await DispatchFixtures.execute(world.database, "UPDATE destinations SET receives_payments = false")
             let id = try await Self.paidIntent(world)
-            #expect(try await world.scalar("SELECT count(*)::int FROM dispatch_jobs WHERE payment_intent_id = '\(id)' AND destination_id IS NULL", as: Int.self) == 1)
+            #expect(
+                try await world.scalar(
+                    "SELECT count(*)::int FROM dispatch_jobs WHERE payment_intent_id = '\(id)' AND destination_id IS NULL",
+                    as: Int.self
+                ) == 1
+            )
             #expect(try await world.dispatcher.runOnce() == 0)
             // Naming one routes the waiting hand-off to it.
             _ = try await Self.revenuesWebhook(world)

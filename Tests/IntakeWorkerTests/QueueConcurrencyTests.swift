@@ -46,9 +46,13 @@ import Testing
                             try await queue.complete(
                                 jobs.map {
                                     PushQueue.Completion(
-                                        job: $0, outcome: .init(kind: .delivered, delaySeconds: 0, error: nil),
-                                        result: .init(statusCode: 200, durationMilliseconds: 1), startedAt: Date())
-                                })
+                                        job: $0,
+                                        outcome: .init(kind: .delivered, delaySeconds: 0, error: nil),
+                                        result: .init(statusCode: 200, durationMilliseconds: 1),
+                                        startedAt: Date()
+                                    )
+                                }
+                            )
                         }
                     }
                 }
@@ -78,11 +82,21 @@ import Testing
             for index in 0..<5 { try await DispatchFixtures.report(world.database, description: "Case \(index)") }
             // Three per destination, one already in flight: two more, the oldest.
             let first = try await world.queue.claim(
-                limit: 10, leaseMargin: 30, workerID: "test", perDestination: 3, inFlight: [destination.id: 1])
+                limit: 10,
+                leaseMargin: 30,
+                workerID: "test",
+                perDestination: 3,
+                inFlight: [destination.id: 1]
+            )
             #expect(first.count == 2)
             // At its cap it gets none; the others stay due.
             let none = try await world.queue.claim(
-                limit: 10, leaseMargin: 30, workerID: "test", perDestination: 3, inFlight: [destination.id: 3])
+                limit: 10,
+                leaseMargin: 30,
+                workerID: "test",
+                perDestination: 3,
+                inFlight: [destination.id: 3]
+            )
             #expect(none.isEmpty)
             let rest = try await world.queue.claim(limit: 10, leaseMargin: 30, workerID: "test")
             #expect(rest.count == 3)
@@ -109,7 +123,8 @@ import Testing
                 """
                 UPDATE dispatch_jobs SET state = CASE WHEN id = (SELECT min(id) FROM dispatch_jobs) THEN 'dead' ELSE 'done' END,
                     finished_at = now() - interval '25 hours'
-                """)
+                """
+            )
             try await world.execute("UPDATE dispatch_jobs SET finished_at = now() WHERE id = (SELECT max(id) FROM dispatch_jobs)")
             #expect(try await world.queue.prune() == 1)
             #expect(try await world.jobStates() == ["dead", "done"])
@@ -142,11 +157,19 @@ import Testing
     }
 
     func runWorker(
-        _ world: DispatchWorld, pollInterval: Duration, doorbell: Doorbell, listener: DispatchSignals?,
+        _ world: DispatchWorld,
+        pollInterval: Duration,
+        doorbell: Doorbell,
+        listener: DispatchSignals?,
         _ body: @Sendable () async throws -> Void
     ) async throws {
         let worker = DispatchWorker(
-            pollInterval: pollInterval, lanes: 1, doorbell: doorbell, logger: .quiet, pass: { try await world.dispatcher.runOnce() })
+            pollInterval: pollInterval,
+            lanes: 1,
+            doorbell: doorbell,
+            logger: .quiet,
+            pass: { try await world.dispatcher.runOnce() }
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await worker.run() }
             if let listener {

@@ -12,7 +12,10 @@ import Testing
     @Test func aCaseArrivesSignedWithTheReportAndItsReporter() async throws {
         try await DispatchWorld.run { world in
             let destination = try await DispatchFixtures.barchesterDestination(
-                world.database, kind: .webhook, url: world.receiver.url + "/hooks/cases")
+                world.database,
+                kind: .webhook,
+                url: world.receiver.url + "/hooks/cases"
+            )
             let reportID = try await DispatchFixtures.report(world.database)
 
             #expect(try await world.dispatcher.runOnce() == 1)
@@ -39,7 +42,9 @@ import Testing
             #expect(try await world.jobStates() == ["done"])
             #expect(try await world.timelineKinds(reportID).last == "dispatched")
             let attempts = try await DestinationStore(database: world.database, logger: .quiet).attempts(
-                destinationID: destination.id, limit: 10)
+                destinationID: destination.id,
+                limit: 10
+            )
             #expect(attempts.count == 1)
             #expect(attempts.first?.outcome == .delivered)
             #expect(attempts.first?.statusCode == 204)
@@ -53,7 +58,11 @@ import Testing
             let council = try await CouncilStore(database: world.database, logger: .quiet).find(slug: "barchester")!
             let rotated = try #require(
                 try await DestinationStore(database: world.database, logger: .quiet).rotateSecret(
-                    name: first.name, councilID: council.id, overlap: .seconds(3600)))
+                    name: first.name,
+                    councilID: council.id,
+                    overlap: .seconds(3600)
+                )
+            )
             #expect(rotated.secret != first.secret)
             try await DispatchFixtures.report(world.database)
             #expect(try await world.dispatcher.runOnce() == 1)
@@ -94,7 +103,9 @@ import Testing
             #expect(try await world.jobStates() == ["done"])
             #expect(try await world.scalar("SELECT attempts FROM dispatch_jobs", as: Int.self) == 2)
             let excerpt = try await world.scalar(
-                "SELECT response_excerpt FROM dispatch_attempts WHERE outcome = 'retry'", as: String.self)
+                "SELECT response_excerpt FROM dispatch_attempts WHERE outcome = 'retry'",
+                as: String.self
+            )
             #expect(excerpt == "database is down")
         }
     }
@@ -145,7 +156,11 @@ import Testing
     @Test func afterMaxAttemptsAJobIsDeadUntilRedriven() async throws {
         try await DispatchWorld.run(respond: { _, _ in .init(status: 500) }) { world in
             let destination = try await DispatchFixtures.barchesterDestination(
-                world.database, kind: .webhook, url: world.receiver.url, maxAttempts: 2)
+                world.database,
+                kind: .webhook,
+                url: world.receiver.url,
+                maxAttempts: 2
+            )
             try await DispatchFixtures.report(world.database)
             #expect(try await world.dispatcher.runOnce() == 1)
             try await DispatchFixtures.makeDue(world.database)
@@ -191,7 +206,10 @@ import Testing
             // A worker claims the job and dies before recording anything.
             let lost = try await world.queue.claim(limit: 10, leaseMargin: 30, workerID: "died")
             #expect(lost.count == 1)
-            #expect(try await world.scalar("SELECT EXTRACT(EPOCH FROM run_at - now())::float8 FROM dispatch_jobs", as: Double.self).map { $0 > 34 } == true)
+            #expect(
+                try await world.scalar("SELECT EXTRACT(EPOCH FROM run_at - now())::float8 FROM dispatch_jobs", as: Double.self).map { $0 > 34 }
+                    == true
+            )
             #expect(try await world.dispatcher.runOnce() == 0, "a leased job is not handed out again")
             // Its lease runs out (the clock moved on rather than the test waiting 35 s).
             try await world.execute("UPDATE dispatch_jobs SET run_at = now() - interval '1 second'")
@@ -202,8 +220,11 @@ import Testing
             #expect(message.messageID == lost[0].messageID.uuidString.lowercased())
             // The dead worker's late report changes nothing: its lease is gone.
             let late = PushQueue.Completion(
-                job: lost[0], outcome: .init(kind: .retry, delaySeconds: 60, error: "late"),
-                result: .init(statusCode: 500, durationMilliseconds: 1), startedAt: Date())
+                job: lost[0],
+                outcome: .init(kind: .retry, delaySeconds: 60, error: "late"),
+                result: .init(statusCode: 500, durationMilliseconds: 1),
+                startedAt: Date()
+            )
             #expect(try await world.queue.complete([late]).isEmpty)
             #expect(try await world.jobStates() == ["done"])
         }
@@ -214,22 +235,32 @@ import Testing
             try await DispatchFixtures.barchesterDestination(world.database, kind: .webhook, url: world.receiver.url)
             try await DispatchFixtures.report(world.database)
             let jobs = try await world.queue.claim(limit: 10, leaseMargin: 30, workerID: "test")
-            let destination = try #require(try await DestinationStore(database: world.database, logger: .quiet).find(ids: [jobs[0].destinationID]).values.first)
+            let destination = try #require(
+                try await DestinationStore(database: world.database, logger: .quiet).find(ids: [jobs[0].destinationID]).values.first
+            )
             let messages = try await QueueMessages(database: world.database, logger: .quiet, baseURL: "https://intake.example").build(
-                [.init(
-                    messageID: jobs[0].messageID, eventType: jobs[0].eventType, reportID: jobs[0].reportID, eventID: jobs[0].eventID,
-                    paymentIntentID: nil)])
+                [
+                    .init(
+                        messageID: jobs[0].messageID,
+                        eventType: jobs[0].eventType,
+                        reportID: jobs[0].reportID,
+                        eventID: jobs[0].eventID,
+                        paymentIntentID: nil
+                    )
+                ])
             let result = await world.sender.deliver(messages[jobs[0].messageID]!, to: destination, open311Token: jobs[0].open311Token)
             #expect(result.statusCode == 204)
 
             // Every connection of the pool is cut before the outcome is recorded.
             try await world.testDB.executeOnServer(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(world.testDB.name)'")
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(world.testDB.name)'"
+            )
             var random = SystemRandomNumberGenerator()
             let outcome = DeliveryOutcome.decide(result, attempt: 1, maxAttempts: 10, schedule: .standard, using: &random)
             try await world.dispatcher.record(
                 [PushQueue.Completion(job: jobs[0], outcome: outcome, result: result, startedAt: Date())],
-                destinations: [destination.id: destination])
+                destinations: [destination.id: destination]
+            )
             #expect(try await world.jobStates() == ["done"])
             #expect(try await world.scalar("SELECT count(*)::int FROM dispatch_attempts", as: Int.self) == 1)
             #expect(world.receiver.requests.count == 1)

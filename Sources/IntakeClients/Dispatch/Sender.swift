@@ -24,7 +24,9 @@ public struct Sender: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(connectionsPerHost, 1))
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: max(connectionsPerHost, 1)
+        )
         configuration.timeout = .init(connect: .seconds(10))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -63,7 +65,8 @@ public struct Sender: Sendable {
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
         request.headers.add(
             name: "webhook-signature",
-            value: WebhookSignature.header(id: id, timestamp: timestamp, body: body, secrets: destination.signingSecrets()))
+            value: WebhookSignature.header(id: id, timestamp: timestamp, body: body, secrets: destination.signingSecrets())
+        )
         request.body = .bytes(ByteBuffer(bytes: body))
         return await send(request, timeout: destination.timeoutSeconds, parse: false)
     }
@@ -97,11 +100,17 @@ public struct Sender: Sendable {
         }
         guard let serviceRequestID = message.case.externalReference else {
             return DeliveryResult(
-                statusCode: nil, error: "the council's server has not given this case a service_request_id yet",
-                durationMilliseconds: 0)
+                statusCode: nil,
+                error: "the council's server has not given this case a service_request_id yet",
+                durationMilliseconds: 0
+            )
         }
         let form = Open311Outbound.updateForm(
-            message, serviceRequestID: serviceRequestID, apiKey: apiKey, jurisdiction: jurisdiction)
+            message,
+            serviceRequestID: serviceRequestID,
+            apiKey: apiKey,
+            jurisdiction: jurisdiction
+        )
         var result = await post(form, to: Open311Outbound.url(endpoint, "servicerequestupdates.xml"), timeout: destination.timeoutSeconds)
         result.answer = nil
         return result
@@ -140,7 +149,11 @@ public struct Sender: Sendable {
             let read = try await Self.within(deadline) { try await response.body.collect(upTo: 256 * 1024) }
             guard case .finished(let collected) = read else {
                 return DeliveryResult(
-                    statusCode: nil, error: "no whole answer within \(timeout) s", timedOut: true, durationMilliseconds: elapsed())
+                    statusCode: nil,
+                    error: "no whole answer within \(timeout) s",
+                    timedOut: true,
+                    durationMilliseconds: elapsed()
+                )
             }
             // An answer too big to read is still an answer; its status decides. PostgreSQL text
             // cannot hold NUL, so none reaches the attempt log.
@@ -148,11 +161,19 @@ public struct Sender: Sendable {
             let answer = parse ? Open311Outbound.parseAnswer(text) : nil
             let excerpt = text.isEmpty ? nil : String(text.prefix(Self.excerptLength))
             return DeliveryResult(
-                statusCode: Int(response.status.code), retryAfterSeconds: retryAfter, responseExcerpt: excerpt,
-                durationMilliseconds: elapsed(), answer: answer)
+                statusCode: Int(response.status.code),
+                retryAfterSeconds: retryAfter,
+                responseExcerpt: excerpt,
+                durationMilliseconds: elapsed(),
+                answer: answer
+            )
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             return DeliveryResult(
-                statusCode: nil, error: "no answer within \(timeout) s", timedOut: true, durationMilliseconds: elapsed())
+                statusCode: nil,
+                error: "no answer within \(timeout) s",
+                timedOut: true,
+                durationMilliseconds: elapsed()
+            )
         } catch {
             return DeliveryResult(statusCode: nil, error: Self.describe(error), durationMilliseconds: elapsed())
         }
@@ -170,7 +191,10 @@ public struct Sender: Sendable {
     }
 
     /// Runs `work` until `deadline`; past it the work is cancelled.
-    static func within<T: Sendable>(_ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async throws -> T) async throws
+    static func within<T: Sendable>(
+        _ deadline: ContinuousClock.Instant,
+        _ work: @escaping @Sendable () async throws -> T
+    ) async throws
         -> Reading<T>
     {
         try await withThrowingTaskGroup(of: Reading<T>.self) { group in

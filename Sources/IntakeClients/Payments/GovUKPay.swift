@@ -51,20 +51,32 @@ public struct GovUKPay: PaymentProvider {
 
     public func create(_ request: ProviderPaymentRequest, account: ProviderAccount) async throws(ProviderError) -> ProviderPayment {
         let body = CreateBody(
-            amount: request.amountPence, reference: request.reference, description: request.description,
-            return_url: request.returnURL, email: request.email, metadata: request.metadata.isEmpty ? nil : request.metadata)
+            amount: request.amountPence,
+            reference: request.reference,
+            description: request.description,
+            return_url: request.returnURL,
+            email: request.email,
+            metadata: request.metadata.isEmpty ? nil : request.metadata
+        )
         let encoded: Data
         do { encoded = try JSONEncoder().encode(body) } catch { throw .rejected(status: 0, code: nil, description: "could not encode") }
         // The intent id as the key: a retried create after a lost answer returns the same payment.
         let (status, data) = try await send(
-            "/v1/payments", method: .POST, body: Array(encoded), account: account, idempotencyKey: request.intentID.uuidString.lowercased())
+            "/v1/payments",
+            method: .POST,
+            body: Array(encoded),
+            account: account,
+            idempotencyKey: request.intentID.uuidString.lowercased()
+        )
         guard status == 201 || status == 200 else { throw Self.failure(status, data) }
         guard let payment = try? JSONDecoder().decode(Payment.self, from: data), let next = payment._links?.next_url?.href else {
             throw .unavailable("unreadable create answer")
         }
         return ProviderPayment(
-            reference: payment.payment_id, nextURL: next,
-            status: ProviderStatus(status: payment.state.status, finished: payment.state.finished, code: payment.state.code))
+            reference: payment.payment_id,
+            nextURL: next,
+            status: ProviderStatus(status: payment.state.status, finished: payment.state.finished, code: payment.state.code)
+        )
     }
 
     public func status(of reference: String, account: ProviderAccount) async throws(ProviderError) -> ProviderStatus {
@@ -83,7 +95,11 @@ public struct GovUKPay: PaymentProvider {
     }
 
     func send(
-        _ path: String, method: HTTPMethod, body: [UInt8]?, account: ProviderAccount, idempotencyKey: String? = nil
+        _ path: String,
+        method: HTTPMethod,
+        body: [UInt8]?,
+        account: ProviderAccount,
+        idempotencyKey: String? = nil
     ) async throws(ProviderError) -> (Int, Data) {
         guard let key = account.apiKey else { throw .rejected(status: 0, code: nil, description: "no GOV.UK Pay API key is set") }
         var request = HTTPClientRequest(url: baseURL + path)

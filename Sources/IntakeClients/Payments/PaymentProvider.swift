@@ -37,7 +37,12 @@ public struct ProviderPaymentRequest: Sendable, Equatable {
     public var metadata: [String: PaymentIntent.MetadataValue]
 
     public init(
-        intentID: UUID, amountPence: Int64, reference: String, description: String, returnURL: String, email: String?,
+        intentID: UUID,
+        amountPence: Int64,
+        reference: String,
+        description: String,
+        returnURL: String,
+        email: String?,
         metadata: [String: PaymentIntent.MetadataValue]
     ) {
         self.intentID = intentID
@@ -111,8 +116,13 @@ public struct ProviderWebhookEvent: Sendable, Equatable {
     /// The body GOV.UK Pay would send (the sandbox sends the same).
     public func body(at date: Date = Date()) -> [UInt8] {
         let wire = Wire(
-            webhook_message_id: eventID, resource_id: paymentReference, event_type: eventType, resource_type: "payment",
-            created_date: date.formatted(.iso8601), api_version: 1)
+            webhook_message_id: eventID,
+            resource_id: paymentReference,
+            event_type: eventType,
+            resource_type: "payment",
+            created_date: date.formatted(.iso8601),
+            api_version: 1
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Array((try? encoder.encode(wire)) ?? Data())

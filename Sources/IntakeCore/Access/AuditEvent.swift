@@ -39,8 +39,15 @@ public struct AuditEvent: Sendable, Equatable {
     public var status: Int?
 
     public init(
-        requestID: String, actor: Actor, councilID: UUID?, councilSlug: String?, action: String, method: String, route: String,
-        target: [String: String], changes: String
+        requestID: String,
+        actor: Actor,
+        councilID: UUID?,
+        councilSlug: String?,
+        action: String,
+        method: String,
+        route: String,
+        target: [String: String],
+        changes: String
     ) {
         self.requestID = requestID
         self.actor = actor

@@ -67,13 +67,20 @@ public final class RateLimiter: Sendable {
                 // Refused: the bucket has no token; one comes back after `next - window - now`.
                 let wait = next - window - now
                 return RateLimitDecision(
-                    allowed: false, remaining: 0, resetSeconds: Int((fullAt - now).rounded(.up)),
-                    retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+                    allowed: false,
+                    remaining: 0,
+                    resetSeconds: Int((fullAt - now).rounded(.up)),
+                    retryAfterSeconds: max(1, Int(wait.rounded(.up)))
+                )
             }
             state.fullAt[caller] = next
             let remaining = Int(((window - (next - now)) / interval + 1e-9).rounded(.down))
             return RateLimitDecision(
-                allowed: true, remaining: max(0, remaining), resetSeconds: Int((next - now).rounded(.up)), retryAfterSeconds: 0)
+                allowed: true,
+                remaining: max(0, remaining),
+                resetSeconds: Int((next - now).rounded(.up)),
+                retryAfterSeconds: 0
+            )
         }
     }
 

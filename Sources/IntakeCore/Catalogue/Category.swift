@@ -64,8 +64,14 @@ public struct CategoryAttribute: Sendable, Equatable, Codable {
     public var values: [Value]
 
     public init(
-        code: String, description: String = "", datatype: Datatype, datatypeDescription: String = "",
-        required: Bool = false, variable: Bool = true, order: Int = 1, values: [Value] = []
+        code: String,
+        description: String = "",
+        datatype: Datatype,
+        datatypeDescription: String = "",
+        required: Bool = false,
+        variable: Bool = true,
+        order: Int = 1,
+        values: [Value] = []
     ) {
         self.code = code
         self.description = description
@@ -97,9 +103,16 @@ public struct CategoryDefinition: Sendable, Equatable {
     public var destination: String?
 
     public init(
-        code: String, name: String, description: String = "", group: String = "", keywords: [String] = [],
-        attributes: [CategoryAttribute] = [], photoRequired: Bool = false, anonymousAllowed: Bool = true,
-        contactRequired: Bool = false, destination: String? = nil
+        code: String,
+        name: String,
+        description: String = "",
+        group: String = "",
+        keywords: [String] = [],
+        attributes: [CategoryAttribute] = [],
+        photoRequired: Bool = false,
+        anonymousAllowed: Bool = true,
+        contactRequired: Bool = false,
+        destination: String? = nil
     ) {
         self.code = code
         self.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -118,8 +131,11 @@ public struct CategoryDefinition: Sendable, Equatable {
         if !Self.isValidCode(code) {
             errors.append(
                 FieldError(
-                    pointer: "/code", detail: "must be 1–64 lower-case letters, digits and underscores, starting with a letter or digit",
-                    code: "invalid_code"))
+                    pointer: "/code",
+                    detail: "must be 1–64 lower-case letters, digits and underscores, starting with a letter or digit",
+                    code: "invalid_code"
+                )
+            )
         }
         if name.isEmpty || name.unicodeScalars.count > 200 {
             errors.append(FieldError(pointer: "/name", detail: "must be 1–200 characters", code: "invalid_length"))
@@ -132,7 +148,8 @@ public struct CategoryDefinition: Sendable, Equatable {
         }
         for (index, keyword) in keywords.enumerated() where keyword.unicodeScalars.count > 50 || keyword.contains(",") {
             errors.append(
-                FieldError(pointer: "/keywords/\(index)", detail: "must be at most 50 characters, without commas", code: "invalid_keyword"))
+                FieldError(pointer: "/keywords/\(index)", detail: "must be at most 50 characters, without commas", code: "invalid_keyword")
+            )
         }
         errors += Self.check(attributes)
         if !errors.isEmpty { throw .validation(errors) }
@@ -150,7 +167,8 @@ public struct CategoryDefinition: Sendable, Equatable {
             let at = "/attributes/\(index)"
             if !isValidCode(attribute.code) {
                 errors.append(
-                    FieldError(pointer: "\(at)/code", detail: "must be lower-case letters, digits and underscores", code: "invalid_code"))
+                    FieldError(pointer: "\(at)/code", detail: "must be lower-case letters, digits and underscores", code: "invalid_code")
+                )
             } else if !seen.insert(attribute.code).inserted {
                 errors.append(FieldError(pointer: "\(at)/code", detail: "is used by another attribute", code: "duplicate"))
             }
@@ -160,22 +178,30 @@ public struct CategoryDefinition: Sendable, Equatable {
             if attribute.datatype.isList {
                 if attribute.values.isEmpty {
                     errors.append(
-                        FieldError(pointer: "\(at)/values", detail: "must list the allowed values for a \(attribute.datatype.rawValue)", code: "required"))
+                        FieldError(
+                            pointer: "\(at)/values",
+                            detail: "must list the allowed values for a \(attribute.datatype.rawValue)",
+                            code: "required"
+                        )
+                    )
                 }
                 var keys = Set<String>()
                 for (valueIndex, value) in attribute.values.enumerated() {
                     if value.key.isEmpty || !keys.insert(value.key).inserted {
                         errors.append(
-                            FieldError(pointer: "\(at)/values/\(valueIndex)/key", detail: "must be present and unique", code: "invalid_key"))
+                            FieldError(pointer: "\(at)/values/\(valueIndex)/key", detail: "must be present and unique", code: "invalid_key")
+                        )
                     }
                 }
             } else if !attribute.values.isEmpty {
                 errors.append(
-                    FieldError(pointer: "\(at)/values", detail: "is only for singlevaluelist and multivaluelist attributes", code: "not_allowed"))
+                    FieldError(pointer: "\(at)/values", detail: "is only for singlevaluelist and multivaluelist attributes", code: "not_allowed")
+                )
             }
             if attribute.required && !attribute.variable {
                 errors.append(
-                    FieldError(pointer: "\(at)/required", detail: "a non-variable (read-only) attribute cannot be required", code: "not_allowed"))
+                    FieldError(pointer: "\(at)/required", detail: "a non-variable (read-only) attribute cannot be required", code: "not_allowed")
+                )
             }
         }
         return errors

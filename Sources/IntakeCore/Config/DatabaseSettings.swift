@@ -59,9 +59,13 @@ public struct DatabaseSettings: Sendable, Equatable {
             }
         }
         return DatabaseSettings(
-            host: host, port: port, username: user.removingPercentEncoding ?? user,
+            host: host,
+            port: port,
+            username: user.removingPercentEncoding ?? user,
             password: components.password.map { $0.removingPercentEncoding ?? $0 },
-            database: database.removingPercentEncoding ?? database, tls: tls)
+            database: database.removingPercentEncoding ?? database,
+            tls: tls
+        )
     }
 
     /// The same server with a different database name (tests clone databases).

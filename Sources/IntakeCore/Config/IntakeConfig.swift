@@ -78,10 +78,17 @@ public struct IntakeConfig: Sendable {
     public var govukPayBaseURL: String = "https://publicapi.payments.service.gov.uk"
 
     public init(
-        database: DatabaseSettings, databasePoolSize: Int = 20, databaseConnectTimeout: Duration = .seconds(10),
-        databaseAcquireTimeout: Duration = .seconds(5), httpHost: String = "127.0.0.1", httpPort: Int = 8080,
-        maxJSONBodyBytes: Int = 1 << 20, logLevel: LogLevel = .info, logFormat: LogFormat = .text,
-        workerPollInterval: Duration = .seconds(1), migrationsDirectory: String? = nil
+        database: DatabaseSettings,
+        databasePoolSize: Int = 20,
+        databaseConnectTimeout: Duration = .seconds(10),
+        databaseAcquireTimeout: Duration = .seconds(5),
+        httpHost: String = "127.0.0.1",
+        httpPort: Int = 8080,
+        maxJSONBodyBytes: Int = 1 << 20,
+        logLevel: LogLevel = .info,
+        logFormat: LogFormat = .text,
+        workerPollInterval: Duration = .seconds(1),
+        migrationsDirectory: String? = nil
     ) {
         self.database = database
         self.databasePoolSize = databasePoolSize
@@ -144,7 +151,8 @@ public struct IntakeConfig: Sendable {
             else {
                 throw ConfigError(
                     setting: "CORS_ALLOWED_ORIGINS",
-                    message: "expected '*' or comma-separated origins like https://app.example, got '\(origin)'")
+                    message: "expected '*' or comma-separated origins like https://app.example, got '\(origin)'"
+                )
             }
         }
         return origins

@@ -33,7 +33,9 @@ public struct SettingsSource: Sendable {
         guard let text = raw(name) else { return value }
         guard let parsed = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(parsed) else {
             throw ConfigError(
-                setting: name, message: "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+                setting: name,
+                message: "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'"
+            )
         }
         return parsed
     }
@@ -44,7 +46,8 @@ public struct SettingsSource: Sendable {
         guard let parsed = Double(text.trimmingCharacters(in: .whitespaces)), parsed.isFinite, range.contains(parsed) else {
             throw ConfigError(
                 setting: name,
-                message: "expected a number of seconds from \(formatted(range.lowerBound)) to \(formatted(range.upperBound)), got '\(text)'")
+                message: "expected a number of seconds from \(formatted(range.lowerBound)) to \(formatted(range.upperBound)), got '\(text)'"
+            )
         }
         return .milliseconds(Int64((parsed * 1000).rounded()))
     }

@@ -47,8 +47,15 @@ public struct Council: Sendable, Equatable {
     public var updatedAt: Date
 
     public init(
-        id: UUID, slug: String, name: String, tier: Tier, code: String?, contact: Contact, geography: Geography?,
-        createdAt: Date, updatedAt: Date
+        id: UUID,
+        slug: String,
+        name: String,
+        tier: Tier,
+        code: String?,
+        contact: Contact,
+        geography: Geography?,
+        createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.slug = slug
@@ -96,7 +103,9 @@ public struct NewCouncil: Sendable, Equatable {
                 FieldError(
                     pointer: "/slug",
                     detail: "must be 2–64 lower-case letters, digits and single hyphens (e.g. north-barsetshire)",
-                    code: "invalid_slug"))
+                    code: "invalid_slug"
+                )
+            )
         }
         errors += Self.check(name: name, code: code, contact: contact)
         if !errors.isEmpty { throw .validation(errors) }
@@ -109,7 +118,8 @@ public struct NewCouncil: Sendable, Equatable {
         }
         if let code, !isValidCode(code) {
             errors.append(
-                FieldError(pointer: "/code", detail: "must be 1–20 letters and digits (an ONS code such as E07000123)", code: "invalid_code"))
+                FieldError(pointer: "/code", detail: "must be 1–20 letters and digits (an ONS code such as E07000123)", code: "invalid_code")
+            )
         }
         if let email = contact?.email, !email.isEmpty, !TextRules.looksLikeEmail(email) {
             errors.append(FieldError(pointer: "/contact/email", detail: "is not an email address", code: "invalid_email"))
@@ -180,8 +190,10 @@ public struct CouncilUpdate: Sendable, Equatable {
                 return new.isEmpty ? nil : new
             }
             result.contact = Council.Contact(
-                email: merge(contact.email, council.contact.email), phone: merge(contact.phone, council.contact.phone),
-                website: merge(contact.website, council.contact.website))
+                email: merge(contact.email, council.contact.email),
+                phone: merge(contact.phone, council.contact.phone),
+                website: merge(contact.website, council.contact.website)
+            )
         }
         return result
     }

@@ -43,8 +43,12 @@ public struct CaseMessage: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case id, reference, category, status, open, location, address, description, attributes, reporter, anonymous, photos
-            case mediaURLs = "media_urls", externalReference = "external_reference", expectedAt = "expected_at", createdAt = "created_at"
-            case updatedAt = "updated_at", closedAt = "closed_at"
+            case mediaURLs = "media_urls"
+            case externalReference = "external_reference"
+            case expectedAt = "expected_at"
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+            case closedAt = "closed_at"
         }
     }
 
@@ -58,7 +62,8 @@ public struct CaseMessage: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case id, kind, status, photo
-            case publicNote = "public_note", createdAt = "created_at"
+            case publicNote = "public_note"
+            case createdAt = "created_at"
         }
     }
 
@@ -73,7 +78,8 @@ public struct CaseMessage: Codable, Sendable, Equatable {
     public var event: Event
 
     enum CodingKeys: String, CodingKey {
-        case messageID = "message_id", type, timestamp, council, `case`, event
+        case messageID = "message_id"
+        case type, timestamp, council, `case`, event
     }
 
     /// `baseURL` is the public address of this service, used for photo links.
@@ -88,16 +94,33 @@ public struct CaseMessage: Codable, Sendable, Equatable {
         self.timestamp = event.createdAt
         self.council = report.council.slug
         self.case = Case(
-            id: report.id.uuidString.lowercased(), reference: report.reference,
-            category: Category(code: report.category.code, name: report.category.name), status: report.status.rawValue,
-            open: report.status.isOpen, location: Location(lat: report.location.lat, lon: report.location.lon),
-            address: report.address, description: report.description, attributes: report.attributes,
-            reporter: report.reporter, anonymous: report.anonymous, photos: report.photoIDs.map(photo), mediaURLs: report.mediaURLs,
-            externalReference: report.externalReference, expectedAt: report.expectedAt, createdAt: report.createdAt,
-            updatedAt: report.updatedAt, closedAt: report.closedAt)
+            id: report.id.uuidString.lowercased(),
+            reference: report.reference,
+            category: Category(code: report.category.code, name: report.category.name),
+            status: report.status.rawValue,
+            open: report.status.isOpen,
+            location: Location(lat: report.location.lat, lon: report.location.lon),
+            address: report.address,
+            description: report.description,
+            attributes: report.attributes,
+            reporter: report.reporter,
+            anonymous: report.anonymous,
+            photos: report.photoIDs.map(photo),
+            mediaURLs: report.mediaURLs,
+            externalReference: report.externalReference,
+            expectedAt: report.expectedAt,
+            createdAt: report.createdAt,
+            updatedAt: report.updatedAt,
+            closedAt: report.closedAt
+        )
         self.event = Event(
-            id: event.id, kind: event.kind.rawValue, status: event.status?.rawValue, publicNote: event.publicNote,
-            photo: event.photoID.map(photo), createdAt: event.createdAt)
+            id: event.id,
+            kind: event.kind.rawValue,
+            status: event.status?.rawValue,
+            publicNote: event.publicNote,
+            photo: event.photoID.map(photo),
+            createdAt: event.createdAt
+        )
     }
 
     public static let encoder: JSONEncoder = {

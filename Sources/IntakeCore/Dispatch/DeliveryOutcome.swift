@@ -15,8 +15,13 @@ public struct DeliveryResult: Sendable, Equatable {
     public var answer: Open311Outbound.Answer?
 
     public init(
-        statusCode: Int?, retryAfterSeconds: Double? = nil, responseExcerpt: String? = nil, error: String? = nil,
-        timedOut: Bool = false, durationMilliseconds: Int, answer: Open311Outbound.Answer? = nil
+        statusCode: Int?,
+        retryAfterSeconds: Double? = nil,
+        responseExcerpt: String? = nil,
+        error: String? = nil,
+        timedOut: Bool = false,
+        durationMilliseconds: Int,
+        answer: Open311Outbound.Answer? = nil
     ) {
         self.statusCode = statusCode
         self.retryAfterSeconds = retryAfterSeconds
@@ -70,7 +75,10 @@ public struct DeliveryOutcome: Sendable, Equatable {
     /// Decides from an attempt's result. `attempt` is 1-based; `maxAttempts` is the
     /// destination's limit.
     public static func decide(
-        _ result: DeliveryResult, attempt: Int, maxAttempts: Int, schedule: RetrySchedule,
+        _ result: DeliveryResult,
+        attempt: Int,
+        maxAttempts: Int,
+        schedule: RetrySchedule,
         using random: inout some RandomNumberGenerator
     ) -> DeliveryOutcome {
         if result.statusCode == 410 {
@@ -89,7 +97,11 @@ public struct DeliveryOutcome: Sendable, Equatable {
         guard attempt < maxAttempts else { return DeliveryOutcome(kind: .dead, delaySeconds: 0, error: error) }
         let slowDown = result.timedOut || [429, 502, 504].contains(result.statusCode ?? 0)
         let delay = schedule.delay(
-            afterAttempt: attempt, retryAfter: result.retryAfterSeconds, slowDown: slowDown, using: &random)
+            afterAttempt: attempt,
+            retryAfter: result.retryAfterSeconds,
+            slowDown: slowDown,
+            using: &random
+        )
         return DeliveryOutcome(kind: .retry, delaySeconds: delay, error: error)
     }
 }

@@ -34,10 +34,24 @@ public struct Destination: Sendable, Equatable {
     public var updatedAt: Date
 
     public init(
-        id: UUID, council: CouncilRef, name: String, kind: Kind, isDefault: Bool, url: String?, secret: String?,
-        previousSecret: String?, previousSecretExpiresAt: Date?, open311APIKey: String?, open311Jurisdiction: String?,
-        timeoutSeconds: Int, maxAttempts: Int, visibilityTimeoutSeconds: Int, disabledAt: Date?, disabledReason: String?,
-        createdAt: Date, updatedAt: Date
+        id: UUID,
+        council: CouncilRef,
+        name: String,
+        kind: Kind,
+        isDefault: Bool,
+        url: String?,
+        secret: String?,
+        previousSecret: String?,
+        previousSecretExpiresAt: Date?,
+        open311APIKey: String?,
+        open311Jurisdiction: String?,
+        timeoutSeconds: Int,
+        maxAttempts: Int,
+        visibilityTimeoutSeconds: Int,
+        disabledAt: Date?,
+        disabledReason: String?,
+        createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.council = council
@@ -61,9 +75,17 @@ public struct Destination: Sendable, Equatable {
 
     public var definition: DestinationDefinition {
         DestinationDefinition(
-            name: name, kind: kind, isDefault: isDefault, url: url, open311APIKey: open311APIKey,
-            open311Jurisdiction: open311Jurisdiction, timeoutSeconds: timeoutSeconds, maxAttempts: maxAttempts,
-            visibilityTimeoutSeconds: visibilityTimeoutSeconds, receivesPayments: receivesPayments)
+            name: name,
+            kind: kind,
+            isDefault: isDefault,
+            url: url,
+            open311APIKey: open311APIKey,
+            open311Jurisdiction: open311Jurisdiction,
+            timeoutSeconds: timeoutSeconds,
+            maxAttempts: maxAttempts,
+            visibilityTimeoutSeconds: visibilityTimeoutSeconds,
+            receivesPayments: receivesPayments
+        )
     }
 
     /// The secrets that sign a message now: the current one, and the previous one until it expires.
@@ -91,9 +113,16 @@ public struct DestinationDefinition: Sendable, Equatable {
     public static let defaultMaxAttempts = RetrySchedule.standard.maxAttempts
 
     public init(
-        name: String, kind: Destination.Kind, isDefault: Bool = false, url: String? = nil, open311APIKey: String? = nil,
-        open311Jurisdiction: String? = nil, timeoutSeconds: Int = 15, maxAttempts: Int = defaultMaxAttempts,
-        visibilityTimeoutSeconds: Int = 30, receivesPayments: Bool = false
+        name: String,
+        kind: Destination.Kind,
+        isDefault: Bool = false,
+        url: String? = nil,
+        open311APIKey: String? = nil,
+        open311Jurisdiction: String? = nil,
+        timeoutSeconds: Int = 15,
+        maxAttempts: Int = defaultMaxAttempts,
+        visibilityTimeoutSeconds: Int = 30,
+        receivesPayments: Bool = false
     ) {
         self.receivesPayments = receivesPayments
         self.name = name
@@ -115,13 +144,18 @@ public struct DestinationDefinition: Sendable, Equatable {
         if !Self.isValidName(name) {
             errors.append(
                 FieldError(
-                    pointer: "/name", detail: "must be 1–64 lower-case letters, digits, '-' and '_', starting with a letter or digit",
-                    code: "invalid_name"))
+                    pointer: "/name",
+                    detail: "must be 1–64 lower-case letters, digits, '-' and '_', starting with a letter or digit",
+                    code: "invalid_name"
+                )
+            )
         }
         switch kind {
         case .pull:
             if url != nil {
-                errors.append(FieldError(pointer: "/url", detail: "a pull queue has no URL: the back office reads it through this API", code: "not_allowed"))
+                errors.append(
+                    FieldError(pointer: "/url", detail: "a pull queue has no URL: the back office reads it through this API", code: "not_allowed")
+                )
             }
         case .webhook, .open311:
             if let url {
@@ -138,7 +172,8 @@ public struct DestinationDefinition: Sendable, Equatable {
         }
         if receivesPayments && kind == .open311 {
             errors.append(
-                FieldError(pointer: "/receives_payments", detail: "payments go to a pull or webhook destination, not Open311", code: "not_allowed"))
+                FieldError(pointer: "/receives_payments", detail: "payments go to a pull or webhook destination, not Open311", code: "not_allowed")
+            )
         }
         if !(1...60).contains(timeoutSeconds) {
             errors.append(FieldError(pointer: "/timeout_seconds", detail: "must be 1–60", code: "out_of_range"))
@@ -188,8 +223,15 @@ public struct QueueStats: Sendable, Equatable {
     public var disabled: Bool
 
     public init(
-        destinationID: UUID, councilSlug: String, name: String, kind: Destination.Kind, depth: Int, inFlight: Int,
-        oldestAgeSeconds: Double, dead: Int, disabled: Bool
+        destinationID: UUID,
+        councilSlug: String,
+        name: String,
+        kind: Destination.Kind,
+        depth: Int,
+        inFlight: Int,
+        oldestAgeSeconds: Double,
+        dead: Int,
+        disabled: Bool
     ) {
         self.destinationID = destinationID
         self.councilSlug = councilSlug
@@ -216,8 +258,15 @@ public struct DeliveryAttempt: Sendable, Equatable {
     public var error: String?
 
     public init(
-        messageID: UUID, eventType: String, attempt: Int, startedAt: Date, durationMilliseconds: Int,
-        outcome: DeliveryOutcome.Kind, statusCode: Int?, responseExcerpt: String?, error: String?
+        messageID: UUID,
+        eventType: String,
+        attempt: Int,
+        startedAt: Date,
+        durationMilliseconds: Int,
+        outcome: DeliveryOutcome.Kind,
+        statusCode: Int?,
+        responseExcerpt: String?,
+        error: String?
     ) {
         self.messageID = messageID
         self.eventType = eventType

@@ -36,7 +36,12 @@ public enum Open311Outbound {
 
     /// The POST `servicerequestupdates.xml` body for a later event of a case the council's
     /// server already knows as `serviceRequestID`.
-    public static func updateForm(_ message: CaseMessage, serviceRequestID: String, apiKey: String?, jurisdiction: String?)
+    public static func updateForm(
+        _ message: CaseMessage,
+        serviceRequestID: String,
+        apiKey: String?,
+        jurisdiction: String?
+    )
         -> Form
     {
         var form = common(apiKey: apiKey, jurisdiction: jurisdiction)

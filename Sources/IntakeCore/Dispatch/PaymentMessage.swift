@@ -19,8 +19,12 @@ public struct PaymentMessage: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case id, purpose, provider, metadata
-            case fundCode = "fund_code", accountReference = "account_reference", amountPence = "amount"
-            case providerReference = "provider_reference", payerName = "payer_name", payerEmail = "payer_email"
+            case fundCode = "fund_code"
+            case accountReference = "account_reference"
+            case amountPence = "amount"
+            case providerReference = "provider_reference"
+            case payerName = "payer_name"
+            case payerEmail = "payer_email"
             case paidAt = "paid_at"
         }
     }
@@ -32,7 +36,8 @@ public struct PaymentMessage: Codable, Sendable, Equatable {
     public var payment: Payment
 
     enum CodingKeys: String, CodingKey {
-        case messageID = "message_id", type, timestamp, council, payment
+        case messageID = "message_id"
+        case type, timestamp, council, payment
     }
 
     public init(messageID: UUID, type: String, intent: PaymentIntent) {
@@ -41,10 +46,18 @@ public struct PaymentMessage: Codable, Sendable, Equatable {
         self.timestamp = intent.paidAt ?? intent.updatedAt
         self.council = intent.council.slug
         self.payment = Payment(
-            id: intent.id.uuidString.lowercased(), purpose: intent.purpose.rawValue, fundCode: intent.fundCode,
-            accountReference: intent.accountReference, amountPence: intent.amountPence, provider: intent.provider,
-            providerReference: intent.providerReference, payerName: intent.payerName, payerEmail: intent.payerEmail,
-            paidAt: intent.paidAt, metadata: intent.metadata)
+            id: intent.id.uuidString.lowercased(),
+            purpose: intent.purpose.rawValue,
+            fundCode: intent.fundCode,
+            accountReference: intent.accountReference,
+            amountPence: intent.amountPence,
+            provider: intent.provider,
+            providerReference: intent.providerReference,
+            payerName: intent.payerName,
+            payerEmail: intent.payerEmail,
+            paidAt: intent.paidAt,
+            metadata: intent.metadata
+        )
     }
 }
 

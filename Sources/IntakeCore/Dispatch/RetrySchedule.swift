@@ -29,7 +29,9 @@ public struct RetrySchedule: Sendable, Equatable {
     ///   but capped at a day so a typo cannot park a case for a year.
     /// - `slowDown`: rate limiting or a timeout; waits at least 60 s.
     public func delay(
-        afterAttempt attempt: Int, retryAfter: Double? = nil, slowDown: Bool = false,
+        afterAttempt attempt: Int,
+        retryAfter: Double? = nil,
+        slowDown: Bool = false,
         using random: inout some RandomNumberGenerator
     ) -> Double {
         let base = delays[min(max(attempt, 1), delays.count) - 1]

@@ -56,7 +56,9 @@ public struct AccountReferenceRule: Sendable, Equatable, Codable {
                 FieldError(
                     pointer: "/example",
                     detail: failure == .pattern ? "does not match the pattern" : "has a wrong check character",
-                    code: "invalid_example"))
+                    code: "invalid_example"
+                )
+            )
         }
         if description.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || description.unicodeScalars.count > 300 {
             errors.append(FieldError(pointer: "/description", detail: "must be 1–300 characters", code: "invalid_length"))

@@ -30,10 +30,27 @@ public struct PaymentIntent: Sendable, Equatable {
     public var updatedAt: Date
 
     public init(
-        id: UUID, council: CouncilRef, purpose: Purpose, accountReference: String, fundCode: String, amountPence: Int64,
-        description: String, state: PaymentState, payerName: String?, payerEmail: String?, returnURL: String,
-        metadata: [String: MetadataValue], provider: String, providerReference: String?, nextURL: String?,
-        failureCode: String?, clientKeyID: UUID?, expiresAt: Date, paidAt: Date?, createdAt: Date, updatedAt: Date
+        id: UUID,
+        council: CouncilRef,
+        purpose: Purpose,
+        accountReference: String,
+        fundCode: String,
+        amountPence: Int64,
+        description: String,
+        state: PaymentState,
+        payerName: String?,
+        payerEmail: String?,
+        returnURL: String,
+        metadata: [String: MetadataValue],
+        provider: String,
+        providerReference: String?,
+        nextURL: String?,
+        failureCode: String?,
+        clientKeyID: UUID?,
+        expiresAt: Date,
+        paidAt: Date?,
+        createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.council = council
@@ -122,8 +139,14 @@ public struct NewPaymentIntent: Sendable, Equatable {
     public var metadata: [String: PaymentIntent.MetadataValue]
 
     public init(
-        councilSlug: String, purpose: PaymentIntent.Purpose, accountReference: String, amountPence: Int64,
-        payerName: String?, payerEmail: String?, returnURL: String, metadata: [String: PaymentIntent.MetadataValue]
+        councilSlug: String,
+        purpose: PaymentIntent.Purpose,
+        accountReference: String,
+        amountPence: Int64,
+        payerName: String?,
+        payerEmail: String?,
+        returnURL: String,
+        metadata: [String: PaymentIntent.MetadataValue]
     ) {
         self.councilSlug = councilSlug
         self.purpose = purpose

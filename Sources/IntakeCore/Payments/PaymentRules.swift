@@ -57,7 +57,8 @@ public enum PaymentRules {
             }
             if case .text(let text) = value, text.unicodeScalars.count > maxMetadataTextLength {
                 errors.append(
-                    FieldError(pointer: pointer, detail: "text values may be at most \(maxMetadataTextLength) characters", code: "invalid_length"))
+                    FieldError(pointer: pointer, detail: "text values may be at most \(maxMetadataTextLength) characters", code: "invalid_length")
+                )
             }
         }
         return errors
@@ -70,7 +71,11 @@ public enum PaymentRules {
         if request.amountPence > settings.maxAmountPence {
             errors.append(
                 FieldError(
-                    pointer: "/amount", detail: "must be at most \(settings.maxAmountPence) pence for this council", code: "out_of_range"))
+                    pointer: "/amount",
+                    detail: "must be at most \(settings.maxAmountPence) pence for this council",
+                    code: "out_of_range"
+                )
+            )
         }
         let rule = settings.referenceRule
         var normalised: String?
@@ -81,7 +86,10 @@ public enum PaymentRules {
             errors.append(
                 FieldError(
                     pointer: "/account_reference",
-                    detail: "\(why): \(rule.description) (for example \(rule.example))", code: "invalid_account_reference"))
+                    detail: "\(why): \(rule.description) (for example \(rule.example))",
+                    code: "invalid_account_reference"
+                )
+            )
         }
         return (normalised, errors)
     }

@@ -21,7 +21,11 @@ public struct PaymentSettings: Sendable, Equatable {
     public var referenceRule: AccountReferenceRule
 
     public init(
-        provider: Provider, providerAPIKey: String?, webhookSecret: String, fundCode: String, maxAmountPence: Int64,
+        provider: Provider,
+        providerAPIKey: String?,
+        webhookSecret: String,
+        fundCode: String,
+        maxAmountPence: Int64,
         referenceRule: AccountReferenceRule
     ) {
         self.provider = provider
@@ -41,7 +45,11 @@ public struct PaymentSettings: Sendable, Equatable {
         if webhookSecret.unicodeScalars.count < 16 {
             errors.append(
                 FieldError(
-                    pointer: "/webhook_secret", detail: "must be at least 16 characters (required for govuk_pay)", code: "required"))
+                    pointer: "/webhook_secret",
+                    detail: "must be at least 16 characters (required for govuk_pay)",
+                    code: "required"
+                )
+            )
         }
         if fundCode.isEmpty || fundCode.count > 20 || !fundCode.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             errors.append(FieldError(pointer: "/fund_code", detail: "must be 1–20 letters, digits, - or _", code: "invalid"))

@@ -16,8 +16,14 @@ public struct Reconciliation: Sendable, Equatable {
         public var state: PaymentState
 
         public init(
-            intentID: UUID, paidAt: Date, accountReference: String, fundCode: String, amountPence: Int64, provider: String,
-            providerReference: String, state: PaymentState
+            intentID: UUID,
+            paidAt: Date,
+            accountReference: String,
+            fundCode: String,
+            amountPence: Int64,
+            provider: String,
+            providerReference: String,
+            state: PaymentState
         ) {
             self.intentID = intentID
             self.paidAt = paidAt

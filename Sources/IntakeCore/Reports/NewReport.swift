@@ -18,7 +18,9 @@ public enum AttributeAnswer: Sendable, Equatable, Codable {
         // Order matters: JSON true must not pass as a number, nor 1 as a string.
         if (try? container.decode(Bool.self)) != nil {
             throw DecodingError.typeMismatch(
-                Bool.self, .init(codingPath: decoder.codingPath, debugDescription: "booleans are not attribute answers"))
+                Bool.self,
+                .init(codingPath: decoder.codingPath, debugDescription: "booleans are not attribute answers")
+            )
         }
         if let text = try? container.decode(String.self) {
             self = .text(text)
@@ -28,7 +30,9 @@ public enum AttributeAnswer: Sendable, Equatable, Codable {
             self = .list(list)
         } else {
             throw DecodingError.typeMismatch(
-                String.self, .init(codingPath: decoder.codingPath, debugDescription: "not a string, number or list"))
+                String.self,
+                .init(codingPath: decoder.codingPath, debugDescription: "not a string, number or list")
+            )
         }
     }
 
@@ -83,8 +87,14 @@ public struct NewReport: Sendable, Equatable {
     public var deviceID: String?
 
     public init(
-        categoryCode: String, position: ReportPosition, description: String, address: String?,
-        attributes: [String: AttributeAnswer], reporter: ReporterContact?, anonymous: Bool, photoIDs: [UUID]
+        categoryCode: String,
+        position: ReportPosition,
+        description: String,
+        address: String?,
+        attributes: [String: AttributeAnswer],
+        reporter: ReporterContact?,
+        anonymous: Bool,
+        photoIDs: [UUID]
     ) {
         self.categoryCode = categoryCode
         self.position = position

@@ -36,10 +36,24 @@ public struct Report: Sendable, Equatable {
     public var mediaURLs: [String] = []
 
     public init(
-        id: UUID, reference: String, council: CouncilRef, category: CategoryRef, status: ReportStatus, location: LatLon,
-        address: String?, description: String, attributes: [String: AttributeAnswer], photoIDs: [UUID],
-        reporter: ReporterContact?, anonymous: Bool, externalReference: String?, createdAt: Date, updatedAt: Date,
-        closedAt: Date?, expectedAt: Date? = nil, mediaURLs: [String] = []
+        id: UUID,
+        reference: String,
+        council: CouncilRef,
+        category: CategoryRef,
+        status: ReportStatus,
+        location: LatLon,
+        address: String?,
+        description: String,
+        attributes: [String: AttributeAnswer],
+        photoIDs: [UUID],
+        reporter: ReporterContact?,
+        anonymous: Bool,
+        externalReference: String?,
+        createdAt: Date,
+        updatedAt: Date,
+        closedAt: Date?,
+        expectedAt: Date? = nil,
+        mediaURLs: [String] = []
     ) {
         self.mediaURLs = mediaURLs
         self.id = id
@@ -99,8 +113,14 @@ public struct TimelineEvent: Sendable, Equatable {
     public var photoID: UUID?
 
     public init(
-        id: Int64, kind: Kind, status: ReportStatus?, publicNote: String?, internalNote: String?, actor: Actor,
-        createdAt: Date, photoID: UUID? = nil
+        id: Int64,
+        kind: Kind,
+        status: ReportStatus?,
+        publicNote: String?,
+        internalNote: String?,
+        actor: Actor,
+        createdAt: Date,
+        photoID: UUID? = nil
     ) {
         self.id = id
         self.kind = kind

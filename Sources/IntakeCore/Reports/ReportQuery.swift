@@ -58,8 +58,14 @@ public struct ReportQuery: Sendable, Equatable {
     public static let maxLimit = 200
 
     public static func parse(
-        council: String?, category: String?, status: String?, bbox: [Double]?, since: String?, until: String?,
-        limit: Int?, cursor: String?
+        council: String?,
+        category: String?,
+        status: String?,
+        bbox: [Double]?,
+        since: String?,
+        until: String?,
+        limit: Int?,
+        cursor: String?
     ) throws(APIError) -> ReportQuery {
         var errors: [FieldError] = []
         func nonEmpty(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
@@ -104,8 +110,11 @@ public struct ReportQuery: Sendable, Equatable {
             } else {
                 errors.append(
                     FieldError(
-                        pointer: "/query/bbox", detail: "must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees",
-                        code: "invalid_bbox"))
+                        pointer: "/query/bbox",
+                        detail: "must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees",
+                        code: "invalid_bbox"
+                    )
+                )
             }
         }
 
@@ -114,8 +123,11 @@ public struct ReportQuery: Sendable, Equatable {
             if let parsed = InternetDate.parse(text) { return parsed }
             errors.append(
                 FieldError(
-                    pointer: "/query/\(name)", detail: "must be an RFC 3339 date-time such as 2026-11-28T09:30:00Z",
-                    code: "invalid_datetime"))
+                    pointer: "/query/\(name)",
+                    detail: "must be an RFC 3339 date-time such as 2026-11-28T09:30:00Z",
+                    code: "invalid_datetime"
+                )
+            )
             return nil
         }
         let sinceDate = date(since, "since")
@@ -139,7 +151,14 @@ public struct ReportQuery: Sendable, Equatable {
         }
         if !errors.isEmpty { throw .validation(errors) }
         return ReportQuery(
-            councilSlug: nonEmpty(council), categoryCode: nonEmpty(category), statuses: statuses, bbox: box,
-            since: sinceDate, until: untilDate, limit: pageSize, cursor: position)
+            councilSlug: nonEmpty(council),
+            categoryCode: nonEmpty(category),
+            statuses: statuses,
+            bbox: box,
+            since: sinceDate,
+            until: untilDate,
+            limit: pageSize,
+            cursor: position
+        )
     }
 }

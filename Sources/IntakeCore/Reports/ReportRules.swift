@@ -8,7 +8,12 @@ public enum ReportRules {
     public static let maxPhotos = 5
 
     /// The location as sent: exactly one of lat/lon or easting/northing.
-    public static func position(lat: Double?, lon: Double?, easting: Double?, northing: Double?) throws(APIError)
+    public static func position(
+        lat: Double?,
+        lon: Double?,
+        easting: Double?,
+        northing: Double?
+    ) throws(APIError)
         -> ReportPosition
     {
         switch (lat, lon, easting, northing) {
@@ -21,16 +26,20 @@ public enum ReportRules {
             guard (0...700_000).contains(easting), (0...1_300_000).contains(northing) else {
                 throw .validation([
                     FieldError(
-                        pointer: "/location", detail: "easting and northing are outside Great Britain",
-                        code: "outside_great_britain")
+                        pointer: "/location",
+                        detail: "easting and northing are outside Great Britain",
+                        code: "outside_great_britain"
+                    )
                 ])
             }
             return .britishNationalGrid(easting: easting, northing: northing)
         default:
             throw .validation([
                 FieldError(
-                    pointer: "/location", detail: "must have lat and lon, or easting and northing (not both)",
-                    code: "invalid_location")
+                    pointer: "/location",
+                    detail: "must have lat and lon, or easting and northing (not both)",
+                    code: "invalid_location"
+                )
             ])
         }
     }
@@ -43,7 +52,8 @@ public enum ReportRules {
             errors.append(FieldError(pointer: "/description", detail: "must be 1–\(maxDescription) characters", code: "invalid_length"))
         } else if hasControlCharacters(report.description) {
             errors.append(
-                FieldError(pointer: "/description", detail: "must not contain control characters", code: "control_characters"))
+                FieldError(pointer: "/description", detail: "must not contain control characters", code: "control_characters")
+            )
         }
         if let address = report.address {
             if address.unicodeScalars.count > maxAddress {
@@ -61,7 +71,8 @@ public enum ReportRules {
             }
             if let phone = reporter.phone, !looksLikePhone(phone) {
                 errors.append(
-                    FieldError(pointer: "/reporter/phone", detail: "is not a phone number (6–20 digits)", code: "invalid_phone"))
+                    FieldError(pointer: "/reporter/phone", detail: "is not a phone number (6–20 digits)", code: "invalid_phone")
+                )
             }
         }
         if report.photoIDs.count > maxPhotos {
@@ -72,7 +83,10 @@ public enum ReportRules {
 
     /// Open311 answers: those the category asks for, read by the question's type (everything
     /// arrives as text), and the rest, kept aside as text.
-    public static func adoptForeignAnswers(_ answers: [String: AttributeAnswer], questions: [CategoryAttribute])
+    public static func adoptForeignAnswers(
+        _ answers: [String: AttributeAnswer],
+        questions: [CategoryAttribute]
+    )
         -> (known: [String: AttributeAnswer], other: [String: String])
     {
         let byCode = Dictionary(uniqueKeysWithValues: questions.map { ($0.code, $0) })
@@ -103,17 +117,22 @@ public enum ReportRules {
         if category.contactRequired && reporter.email == nil && reporter.phone == nil {
             errors.append(
                 FieldError(
-                    pointer: "/reporter", detail: "an email address or phone number is required for \(category.name)",
-                    code: "contact_required"))
+                    pointer: "/reporter",
+                    detail: "an email address or phone number is required for \(category.name)",
+                    code: "contact_required"
+                )
+            )
         }
         if !category.anonymousAllowed {
             if reporter.name == nil {
                 errors.append(
-                    FieldError(pointer: "/reporter/name", detail: "is required: \(category.name) cannot be reported anonymously", code: "required"))
+                    FieldError(pointer: "/reporter/name", detail: "is required: \(category.name) cannot be reported anonymously", code: "required")
+                )
             }
             if report.anonymous {
                 errors.append(
-                    FieldError(pointer: "/anonymous", detail: "\(category.name) reports cannot hide the reporter's name", code: "not_allowed"))
+                    FieldError(pointer: "/anonymous", detail: "\(category.name) reports cannot hide the reporter's name", code: "not_allowed")
+                )
             }
         }
         if category.photoRequired && report.photoIDs.isEmpty && report.mediaURLs.isEmpty {
@@ -128,8 +147,11 @@ public enum ReportRules {
         for code in answers.keys.sorted() where byCode[code] == nil {
             errors.append(
                 FieldError(
-                    pointer: "/attributes/\(JSONPointer.escape(code))", detail: "is not a question of this category",
-                    code: "unknown_attribute"))
+                    pointer: "/attributes/\(JSONPointer.escape(code))",
+                    detail: "is not a question of this category",
+                    code: "unknown_attribute"
+                )
+            )
         }
         for question in questions.sorted(by: { ($0.order, $0.code) < ($1.order, $1.code) }) {
             let pointer = "/attributes/\(JSONPointer.escape(question.code))"

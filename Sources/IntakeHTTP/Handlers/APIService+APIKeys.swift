@@ -14,10 +14,20 @@ extension APIService {
                     .init(
                         keys: all.map {
                             .init(
-                                prefix: $0.prefix, role: .init(rawValue: $0.role.rawValue)!, council: $0.councilSlug,
-                                label: $0.label, createdAt: $0.createdAt, expiresAt: $0.expiresAt, revokedAt: $0.revokedAt,
-                                lastUsedAt: $0.lastUsedAt)
-                        }))))
+                                prefix: $0.prefix,
+                                role: .init(rawValue: $0.role.rawValue)!,
+                                council: $0.councilSlug,
+                                label: $0.label,
+                                createdAt: $0.createdAt,
+                                expiresAt: $0.expiresAt,
+                                revokedAt: $0.revokedAt,
+                                lastUsedAt: $0.lastUsedAt
+                            )
+                        }
+                    )
+                )
+            )
+        )
     }
 
     func createAPIKey(_ input: Operations.CreateAPIKey.Input) async throws -> Operations.CreateAPIKey.Output {
@@ -41,7 +51,11 @@ extension APIService {
         if !errors.isEmpty { throw APIError.validation(errors) }
         do {
             let created = try await keys.create(
-                role: role, councilSlug: body.council, label: label, expiresAt: body.expiresAt)
+                role: role,
+                councilSlug: body.council,
+                label: label,
+                expiresAt: body.expiresAt
+            )
             caches.changed("api_keys")
             RequestScope.current?.audit.note("key_prefix", created.token.displayPrefix)
             return .created(
@@ -49,9 +63,18 @@ extension APIService {
                     body: .json(
                         .init(
                             value1: .init(
-                                prefix: created.token.displayPrefix, role: body.role, council: created.councilSlug,
-                                label: created.label, createdAt: created.createdAt, expiresAt: created.expiresAt),
-                            value2: .init(key: created.token.text)))))
+                                prefix: created.token.displayPrefix,
+                                role: body.role,
+                                council: created.councilSlug,
+                                label: created.label,
+                                createdAt: created.createdAt,
+                                expiresAt: created.expiresAt
+                            ),
+                            value2: .init(key: created.token.text)
+                        )
+                    )
+                )
+            )
         } catch APIKeyStore.CreateError.unknownCouncil(let slug) {
             throw APIError.validation([
                 FieldError(pointer: "/council", detail: "no council has the slug '\(slug)'", code: "unknown_council")

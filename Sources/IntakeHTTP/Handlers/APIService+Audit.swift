@@ -27,14 +27,26 @@ extension APIService {
         let before = try Self.sequenceCursor(query.cursor)
         let found = try await audit.page(
             .init(
-                councilSlug: query.council.flatMap { $0.isEmpty ? nil : $0 }, actorPrefix: query.actor.flatMap { $0.isEmpty ? nil : $0 },
-                action: query.action.flatMap { $0.isEmpty ? nil : $0 }, from: from, to: to),
-            limit: limit + 1, before: before)
+                councilSlug: query.council.flatMap { $0.isEmpty ? nil : $0 },
+                actorPrefix: query.actor.flatMap { $0.isEmpty ? nil : $0 },
+                action: query.action.flatMap { $0.isEmpty ? nil : $0 },
+                from: from,
+                to: to
+            ),
+            limit: limit + 1,
+            before: before
+        )
         let page = Array(found.prefix(limit))
         return .ok(
             .init(
                 body: .json(
-                    .init(events: try page.map(Components.Schemas.AuditEvent.init), nextCursor: found.count > limit ? page.last.map { "\($0.id)" } : nil))))
+                    .init(
+                        events: try page.map(Components.Schemas.AuditEvent.init),
+                        nextCursor: found.count > limit ? page.last.map { "\($0.id)" } : nil
+                    )
+                )
+            )
+        )
     }
 }
 
@@ -42,9 +54,18 @@ extension Components.Schemas.AuditEvent {
     init(_ event: AuditEvent) throws {
         let changes = try JSONDecoder().decode(Components.Schemas.AuditEvent.ChangesPayload.self, from: Data(event.changes.utf8))
         self.init(
-            id: "\(event.id)", at: event.at, completedAt: event.completedAt, requestId: event.requestID,
+            id: "\(event.id)",
+            at: event.at,
+            completedAt: event.completedAt,
+            requestId: event.requestID,
             actor: .init(keyPrefix: event.actor.keyPrefix, role: event.actor.role, council: event.actor.councilSlug),
-            council: event.councilSlug, action: event.action, method: event.method, route: event.route,
-            target: .init(additionalProperties: event.target), changes: changes, status: event.status)
+            council: event.councilSlug,
+            action: event.action,
+            method: event.method,
+            route: event.route,
+            target: .init(additionalProperties: event.target),
+            changes: changes,
+            status: event.status
+        )
     }
 }

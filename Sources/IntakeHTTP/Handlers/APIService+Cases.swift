@@ -30,7 +30,9 @@ extension APIService {
         func note(_ text: String?, _ pointer: String) -> String? {
             guard let text, case let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
             if text.unicodeScalars.count > ReportRules.maxDescription {
-                errors.append(FieldError(pointer: pointer, detail: "must be at most \(ReportRules.maxDescription) characters", code: "invalid_length"))
+                errors.append(
+                    FieldError(pointer: pointer, detail: "must be at most \(ReportRules.maxDescription) characters", code: "invalid_length")
+                )
             }
             return trimmed
         }
@@ -40,8 +42,10 @@ extension APIService {
         guard let status = ReportStatus(rawValue: body.status.rawValue) else { throw APIError.internalError }
         guard let reportID = UUID(uuidString: input.path.id),
             let (report, _) = try await reports.changeStatus(
-                reportID: reportID, councilID: councilID,
-                .init(status: status, publicNote: publicNote, internalNote: internalNote, expectedAt: body.expectedAt))
+                reportID: reportID,
+                councilID: councilID,
+                .init(status: status, publicNote: publicNote, internalNote: internalNote, expectedAt: body.expectedAt)
+            )
         else { throw APIError.caseNotFound(input.path.id) }
         return .ok(.init(body: .json(try .init(report, audience: .council))))
     }

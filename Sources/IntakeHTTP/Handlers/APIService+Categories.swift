@@ -26,10 +26,17 @@ extension APIService {
         let (_, council) = try await auth.requireCouncilStaff(of: try await councils.find(slug: slug), slug: slug)
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
         let definition = CategoryDefinition(
-            code: body.code, name: body.name, description: body.description ?? "", group: body.group ?? "",
-            keywords: body.keywords ?? [], attributes: (body.attributes ?? []).map(CategoryAttribute.init),
-            photoRequired: body.photoRequired ?? false, anonymousAllowed: body.anonymousAllowed ?? true,
-            contactRequired: body.contactRequired ?? false, destination: body.destination)
+            code: body.code,
+            name: body.name,
+            description: body.description ?? "",
+            group: body.group ?? "",
+            keywords: body.keywords ?? [],
+            attributes: (body.attributes ?? []).map(CategoryAttribute.init),
+            photoRequired: body.photoRequired ?? false,
+            anonymousAllowed: body.anonymousAllowed ?? true,
+            contactRequired: body.contactRequired ?? false,
+            destination: body.destination
+        )
         try definition.validate()
         try await checkDestination(definition.destination, councilID: council.id)
         do {
@@ -38,7 +45,9 @@ extension APIService {
             return .created(.init(body: .json(.init(created))))
         } catch CategoryStore.WriteError.codeTaken {
             throw APIError.conflict(
-                "\(council.name) already has a category with code '\(definition.code)'.", code: "category_exists")
+                "\(council.name) already has a category with code '\(definition.code)'.",
+                code: "category_exists"
+            )
         }
     }
 
@@ -88,7 +97,9 @@ extension APIService {
         return .ok(.init(body: .json(.init(retired))))
     }
 
-    func listServicesAtPoint(_ input: Operations.ListServicesAtPoint.Input) async throws
+    func listServicesAtPoint(
+        _ input: Operations.ListServicesAtPoint.Input
+    ) async throws
         -> Operations.ListServicesAtPoint.Output
     {
         let point = try LatLon.checked(lat: input.query.lat, lon: input.query.lon)
@@ -105,7 +116,11 @@ extension APIService {
                     .init(
                         location: .init(lat: point.lat, lon: point.lon),
                         councils: found.councils.map(Components.Schemas.CouncilRef.init),
-                        services: services.map(Components.Schemas.Category.init)))))
+                        services: services.map(Components.Schemas.Category.init)
+                    )
+                )
+            )
+        )
     }
 }
 
@@ -121,32 +136,50 @@ extension Components.Schemas.Category {
     init(_ category: Category) {
         let definition = category.definition
         self.init(
-            code: definition.code, name: definition.name, description: definition.description, group: definition.group,
+            code: definition.code,
+            name: definition.name,
+            description: definition.description,
+            group: definition.group,
             keywords: definition.keywords,
             attributes: definition.attributes.map(Components.Schemas.CategoryAttribute.init),
-            photoRequired: definition.photoRequired, anonymousAllowed: definition.anonymousAllowed,
-            contactRequired: definition.contactRequired, destination: definition.destination,
-            council: .init(category.council), createdAt: category.createdAt, updatedAt: category.updatedAt,
-            retiredAt: category.retiredAt)
+            photoRequired: definition.photoRequired,
+            anonymousAllowed: definition.anonymousAllowed,
+            contactRequired: definition.contactRequired,
+            destination: definition.destination,
+            council: .init(category.council),
+            createdAt: category.createdAt,
+            updatedAt: category.updatedAt,
+            retiredAt: category.retiredAt
+        )
     }
 }
 
 extension Components.Schemas.CategoryAttribute {
     init(_ attribute: CategoryAttribute) {
         self.init(
-            code: attribute.code, description: attribute.description,
-            datatype: .init(rawValue: attribute.datatype.rawValue)!, datatypeDescription: attribute.datatypeDescription,
-            required: attribute.required, variable: attribute.variable, order: attribute.order,
-            values: attribute.datatype.isList ? attribute.values.map { .init(key: $0.key, name: $0.name) } : nil)
+            code: attribute.code,
+            description: attribute.description,
+            datatype: .init(rawValue: attribute.datatype.rawValue)!,
+            datatypeDescription: attribute.datatypeDescription,
+            required: attribute.required,
+            variable: attribute.variable,
+            order: attribute.order,
+            values: attribute.datatype.isList ? attribute.values.map { .init(key: $0.key, name: $0.name) } : nil
+        )
     }
 }
 
 extension CategoryAttribute {
     init(_ wire: Components.Schemas.CategoryAttribute) {
         self.init(
-            code: wire.code, description: wire.description ?? "", datatype: Datatype(rawValue: wire.datatype.rawValue)!,
-            datatypeDescription: wire.datatypeDescription ?? "", required: wire.required ?? false,
-            variable: wire.variable ?? true, order: wire.order ?? 1,
-            values: (wire.values ?? []).map { Value(key: $0.key, name: $0.name) })
+            code: wire.code,
+            description: wire.description ?? "",
+            datatype: Datatype(rawValue: wire.datatype.rawValue)!,
+            datatypeDescription: wire.datatypeDescription ?? "",
+            required: wire.required ?? false,
+            variable: wire.variable ?? true,
+            order: wire.order ?? 1,
+            values: (wire.values ?? []).map { Value(key: $0.key, name: $0.name) }
+        )
     }
 }

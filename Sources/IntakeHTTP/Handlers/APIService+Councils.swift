@@ -25,8 +25,12 @@ extension APIService {
         _ = try await auth.require([.admin])
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
         let council = NewCouncil(
-            slug: body.slug, name: body.name, tier: Council.Tier(body.tier), code: body.code,
-            contact: Council.Contact(body.contact))
+            slug: body.slug,
+            name: body.name,
+            tier: Council.Tier(body.tier),
+            code: body.code,
+            contact: Council.Contact(body.contact)
+        )
         try council.validate()
         do {
             return .created(.init(body: .json(.init(try await councils.create(council)))))
@@ -40,8 +44,11 @@ extension APIService {
         let (principal, council) = try await auth.requireCouncilStaff(of: try await councils.find(slug: slug), slug: slug)
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
         let update = CouncilUpdate(
-            name: body.name, tier: body.tier.map(Council.Tier.init), code: body.code,
-            contact: body.contact.map { Council.Contact($0) })
+            name: body.name,
+            tier: body.tier.map(Council.Tier.init),
+            code: body.code,
+            contact: body.contact.map { Council.Contact($0) }
+        )
         try update.validate()
         if principal.role != .admin, update.tier != nil || update.code != nil {
             throw APIError.forbidden("Only an admin key may change a council's tier or code.")
@@ -55,7 +62,9 @@ extension APIService {
         }
     }
 
-    func putCouncilBoundary(_ input: Operations.PutCouncilBoundary.Input) async throws
+    func putCouncilBoundary(
+        _ input: Operations.PutCouncilBoundary.Input
+    ) async throws
         -> Operations.PutCouncilBoundary.Output
     {
         _ = try await auth.require([.admin])
@@ -71,7 +80,8 @@ extension APIService {
             let checked = try await boundaries.replace(councilID: council.id, geometryJSON: geometry)
             let updated = try await councils.find(slug: slug) ?? council
             return .ok(
-                .init(body: .json(.init(council: .init(updated), vertices: checked.vertices, warnings: checked.warnings))))
+                .init(body: .json(.init(council: .init(updated), vertices: checked.vertices, warnings: checked.warnings)))
+            )
         } catch let invalid as BoundaryStore.Invalid {
             throw APIError.invalidBoundary(invalid.reason)
         }
@@ -88,8 +98,12 @@ extension APIService {
 extension APIError {
     static func invalidBoundary(_ reason: String) -> APIError {
         APIError(
-            status: 422, code: "invalid_boundary", title: "Invalid boundary", detail: reason,
-            fieldErrors: [FieldError(pointer: "", detail: reason, code: "invalid_boundary")])
+            status: 422,
+            code: "invalid_boundary",
+            title: "Invalid boundary",
+            detail: reason,
+            fieldErrors: [FieldError(pointer: "", detail: reason, code: "invalid_boundary")]
+        )
     }
 }
 
@@ -123,18 +137,27 @@ extension Components.Schemas.Council {
     init(_ council: Council, payments: PaymentSettings? = nil) {
         let rule = payments?.referenceRule
         self.init(
-            slug: council.slug, name: council.name, tier: .init(council.tier), code: council.code,
-            contact: .init(council.contact), hasBoundary: council.geography != nil,
+            slug: council.slug,
+            name: council.name,
+            tier: .init(council.tier),
+            code: council.code,
+            contact: .init(council.contact),
+            hasBoundary: council.geography != nil,
             bbox: council.geography.map {
                 .init(minLat: $0.minLat, minLon: $0.minLon, maxLat: $0.maxLat, maxLon: $0.maxLon)
             },
             representativePoint: council.geography.map {
                 .init(lat: $0.representativePoint.lat, lon: $0.representativePoint.lon)
             },
-            acceptsPayments: payments != nil, accountReferenceRule: rule?.description, accountReferencePattern: rule?.pattern,
-            accountReferenceCheck: rule.flatMap { .init(rawValue: $0.checkScheme.rawValue) }, exampleReference: rule?.example,
+            acceptsPayments: payments != nil,
+            accountReferenceRule: rule?.description,
+            accountReferencePattern: rule?.pattern,
+            accountReferenceCheck: rule.flatMap { .init(rawValue: $0.checkScheme.rawValue) },
+            exampleReference: rule?.example,
             maxPaymentPence: payments?.maxAmountPence,
-            createdAt: council.createdAt, updatedAt: council.updatedAt)
+            createdAt: council.createdAt,
+            updatedAt: council.updatedAt
+        )
     }
 }
 

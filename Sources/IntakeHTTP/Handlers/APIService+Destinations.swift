@@ -19,10 +19,17 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
         guard let kind = Destination.Kind(rawValue: body.kind.rawValue) else { throw APIError.internalError }
         let definition = DestinationDefinition(
-            name: body.name, kind: kind, isDefault: body._default ?? false, url: body.url, open311APIKey: body.open311ApiKey,
-            open311Jurisdiction: body.open311JurisdictionId, timeoutSeconds: body.timeoutSeconds ?? 15,
+            name: body.name,
+            kind: kind,
+            isDefault: body._default ?? false,
+            url: body.url,
+            open311APIKey: body.open311ApiKey,
+            open311Jurisdiction: body.open311JurisdictionId,
+            timeoutSeconds: body.timeoutSeconds ?? 15,
             maxAttempts: body.maxAttempts ?? DestinationDefinition.defaultMaxAttempts,
-            visibilityTimeoutSeconds: body.visibilityTimeoutSeconds ?? 30, receivesPayments: body.receivesPayments ?? false)
+            visibilityTimeoutSeconds: body.visibilityTimeoutSeconds ?? 30,
+            receivesPayments: body.receivesPayments ?? false
+        )
         try definition.validate(allowHTTP: config.allowHTTPDestinations)
         try await checkReachable(definition.url)
         do {
@@ -30,7 +37,9 @@ extension APIService {
             return .created(.init(body: .json(.init(created, stats: nil, showSecret: true))))
         } catch DestinationStore.WriteError.nameTaken {
             throw APIError.conflict(
-                "\(council.name) already has a destination named '\(definition.name)'.", code: "destination_exists")
+                "\(council.name) already has a destination named '\(definition.name)'.",
+                code: "destination_exists"
+            )
         }
     }
 
@@ -76,7 +85,9 @@ extension APIService {
         return .noContent(.init())
     }
 
-    func rotateDestinationSecret(_ input: Operations.RotateDestinationSecret.Input) async throws
+    func rotateDestinationSecret(
+        _ input: Operations.RotateDestinationSecret.Input
+    ) async throws
         -> Operations.RotateDestinationSecret.Output
     {
         let (council, existing) = try await staffDestination(input.path.slug, input.path.name)
@@ -85,13 +96,18 @@ extension APIService {
         }
         guard
             let rotated = try await destinations.rotateSecret(
-                name: existing.name, councilID: council.id, overlap: config.webhookSecretOverlap)
+                name: existing.name,
+                councilID: council.id,
+                overlap: config.webhookSecretOverlap
+            )
         else { throw APIError.destinationNotFound(input.path.name) }
         let stats = try await destinationStats(councilID: council.id)
         return .ok(.init(body: .json(.init(rotated, stats: stats[rotated.id], showSecret: true))))
     }
 
-    func listDeliveryAttempts(_ input: Operations.ListDeliveryAttempts.Input) async throws
+    func listDeliveryAttempts(
+        _ input: Operations.ListDeliveryAttempts.Input
+    ) async throws
         -> Operations.ListDeliveryAttempts.Output
     {
         let limit = try Self.limit(input.query.limit, default: 50, max: 500)
@@ -100,7 +116,9 @@ extension APIService {
         return .ok(.init(body: .json(.init(attempts: attempts.map(Components.Schemas.DeliveryAttempt.init)))))
     }
 
-    func listDestinationDeadMessages(_ input: Operations.ListDestinationDeadMessages.Input) async throws
+    func listDestinationDeadMessages(
+        _ input: Operations.ListDestinationDeadMessages.Input
+    ) async throws
         -> Operations.ListDestinationDeadMessages.Output
     {
         let limit = try Self.limit(input.query.limit, default: 50, max: 200)
@@ -109,7 +127,9 @@ extension APIService {
         return .ok(.init(body: .json(try await deadList(destinationID: destination.id, limit: limit, after: after))))
     }
 
-    func redriveDestinationMessage(_ input: Operations.RedriveDestinationMessage.Input) async throws
+    func redriveDestinationMessage(
+        _ input: Operations.RedriveDestinationMessage.Input
+    ) async throws
         -> Operations.RedriveDestinationMessage.Output
     {
         let (_, destination) = try await staffDestination(input.path.slug, input.path.name)
@@ -127,9 +147,18 @@ extension APIService {
                     .init(
                         destinations: stats.map {
                             .init(
-                                council: $0.councilSlug, name: $0.name, kind: .init(rawValue: $0.kind.rawValue)!,
-                                enabled: !$0.disabled, queue: .init($0))
-                        }, unrouted: unrouted))))
+                                council: $0.councilSlug,
+                                name: $0.name,
+                                kind: .init(rawValue: $0.kind.rawValue)!,
+                                enabled: !$0.disabled,
+                                queue: .init($0)
+                            )
+                        },
+                        unrouted: unrouted
+                    )
+                )
+            )
+        )
     }
 
     // MARK: Shared
@@ -164,12 +193,18 @@ extension APIService {
         return .init(
             messages: page.map {
                 .init(
-                    messageId: $0.messageID.uuidString.lowercased(), eventType: $0.eventType,
-                    caseId: $0.reportID?.uuidString.lowercased(), paymentId: $0.paymentIntentID?.uuidString.lowercased(),
-                    attempts: $0.attempts, lastError: $0.lastError,
-                    diedAt: $0.diedAt, createdAt: $0.createdAt)
+                    messageId: $0.messageID.uuidString.lowercased(),
+                    eventType: $0.eventType,
+                    caseId: $0.reportID?.uuidString.lowercased(),
+                    paymentId: $0.paymentIntentID?.uuidString.lowercased(),
+                    attempts: $0.attempts,
+                    lastError: $0.lastError,
+                    diedAt: $0.diedAt,
+                    createdAt: $0.createdAt
+                )
             },
-            nextCursor: dead.count > limit ? page.last.map { String($0.jobID) } : nil)
+            nextCursor: dead.count > limit ? page.last.map { String($0.jobID) } : nil
+        )
     }
 
     func redrive(destinationID: UUID, messageID raw: String) async throws {
@@ -213,8 +248,11 @@ extension APIError {
 extension Components.Schemas.QueueFigures {
     init(_ stats: QueueStats?) {
         self.init(
-            depth: stats?.depth ?? 0, inFlight: stats?.inFlight ?? 0, oldestAgeSeconds: stats?.oldestAgeSeconds ?? 0,
-            dead: stats?.dead ?? 0)
+            depth: stats?.depth ?? 0,
+            inFlight: stats?.inFlight ?? 0,
+            oldestAgeSeconds: stats?.oldestAgeSeconds ?? 0,
+            dead: stats?.dead ?? 0
+        )
     }
 }
 
@@ -222,25 +260,41 @@ extension Components.Schemas.Destination {
     init(_ destination: Destination, stats: QueueStats?, showSecret: Bool = false) {
         let previousValid = destination.previousSecretExpiresAt.map { $0 > Date() } ?? false
         self.init(
-            name: destination.name, kind: .init(rawValue: destination.kind.rawValue)!, council: .init(destination.council),
-            _default: destination.isDefault, url: destination.url, open311JurisdictionId: destination.open311Jurisdiction,
+            name: destination.name,
+            kind: .init(rawValue: destination.kind.rawValue)!,
+            council: .init(destination.council),
+            _default: destination.isDefault,
+            url: destination.url,
+            open311JurisdictionId: destination.open311Jurisdiction,
             open311ApiKeySet: destination.kind == .open311 ? destination.open311APIKey != nil : nil,
-            timeoutSeconds: destination.timeoutSeconds, maxAttempts: destination.maxAttempts,
-            visibilityTimeoutSeconds: destination.visibilityTimeoutSeconds, enabled: destination.disabledAt == nil,
+            timeoutSeconds: destination.timeoutSeconds,
+            maxAttempts: destination.maxAttempts,
+            visibilityTimeoutSeconds: destination.visibilityTimeoutSeconds,
+            enabled: destination.disabledAt == nil,
             receivesPayments: destination.receivesPayments,
-            disabledAt: destination.disabledAt, disabledReason: destination.disabledReason,
+            disabledAt: destination.disabledAt,
+            disabledReason: destination.disabledReason,
             signingSecret: showSecret ? destination.secret : nil,
-            previousSecretExpiresAt: previousValid ? destination.previousSecretExpiresAt : nil, queue: .init(stats),
-            createdAt: destination.createdAt, updatedAt: destination.updatedAt)
+            previousSecretExpiresAt: previousValid ? destination.previousSecretExpiresAt : nil,
+            queue: .init(stats),
+            createdAt: destination.createdAt,
+            updatedAt: destination.updatedAt
+        )
     }
 }
 
 extension Components.Schemas.DeliveryAttempt {
     init(_ attempt: IntakeCore.DeliveryAttempt) {
         self.init(
-            messageId: attempt.messageID.uuidString.lowercased(), eventType: attempt.eventType, attempt: attempt.attempt,
-            startedAt: attempt.startedAt, durationMs: attempt.durationMilliseconds,
-            outcome: .init(rawValue: attempt.outcome.rawValue)!, statusCode: attempt.statusCode,
-            responseExcerpt: attempt.responseExcerpt, error: attempt.error)
+            messageId: attempt.messageID.uuidString.lowercased(),
+            eventType: attempt.eventType,
+            attempt: attempt.attempt,
+            startedAt: attempt.startedAt,
+            durationMs: attempt.durationMilliseconds,
+            outcome: .init(rawValue: attempt.outcome.rawValue)!,
+            statusCode: attempt.statusCode,
+            responseExcerpt: attempt.responseExcerpt,
+            error: attempt.error
+        )
     }
 }

@@ -14,9 +14,11 @@ extension APIService {
         let status: MigrationStatus
         do {
             status = try await migrator.status()
-        } catch where DatabaseErrors.isUnavailable(error) {
+        } catch  where DatabaseErrors.isUnavailable(error) {
             RequestScope.logger.warning(
-                "readiness: database unreachable", metadata: ["error": .string(DatabaseErrors.summary(error))])
+                "readiness: database unreachable",
+                metadata: ["error": .string(DatabaseErrors.summary(error))]
+            )
             throw APIError.databaseUnavailable()
         }
         guard status.isCurrent else {
@@ -24,14 +26,23 @@ extension APIService {
                 status.problem.map { "\($0)" }
                 ?? "\(status.applied) of \(status.known) migrations are applied; run `intake migrate`."
             throw APIError(
-                status: 503, code: "migrations_pending", title: "Service unavailable", detail: detail,
-                retryAfter: 30)
+                status: 503,
+                code: "migrations_pending",
+                title: "Service unavailable",
+                detail: detail,
+                retryAfter: 30
+            )
         }
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        status: .ready, database: .ok,
-                        migrations: .init(applied: status.applied, known: status.known)))))
+                        status: .ready,
+                        database: .ok,
+                        migrations: .init(applied: status.applied, known: status.known)
+                    )
+                )
+            )
+        )
     }
 }

@@ -30,7 +30,8 @@ extension APIService {
             } catch {
                 throw APIError.badRequest(
                     "The multipart body is malformed: each part needs its headers, and the body its closing boundary.",
-                    code: "malformed_multipart")
+                    code: "malformed_multipart"
+                )
             }
             guard let found else {
                 throw APIError.validation([FieldError(pointer: "/file", detail: "is required: the image part", code: "required")])
@@ -43,13 +44,20 @@ extension APIService {
             (format, clean) = try ImageSanitizer.sanitize(bytes)
         } catch .notAnImage {
             throw APIError(
-                status: 422, code: "not_an_image", title: "Not an image",
+                status: 422,
+                code: "not_an_image",
+                title: "Not an image",
                 detail: "The upload is not a JPEG, PNG or WebP image (recognised by its bytes, not its declared type).",
-                fieldErrors: [FieldError(pointer: "/file", detail: "is not a JPEG, PNG or WebP image", code: "not_an_image")])
+                fieldErrors: [FieldError(pointer: "/file", detail: "is not a JPEG, PNG or WebP image", code: "not_an_image")]
+            )
         } catch .malformed(let reason) {
             throw APIError(
-                status: 422, code: "not_an_image", title: "Not an image", detail: "The image is damaged: \(reason).",
-                fieldErrors: [FieldError(pointer: "/file", detail: "is a damaged image", code: "not_an_image")])
+                status: 422,
+                code: "not_an_image",
+                title: "Not an image",
+                detail: "The image is damaged: \(reason).",
+                fieldErrors: [FieldError(pointer: "/file", detail: "is a damaged image", code: "not_an_image")]
+            )
         }
         let stored = try await media.store(clean, format: format, clientKeyID: principal.keyID)
         let id = stored.id.uuidString.lowercased()
@@ -57,8 +65,14 @@ extension APIService {
             .init(
                 body: .json(
                     .init(
-                        id: id, contentType: .init(rawValue: format.contentType)!, bytes: stored.byteSize,
-                        url: "/v1/media/\(id)"))))
+                        id: id,
+                        contentType: .init(rawValue: format.contentType)!,
+                        bytes: stored.byteSize,
+                        url: "/v1/media/\(id)"
+                    )
+                )
+            )
+        )
     }
 
     func getMedia(_ input: Operations.GetMedia.Input) async throws -> Operations.GetMedia.Output {

@@ -17,7 +17,8 @@ extension APIService {
         let to = Self.instant(query.to, endOfDay: true, pointer: "/query/to", errors: &errors)
         if let reference = query.accountReference, reference.wholeMatch(of: /[A-Za-z0-9 -]*/) == nil {
             errors.append(
-                FieldError(pointer: "/query/account_reference", detail: "must be letters, digits, spaces and dashes", code: "invalid_reference"))
+                FieldError(pointer: "/query/account_reference", detail: "must be letters, digits, spaces and dashes", code: "invalid_reference")
+            )
         }
         var after: UUID?
         if let cursor = query.cursor, !cursor.isEmpty {
@@ -27,16 +28,26 @@ extension APIService {
         if !errors.isEmpty { throw APIError.validation(errors) }
         let found = try await payments.payments.search(
             .init(
-                councilID: council.id, createdFrom: from, createdBefore: to,
+                councilID: council.id,
+                createdFrom: from,
+                createdBefore: to,
                 state: query.state.flatMap { PaymentState(rawValue: $0.rawValue) },
-                accountReference: query.accountReference.map(AccountReferenceRule.normalise), limit: limit, after: after))
+                accountReference: query.accountReference.map(AccountReferenceRule.normalise),
+                limit: limit,
+                after: after
+            )
+        )
         let page = Array(found.prefix(limit))
         return .ok(
             .init(
                 body: .json(
                     .init(
                         payments: try page.map { try .init($0, history: nil) },
-                        nextCursor: found.count > limit ? page.last?.id.uuidString.lowercased() : nil))))
+                        nextCursor: found.count > limit ? page.last?.id.uuidString.lowercased() : nil
+                    )
+                )
+            )
+        )
     }
 
     /// A date (UK day: its start, or the next day's start for an upper bound) or a date-time.
@@ -46,7 +57,8 @@ extension APIService {
         if let day = Reconciliation.londonDay(text) { return endOfDay ? day.end : day.start }
         if let date = InternetDate.parse(text) { return date }
         errors.append(
-            FieldError(pointer: pointer, detail: "must be a date (YYYY-MM-DD) or an RFC 3339 date-time", code: "invalid_date"))
+            FieldError(pointer: pointer, detail: "must be a date (YYYY-MM-DD) or an RFC 3339 date-time", code: "invalid_date")
+        )
         return nil
     }
 
@@ -58,8 +70,10 @@ extension APIService {
         let lines = try await payments.payments.reconciliation(councilID: council.id, start: day.start, end: day.end)
         let result = Reconciliation(council: council.slug, date: input.query.date, lines: lines)
         let headers = Operations.GetReconciliation.Output.Ok.Headers(
-            xReconciliationCount: result.count, xReconciliationTotalPence: result.totalPence,
-            xReconciliationChecksum: result.checksum)
+            xReconciliationCount: result.count,
+            xReconciliationTotalPence: result.totalPence,
+            xReconciliationChecksum: result.checksum
+        )
         if wantsCSV(format: input.query.format?.rawValue, accept: input.headers.accept.map { $0.contentType.rawValue }) {
             return .ok(.init(headers: headers, body: .csv(HTTPBody(result.csv))))
         }
@@ -75,16 +89,26 @@ extension APIService {
 extension Components.Schemas.Reconciliation {
     init(_ result: Reconciliation) {
         self.init(
-            council: result.council, date: result.date, count: result.count, totalPence: result.totalPence,
+            council: result.council,
+            date: result.date,
+            count: result.count,
+            totalPence: result.totalPence,
             totalsByState: result.totalsByState.sorted { $0.key.rawValue < $1.key.rawValue }.map {
                 .init(state: .init(rawValue: $0.key.rawValue)!, count: $0.value.count, totalPence: $0.value.totalPence)
             },
             checksum: result.checksum,
             lines: result.lines.map {
                 .init(
-                    intentId: $0.intentID.uuidString.lowercased(), paidAt: $0.paidAt, accountReference: $0.accountReference,
-                    fundCode: $0.fundCode, amount: $0.amountPence, provider: $0.provider, providerReference: $0.providerReference,
-                    state: .init(rawValue: $0.state.rawValue)!)
-            })
+                    intentId: $0.intentID.uuidString.lowercased(),
+                    paidAt: $0.paidAt,
+                    accountReference: $0.accountReference,
+                    fundCode: $0.fundCode,
+                    amount: $0.amountPence,
+                    provider: $0.provider,
+                    providerReference: $0.providerReference,
+                    state: .init(rawValue: $0.state.rawValue)!
+                )
+            }
+        )
     }
 }

@@ -31,12 +31,18 @@ extension APIService {
         if provider == .sandbox, secret == nil { secret = Secrets.randomHex(bytes: 32) }
         let rule = body.accountReference
         let settings = PaymentSettings(
-            provider: provider, providerAPIKey: provider == .govukPay ? apiKey : nil, webhookSecret: secret ?? "",
-            fundCode: body.fundCode, maxAmountPence: body.maxAmountPence ?? PaymentSettings.defaultMaxAmountPence,
+            provider: provider,
+            providerAPIKey: provider == .govukPay ? apiKey : nil,
+            webhookSecret: secret ?? "",
+            fundCode: body.fundCode,
+            maxAmountPence: body.maxAmountPence ?? PaymentSettings.defaultMaxAmountPence,
             referenceRule: AccountReferenceRule(
                 pattern: rule.pattern,
                 checkScheme: AccountReferenceRule.CheckScheme(rawValue: rule.checkCharacter?.rawValue ?? "none") ?? .none,
-                description: rule.description, example: AccountReferenceRule.normalise(rule.example)))
+                description: rule.description,
+                example: AccountReferenceRule.normalise(rule.example)
+            )
+        )
         let problems = settings.problems()
         if !problems.isEmpty { throw APIError.validation(problems) }
         try await payments.settings.put(councilID: council.id, settings)
@@ -47,17 +53,24 @@ extension APIService {
 extension Components.Schemas.PaymentSettings {
     init(_ settings: PaymentSettings, council: Council, baseURL: String) {
         self.init(
-            council: council.slug, provider: .init(rawValue: settings.provider.rawValue)!,
+            council: council.slug,
+            provider: .init(rawValue: settings.provider.rawValue)!,
             apiKeySet: settings.providerAPIKey != nil,
             webhookUrl: "\(baseURL)/v1/payment-webhooks/\(settings.provider.rawValue)/\(council.slug)",
-            fundCode: settings.fundCode, maxAmountPence: settings.maxAmountPence, accountReference: .init(settings.referenceRule))
+            fundCode: settings.fundCode,
+            maxAmountPence: settings.maxAmountPence,
+            accountReference: .init(settings.referenceRule)
+        )
     }
 }
 
 extension Components.Schemas.AccountReferenceRule {
     init(_ rule: AccountReferenceRule) {
         self.init(
-            pattern: rule.pattern, checkCharacter: .init(rawValue: rule.checkScheme.rawValue), description: rule.description,
-            example: rule.example)
+            pattern: rule.pattern,
+            checkCharacter: .init(rawValue: rule.checkScheme.rawValue),
+            description: rule.description,
+            example: rule.example
+        )
     }
 }

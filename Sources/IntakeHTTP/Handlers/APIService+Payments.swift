@@ -21,8 +21,11 @@ extension APIService {
         // Claimed before the council's rules are read, so a retry replays the first answer even
         // if the council's settings have changed since.
         let scope = IdempotencyStore.Scope(
-            clientKeyID: principal.keyID, operation: Self.paymentOperation, key: key,
-            requestHash: Secrets.sha256(try PaymentInput.canonicalJSON(body)))
+            clientKeyID: principal.keyID,
+            operation: Self.paymentOperation,
+            key: key,
+            requestHash: Secrets.sha256(try PaymentInput.canonicalJSON(body))
+        )
         return try await idempotent.run(scope) { _, stored in
             .created(.init(body: .json(try ReportInput.decoder.decode(Components.Schemas.PaymentIntent.self, from: stored))))
         } _: {
@@ -32,13 +35,30 @@ extension APIService {
                 let description = "Council tax, \(council.name)"
                 let id = try await payments.payments.create(
                     .init(
-                        councilID: council.id, accountReference: reference, amountPence: request.amountPence, returnURL: request.returnURL,
-                        provider: settings.provider.rawValue, expiresAt: expiresAt, fundCode: settings.fundCode, description: description,
-                        payerName: request.payerName, payerEmail: request.payerEmail, metadata: request.metadata, clientKeyID: principal.keyID),
-                    actor: "client")
+                        councilID: council.id,
+                        accountReference: reference,
+                        amountPence: request.amountPence,
+                        returnURL: request.returnURL,
+                        provider: settings.provider.rawValue,
+                        expiresAt: expiresAt,
+                        fundCode: settings.fundCode,
+                        description: description,
+                        payerName: request.payerName,
+                        payerEmail: request.payerEmail,
+                        metadata: request.metadata,
+                        clientKeyID: principal.keyID
+                    ),
+                    actor: "client"
+                )
                 let providerRequest = ProviderPaymentRequest(
-                    intentID: id, amountPence: request.amountPence, reference: reference, description: description,
-                    returnURL: request.returnURL, email: request.payerEmail, metadata: request.metadata)
+                    intentID: id,
+                    amountPence: request.amountPence,
+                    reference: reference,
+                    description: description,
+                    returnURL: request.returnURL,
+                    email: request.payerEmail,
+                    metadata: request.metadata
+                )
                 let intent = try await payments.start(id, councilID: council.id, request: providerRequest, settings: settings) { intent, connection in
                     let body = try ReportInput.encoder.encode(Components.Schemas.PaymentIntent(intent, history: nil))
                     try await IdempotencyStore.record(scope, status: 201, body: body, on: connection, logger: RequestScope.logger)
@@ -93,13 +113,19 @@ extension APIError {
         switch error {
         case .unavailable:
             APIError(
-                status: 503, code: "payment_provider_unavailable", title: "Payment provider unavailable",
+                status: 503,
+                code: "payment_provider_unavailable",
+                title: "Payment provider unavailable",
                 detail: "The payment provider did not answer; nothing was charged. Retry with a new Idempotency-Key.",
-                retryAfter: 5)
+                retryAfter: 5
+            )
         case .rejected(_, let code, let description):
             APIError(
-                status: 502, code: "payment_provider_refused", title: "Payment provider refused the payment",
-                detail: "The payment provider refused it\(code.map { " (\($0))" } ?? ""): \(description)")
+                status: 502,
+                code: "payment_provider_refused",
+                title: "Payment provider refused the payment",
+                detail: "The payment provider refused it\(code.map { " (\($0))" } ?? ""): \(description)"
+            )
         case .notFound:
             APIError(status: 502, code: "payment_provider_refused", title: "Payment provider refused the payment")
         }
@@ -120,13 +146,24 @@ enum PaymentInput {
             default:
                 errors.append(
                     FieldError(
-                        pointer: "/metadata/\(JSONPointer.escape(key))", detail: "must be text, a number or true/false", code: "wrong_type"))
+                        pointer: "/metadata/\(JSONPointer.escape(key))",
+                        detail: "must be text, a number or true/false",
+                        code: "wrong_type"
+                    )
+                )
             }
         }
         if !errors.isEmpty { throw APIError.validation(errors) }
         return NewPaymentIntent(
-            councilSlug: body.council, purpose: .councilTax, accountReference: body.accountReference, amountPence: body.amount,
-            payerName: body.payerName, payerEmail: body.payerEmail, returnURL: body.returnUrl, metadata: metadata)
+            councilSlug: body.council,
+            purpose: .councilTax,
+            accountReference: body.accountReference,
+            amountPence: body.amount,
+            payerName: body.payerName,
+            payerEmail: body.payerEmail,
+            returnURL: body.returnUrl,
+            metadata: metadata
+        )
     }
 
     static func canonicalJSON(_ body: Components.Schemas.PaymentIntentCreate) throws -> String {
@@ -136,23 +173,42 @@ enum PaymentInput {
 
 extension Components.Schemas.PaymentIntent {
     init(_ intent: PaymentIntent, history: [PaymentStore.Event]?) throws {
-        let metadata = try intent.metadata.isEmpty
+        let metadata =
+            try intent.metadata.isEmpty
             ? nil
             : Components.Schemas.PaymentIntent.MetadataPayload(
-                additionalProperties: OpenAPIObjectContainer(unvalidatedValue: intent.metadata.mapValues { $0.jsonValue as (any Sendable)? }))
+                additionalProperties: OpenAPIObjectContainer(unvalidatedValue: intent.metadata.mapValues { $0.jsonValue as (any Sendable)? })
+            )
         self.init(
-            id: intent.id.uuidString.lowercased(), council: intent.council.slug, purpose: .councilTax,
-            accountReference: intent.accountReference, fundCode: intent.fundCode, amount: intent.amountPence,
-            state: .init(rawValue: intent.state.rawValue)!, nextUrl: intent.state == .pending ? intent.nextURL : nil,
-            returnUrl: intent.returnURL, payerName: intent.payerName, payerEmail: intent.payerEmail, metadata: metadata,
-            provider: .init(rawValue: intent.provider) ?? .sandbox, providerReference: intent.providerReference,
-            failureCode: intent.failureCode, expiresAt: intent.expiresAt, paidAt: intent.paidAt, createdAt: intent.createdAt,
+            id: intent.id.uuidString.lowercased(),
+            council: intent.council.slug,
+            purpose: .councilTax,
+            accountReference: intent.accountReference,
+            fundCode: intent.fundCode,
+            amount: intent.amountPence,
+            state: .init(rawValue: intent.state.rawValue)!,
+            nextUrl: intent.state == .pending ? intent.nextURL : nil,
+            returnUrl: intent.returnURL,
+            payerName: intent.payerName,
+            payerEmail: intent.payerEmail,
+            metadata: metadata,
+            provider: .init(rawValue: intent.provider) ?? .sandbox,
+            providerReference: intent.providerReference,
+            failureCode: intent.failureCode,
+            expiresAt: intent.expiresAt,
+            paidAt: intent.paidAt,
+            createdAt: intent.createdAt,
             updatedAt: intent.updatedAt,
             history: history?.map {
                 .init(
-                    fromState: $0.from.map { .init(rawValue: $0.rawValue)! }, toState: .init(rawValue: $0.to.rawValue)!,
-                    actor: $0.actor, reason: $0.reason, at: $0.at)
-            })
+                    fromState: $0.from.map { .init(rawValue: $0.rawValue)! },
+                    toState: .init(rawValue: $0.to.rawValue)!,
+                    actor: $0.actor,
+                    reason: $0.reason,
+                    at: $0.at
+                )
+            }
+        )
     }
 }
 
@@ -161,5 +217,6 @@ extension APIError {
     /// handler runs; `ErrorTranslation` answers with this, the code apps are written against.
     static let idempotencyKeyRequired = APIError.badRequest(
         "Payments need an Idempotency-Key header (a new UUID per payment), so a retry never pays twice.",
-        code: "idempotency_key_required")
+        code: "idempotency_key_required"
+    )
 }

@@ -21,9 +21,16 @@ extension APIService {
                     .init(
                         queues: queues.map {
                             .init(
-                                name: $0.name, visibilityTimeoutSeconds: $0.visibilityTimeoutSeconds,
-                                maxReceiveCount: $0.maxAttempts, queue: .init(stats[$0.id]))
-                        }))))
+                                name: $0.name,
+                                visibilityTimeoutSeconds: $0.visibilityTimeoutSeconds,
+                                maxReceiveCount: $0.maxAttempts,
+                                queue: .init(stats[$0.id])
+                            )
+                        }
+                    )
+                )
+            )
+        )
     }
 
     func receiveMessages(_ input: Operations.ReceiveMessages.Input) async throws -> Operations.ReceiveMessages.Output {
@@ -60,17 +67,27 @@ extension APIService {
         let built = try await queueMessages.build(
             received.map {
                 .init(
-                    messageID: $0.messageID, eventType: $0.eventType, reportID: $0.reportID, eventID: $0.eventID,
-                    paymentIntentID: $0.paymentIntentID)
-            })
+                    messageID: $0.messageID,
+                    eventType: $0.eventType,
+                    reportID: $0.reportID,
+                    eventID: $0.eventID,
+                    paymentIntentID: $0.paymentIntentID
+                )
+            }
+        )
         var messages: [Components.Schemas.ReceivedMessage] = []
         for message in received {
             guard let payload = built[message.messageID] else { continue }
             messages.append(
                 .init(
-                    messageId: message.messageID.uuidString.lowercased(), receiptHandle: message.receipt.uuidString.lowercased(),
-                    receiveCount: message.receiveCount, eventType: message.eventType, sentAt: message.sentAt,
-                    payload: try Self.wire(payload)))
+                    messageId: message.messageID.uuidString.lowercased(),
+                    receiptHandle: message.receipt.uuidString.lowercased(),
+                    receiveCount: message.receiveCount,
+                    eventType: message.eventType,
+                    sentAt: message.sentAt,
+                    payload: try Self.wire(payload)
+                )
+            )
         }
         return .ok(.init(body: .json(.init(messages: messages))))
     }
@@ -103,7 +120,8 @@ extension APIService {
             }
             guard let receipt = UUID(uuidString: entry.receiptHandle) else {
                 failed.append(
-                    .init(messageId: entry.messageId, code: .invalidReceiptHandle, detail: "This is not a receipt handle this API gave."))
+                    .init(messageId: entry.messageId, code: .invalidReceiptHandle, detail: "This is not a receipt handle this API gave.")
+                )
                 continue
             }
             entries.append((messageID, receipt))
@@ -118,14 +136,19 @@ extension APIService {
             case .staleReceipt:
                 failed.append(
                     .init(
-                        messageId: id, code: .staleReceiptHandle,
-                        detail: "The message was received again since (use the latest handle) or is dead."))
+                        messageId: id,
+                        code: .staleReceiptHandle,
+                        detail: "The message was received again since (use the latest handle) or is dead."
+                    )
+                )
             }
         }
         return .ok(.init(body: .json(.init(acknowledged: acknowledged, failed: failed))))
     }
 
-    func changeMessageVisibility(_ input: Operations.ChangeMessageVisibility.Input) async throws
+    func changeMessageVisibility(
+        _ input: Operations.ChangeMessageVisibility.Input
+    ) async throws
         -> Operations.ChangeMessageVisibility.Output
     {
         let queue = try await pullQueue(input.path.queue)
@@ -137,7 +160,11 @@ extension APIService {
                 [FieldError(pointer: "/visibility_timeout", detail: "must be 0–43200 seconds", code: "out_of_range")])
         }
         switch try await pull.changeVisibility(
-            destinationID: queue.id, messageID: messageID, receipt: receipt, seconds: body.visibilityTimeout)
+            destinationID: queue.id,
+            messageID: messageID,
+            receipt: receipt,
+            seconds: body.visibilityTimeout
+        )
         {
         case .acked: return .noContent(.init())
         case .notFound: throw APIError.messageNotFound(input.path.messageId)
@@ -201,18 +228,39 @@ extension APIService {
             let status = Components.Schemas.ReportStatus(rawValue: item.status)
         else { throw APIError.internalError }
         return .init(
-            messageId: message.messageID, _type: type, timestamp: message.timestamp, council: message.council,
+            messageId: message.messageID,
+            _type: type,
+            timestamp: message.timestamp,
+            council: message.council,
             _case: .init(
-                id: item.id, reference: item.reference, category: .init(code: item.category.code, name: item.category.name),
-                status: status, open: item.open, location: .init(lat: item.location.lat, lon: item.location.lon),
-                address: item.address, description: item.description,
+                id: item.id,
+                reference: item.reference,
+                category: .init(code: item.category.code, name: item.category.name),
+                status: status,
+                open: item.open,
+                location: .init(lat: item.location.lat, lon: item.location.lon),
+                address: item.address,
+                description: item.description,
                 attributes: .init(additionalProperties: try OpenAPIObjectContainer(answers: item.attributes)),
-                reporter: item.reporter.map { .init(name: $0.name, email: $0.email, phone: $0.phone) }, anonymous: item.anonymous,
-                photos: item.photos.map(photo), mediaUrls: item.mediaURLs, externalReference: item.externalReference, expectedAt: item.expectedAt,
-                createdAt: item.createdAt, updatedAt: item.updatedAt, closedAt: item.closedAt),
+                reporter: item.reporter.map { .init(name: $0.name, email: $0.email, phone: $0.phone) },
+                anonymous: item.anonymous,
+                photos: item.photos.map(photo),
+                mediaUrls: item.mediaURLs,
+                externalReference: item.externalReference,
+                expectedAt: item.expectedAt,
+                createdAt: item.createdAt,
+                updatedAt: item.updatedAt,
+                closedAt: item.closedAt
+            ),
             event: .init(
-                id: message.event.id, kind: message.event.kind, status: message.event.status.flatMap(Components.Schemas.ReportStatus.init(rawValue:)),
-                publicNote: message.event.publicNote, photo: message.event.photo.map(photo), createdAt: message.event.createdAt))
+                id: message.event.id,
+                kind: message.event.kind,
+                status: message.event.status.flatMap(Components.Schemas.ReportStatus.init(rawValue:)),
+                publicNote: message.event.publicNote,
+                photo: message.event.photo.map(photo),
+                createdAt: message.event.createdAt
+            )
+        )
     }
 }
 
@@ -222,6 +270,7 @@ extension APIError {
             inFlight
                 ? "The receipt handle for message \(messageID) is not the latest, or its visibility timeout has ended."
                 : "The receipt handle for message \(messageID) is not the latest: it was received again since, or is dead.",
-            code: "stale_receipt_handle")
+            code: "stale_receipt_handle"
+        )
     }
 }

@@ -15,8 +15,11 @@ extension APIService {
 
         let scope = try (RequestScope.current?.idempotencyKey ?? input.headers.idempotencyKey).map { key in
             IdempotencyStore.Scope(
-                clientKeyID: principal.keyID, operation: "POST /v1/reports", key: try ReportInput.idempotencyKey(key),
-                requestHash: Secrets.sha256(try ReportInput.canonicalJSON(body)))
+                clientKeyID: principal.keyID,
+                operation: "POST /v1/reports",
+                key: try ReportInput.idempotencyKey(key),
+                requestHash: Secrets.sha256(try ReportInput.canonicalJSON(body))
+            )
         }
         let answer = scope.map { scope in
             IntakeService.Answer(scope: scope, status: 201) { try ReportInput.encoder.encode(try Components.Schemas.ReportCreated($0)) }
@@ -34,7 +37,9 @@ extension APIService {
         return .ok(.init(body: .json(try .init(report, audience: audience))))
     }
 
-    func getReportTimeline(_ input: Operations.GetReportTimeline.Input) async throws
+    func getReportTimeline(
+        _ input: Operations.GetReportTimeline.Input
+    ) async throws
         -> Operations.GetReportTimeline.Output
     {
         let (report, audience) = try await findReport(id: input.path.id, trackingToken: input.headers.xTrackingToken)
@@ -44,7 +49,11 @@ extension APIService {
                 body: .json(
                     .init(
                         reportId: report.id.uuidString.lowercased(),
-                        events: events.map { Components.Schemas.TimelineEvent($0, audience: audience) }))))
+                        events: events.map { Components.Schemas.TimelineEvent($0, audience: audience) }
+                    )
+                )
+            )
+        )
     }
 
     /// The report and the view its caller is entitled to: the council's back-office keys (and
@@ -62,8 +71,11 @@ extension APIService {
         if let trackingToken {
             guard Secrets.constantTimeEquals(TrackingToken(text: trackingToken).hash, tokenHash) else {
                 throw APIError(
-                    status: 403, code: "invalid_tracking_token", title: "Forbidden",
-                    detail: "The tracking token does not belong to this report.")
+                    status: 403,
+                    code: "invalid_tracking_token",
+                    title: "Forbidden",
+                    detail: "The tracking token does not belong to this report."
+                )
             }
             return (report, .reporter)
         }
@@ -88,7 +100,11 @@ enum ReportInput {
     static func newReport(from body: Components.Schemas.ReportCreate) throws -> NewReport {
         let location = body.location
         let position = try ReportRules.position(
-            lat: location.lat, lon: location.lon, easting: location.easting, northing: location.northing)
+            lat: location.lat,
+            lon: location.lon,
+            easting: location.easting,
+            northing: location.northing
+        )
         var errors: [FieldError] = []
         var attributes: [String: AttributeAnswer] = [:]
         if let container = body.attributes {
@@ -99,7 +115,10 @@ enum ReportInput {
                     errors.append(
                         FieldError(
                             pointer: "/attributes/\(JSONPointer.escape(code))",
-                            detail: "must be a string, a number or a list of strings", code: "wrong_type"))
+                            detail: "must be a string, a number or a list of strings",
+                            code: "wrong_type"
+                        )
+                    )
                 }
             }
         }
@@ -114,9 +133,15 @@ enum ReportInput {
         if !errors.isEmpty { throw APIError.validation(errors) }
         let reporter = body.reporter.map { ReporterContact(name: $0.name, email: $0.email, phone: $0.phone) }
         return NewReport(
-            categoryCode: body.category, position: position, description: body.description,
-            address: body.address.flatMap { $0.isEmpty ? nil : $0 }, attributes: attributes,
-            reporter: reporter?.isEmpty == true ? nil : reporter, anonymous: body.anonymous ?? false, photoIDs: photoIDs)
+            categoryCode: body.category,
+            position: position,
+            description: body.description,
+            address: body.address.flatMap { $0.isEmpty ? nil : $0 },
+            attributes: attributes,
+            reporter: reporter?.isEmpty == true ? nil : reporter,
+            anonymous: body.anonymous ?? false,
+            photoIDs: photoIDs
+        )
     }
 
     /// The key as sent: a Structured Field string ("…") or a bare token, 1–255 characters.
@@ -143,17 +168,25 @@ extension Components.Schemas.Report {
     init(_ report: Report, audience: ReportAudience) throws {
         let fullView = audience != .publicView
         self.init(
-            id: report.id.uuidString.lowercased(), reference: report.reference, council: .init(report.council),
+            id: report.id.uuidString.lowercased(),
+            reference: report.reference,
+            council: .init(report.council),
             category: .init(code: report.category.code, name: report.category.name),
-            status: .init(rawValue: report.status.rawValue)!, open: report.status.isOpen,
-            location: .init(lat: report.location.lat, lon: report.location.lon), address: report.address,
-            description: report.description, attributes: .init(additionalProperties: try OpenAPIObjectContainer(answers: report.attributes)),
+            status: .init(rawValue: report.status.rawValue)!,
+            open: report.status.isOpen,
+            location: .init(lat: report.location.lat, lon: report.location.lon),
+            address: report.address,
+            description: report.description,
+            attributes: .init(additionalProperties: try OpenAPIObjectContainer(answers: report.attributes)),
             photos: report.photoIDs.map { $0.uuidString.lowercased() },
             reporterName: fullView ? report.reporter?.name : report.publicReporterName,
             reporter: fullView ? report.reporter.map { .init(name: $0.name, email: $0.email, phone: $0.phone) } : nil,
-            externalReference: audience == .council ? report.externalReference : nil, expectedAt: report.expectedAt,
+            externalReference: audience == .council ? report.externalReference : nil,
+            expectedAt: report.expectedAt,
             createdAt: report.createdAt,
-            updatedAt: report.updatedAt, closedAt: report.closedAt)
+            updatedAt: report.updatedAt,
+            closedAt: report.closedAt
+        )
     }
 }
 
@@ -196,16 +229,23 @@ extension OpenAPIObjectContainer {
 extension Components.Schemas.ReportCreated {
     init(_ created: IntakeService.Created) throws {
         self.init(
-            value1: try .init(created.report, audience: .reporter), value2: .init(trackingToken: created.trackingToken.text))
+            value1: try .init(created.report, audience: .reporter),
+            value2: .init(trackingToken: created.trackingToken.text)
+        )
     }
 }
 
 extension Components.Schemas.TimelineEvent {
     init(_ event: TimelineEvent, audience: ReportAudience) {
         self.init(
-            photo: event.photoID?.uuidString.lowercased(), id: event.id, kind: .init(rawValue: event.kind.rawValue)!,
-            status: event.status.map { .init(rawValue: $0.rawValue)! }, publicNote: event.publicNote,
-            internalNote: audience == .council ? event.internalNote : nil, actor: .init(rawValue: event.actor.rawValue),
-            createdAt: event.createdAt)
+            photo: event.photoID?.uuidString.lowercased(),
+            id: event.id,
+            kind: .init(rawValue: event.kind.rawValue)!,
+            status: event.status.map { .init(rawValue: $0.rawValue)! },
+            publicNote: event.publicNote,
+            internalNote: audience == .council ? event.internalNote : nil,
+            actor: .init(rawValue: event.actor.rawValue),
+            createdAt: event.createdAt
+        )
     }
 }

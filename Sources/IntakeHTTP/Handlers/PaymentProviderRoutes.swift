@@ -43,8 +43,11 @@ struct PaymentProviderRoutes: Sendable {
         }
         let body = try await request.body.collect(upTo: 256 * 1024)
         let outcome = try await receive(
-            provider: provider, councilID: council.id, body: Array(body.readableBytesView),
-            signature: request.headers[Self.signatureHeader])
+            provider: provider,
+            councilID: council.id,
+            body: Array(body.readableBytesView),
+            signature: request.headers[Self.signatureHeader]
+        )
         let text: String
         switch outcome {
         case .applied(let state): text = #"{"result":"applied","state":"\#(state.rawValue)"}"#
@@ -55,7 +58,12 @@ struct PaymentProviderRoutes: Sendable {
     }
 
     /// The one path every provider notification takes.
-    func receive(provider: PaymentSettings.Provider, councilID: UUID, body: [UInt8], signature: String?) async throws
+    func receive(
+        provider: PaymentSettings.Provider,
+        councilID: UUID,
+        body: [UInt8],
+        signature: String?
+    ) async throws
         -> PaymentService.WebhookOutcome
     {
         do {
@@ -64,15 +72,22 @@ struct PaymentProviderRoutes: Sendable {
             throw APIError.notFound("No payment webhook at this address.")
         } catch PaymentService.WebhookError.badSignature {
             throw APIError(
-                status: 401, code: "invalid_signature", title: "Invalid signature",
-                detail: "The Pay-Signature header is missing or does not match the body under this council's webhook secret.")
+                status: 401,
+                code: "invalid_signature",
+                title: "Invalid signature",
+                detail: "The Pay-Signature header is missing or does not match the body under this council's webhook secret."
+            )
         } catch PaymentService.WebhookError.malformed {
             throw APIError.badRequest("The body is not a payment notification.", code: "malformed_notification")
         } catch let error as ProviderError {
             // Nothing changed; the provider retries its notification later.
             throw APIError(
-                status: 503, code: "payment_provider_unavailable", title: "Payment provider unavailable",
-                detail: "Could not read the payment's state from the provider: \(error.summary)", retryAfter: 60)
+                status: 503,
+                code: "payment_provider_unavailable",
+                title: "Payment provider unavailable",
+                detail: "Could not read the payment's state from the provider: \(error.summary)",
+                retryAfter: 60
+            )
         }
     }
 
@@ -132,7 +147,8 @@ struct PaymentProviderRoutes: Sendable {
                 .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
                 HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
             ],
-            body: .init(byteBuffer: ByteBuffer(string: document)))
+            body: .init(byteBuffer: ByteBuffer(string: document))
+        )
     }
 
     /// The payer's choice: finish the sandbox payment, notify through the webhook path, and
@@ -155,11 +171,17 @@ struct PaymentProviderRoutes: Sendable {
             let settings = try await payments.settings.find(councilID: payment.councilID), settings.provider == .sandbox
         {
             let event = ProviderWebhookEvent(
-                eventID: UUID().uuidString.lowercased(), paymentReference: id.uuidString.lowercased(), eventType: outcome.event)
+                eventID: UUID().uuidString.lowercased(),
+                paymentReference: id.uuidString.lowercased(),
+                eventType: outcome.event
+            )
             let body = event.body()
             _ = try await receive(
-                provider: .sandbox, councilID: payment.councilID, body: body,
-                signature: PaySignature.sign(body, secret: settings.webhookSecret))
+                provider: .sandbox,
+                councilID: payment.councilID,
+                body: body,
+                signature: PaySignature.sign(body, secret: settings.webhookSecret)
+            )
         }
         return Response(status: .seeOther, headers: [.location: payment.returnURL, .cacheControl: "no-store"])
     }

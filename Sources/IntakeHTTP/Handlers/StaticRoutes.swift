@@ -2,13 +2,15 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IntakeCore
-
 import Prometheus
 
 /// Routes outside the generated JSON API: the contract itself and the metrics.
 enum StaticRoutes {
     static func register(
-        on router: Router<IntakeRequestContext>, routes: RouteTable, metrics: PrometheusCollectorRegistry, metricsAuth: Authenticator,
+        on router: Router<IntakeRequestContext>,
+        routes: RouteTable,
+        metrics: PrometheusCollectorRegistry,
+        metricsAuth: Authenticator,
         queueGauges: QueueGauges
     ) {
         let spec = OpenAPIDocument.yaml
@@ -16,7 +18,8 @@ enum StaticRoutes {
             Response(
                 status: .ok,
                 headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "public, max-age=300"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: spec)))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: spec))
+            )
         }
         routes.add(method: .get, path: "/openapi.yaml")
         registerMetrics(on: router, routes: routes, metrics: metrics, auth: metricsAuth, queueGauges: queueGauges)
@@ -25,7 +28,10 @@ enum StaticRoutes {
     /// `/metrics` names councils and destinations: on the API's port it needs an admin key; a
     /// metrics-only listener (`METRICS_PORT`, `WORKER_METRICS_PORT`) serves it without one.
     static func registerMetrics(
-        on router: Router<IntakeRequestContext>, routes: RouteTable, metrics: PrometheusCollectorRegistry, auth: Authenticator?,
+        on router: Router<IntakeRequestContext>,
+        routes: RouteTable,
+        metrics: PrometheusCollectorRegistry,
+        auth: Authenticator?,
         queueGauges: QueueGauges
     ) {
         router.get("/metrics") { _, _ in
@@ -38,7 +44,8 @@ enum StaticRoutes {
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer))
+            )
         }
         routes.add(method: .get, path: "/metrics")
     }

@@ -72,7 +72,9 @@ struct AccessGateMiddleware: RouterMiddleware {
     let councils: CouncilStore
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let path = context.endpointPath, let rule = AccessRule.rule(method: request.method, path: path) else {
             return try await next(request, context)
@@ -92,8 +94,11 @@ struct AccessGateMiddleware: RouterMiddleware {
         case .trackingToken:
             guard let token = request.headers[.xTrackingToken], !token.isEmpty else {
                 throw APIError(
-                    status: 401, code: "tracking_token_required", title: "Unauthorized",
-                    detail: "Send the report's tracking token in X-Tracking-Token.")
+                    status: 401,
+                    code: "tracking_token_required",
+                    title: "Unauthorized",
+                    detail: "Send the report's tracking token in X-Tracking-Token."
+                )
             }
         }
         return try await next(request, context)

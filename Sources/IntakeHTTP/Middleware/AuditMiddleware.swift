@@ -52,7 +52,9 @@ struct AuditMiddleware: RouterMiddleware {
     let maxBodyBytes: Int
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let path = context.endpointPath, let action = AuditedRoute.actions["\(request.method.rawValue) \(path)"],
             let principal = context.principal
@@ -68,9 +70,14 @@ struct AuditMiddleware: RouterMiddleware {
         // A whole key pasted where its prefix belongs: only the prefix is kept.
         if let prefix = target["prefix"], let token = APIKeyToken(parsing: prefix) { target["prefix"] = token.displayPrefix }
         let event = try await trail.event(
-            requestID: context.requestID, principal: principal, action: action, method: request.method.rawValue, route: path,
+            requestID: context.requestID,
+            principal: principal,
+            action: action,
+            method: request.method.rawValue,
+            route: path,
             target: target,
-            changes: AuditRedaction.changes(body: Data(body.readableBytesView), contentType: request.headers[.contentType]))
+            changes: AuditRedaction.changes(body: Data(body.readableBytesView), contentType: request.headers[.contentType])
+        )
         let id = try await trail.begin(event)
         let response: Response
         do {
@@ -90,7 +97,9 @@ struct AuditMiddleware: RouterMiddleware {
             try await trail.complete(id: id, status: status, notes: RequestScope.current?.audit.all ?? [:])
         } catch {
             context.logger.error(
-                "could not complete an audit entry", metadata: ["audit_id": "\(id)", "error": "\(DatabaseErrors.summary(error))"])
+                "could not complete an audit entry",
+                metadata: ["audit_id": "\(id)", "error": "\(DatabaseErrors.summary(error))"]
+            )
         }
     }
 }

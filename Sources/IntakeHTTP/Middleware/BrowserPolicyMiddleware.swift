@@ -17,8 +17,13 @@ struct CORSPolicyMiddleware: RouterMiddleware {
 
     static func middleware(_ origin: CORSMiddleware<Context>.AllowOriginExtended) -> CORSMiddleware<Context> {
         CORSMiddleware(
-            allowOrigin: origin, allowHeaders: headers, allowMethods: methods, allowCredentials: false, exposedHeaders: exposed,
-            maxAge: .seconds(600))
+            allowOrigin: origin,
+            allowHeaders: headers,
+            allowMethods: methods,
+            allowCredentials: false,
+            exposedHeaders: exposed,
+            maxAge: .seconds(600)
+        )
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

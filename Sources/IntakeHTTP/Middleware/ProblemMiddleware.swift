@@ -10,7 +10,9 @@ struct ProblemMiddleware: RouterMiddleware {
     let routes: RouteTable
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         do {
             return try await next(request, context)
@@ -24,10 +26,14 @@ struct ProblemMiddleware: RouterMiddleware {
             if problem.status >= 500 && problem.code == APIError.internalError.code {
                 // String(reflecting:) keeps the database's own message, which PSQLError hides.
                 context.logger.error(
-                    "unexpected error", metadata: ["error": .string(ErrorTranslation.logDescription(error))])
+                    "unexpected error",
+                    metadata: ["error": .string(ErrorTranslation.logDescription(error))]
+                )
             } else if problem.status >= 500 {
                 context.logger.warning(
-                    "\(problem.code)", metadata: ["error": .string(ErrorTranslation.logDescription(error))])
+                    "\(problem.code)",
+                    metadata: ["error": .string(ErrorTranslation.logDescription(error))]
+                )
             }
             return ProblemResponse.make(problem, requestID: context.requestID)
         }

@@ -51,8 +51,11 @@ extension RateLimitDecision {
     /// The 429 problem, with `Retry-After` and the IETF rate-limit headers.
     func problem(_ policy: RateLimitPolicy, caller: String) -> APIError {
         var error = APIError(
-            status: 429, code: "rate_limited", title: "Too many requests",
-            detail: "More than \(policy.quota) \(policy.name) a minute from this \(caller); try again in \(retryAfterSeconds) s.")
+            status: 429,
+            code: "rate_limited",
+            title: "Too many requests",
+            detail: "More than \(policy.quota) \(policy.name) a minute from this \(caller); try again in \(retryAfterSeconds) s."
+        )
         error.retryAfter = retryAfterSeconds
         error.headers["RateLimit-Policy"] = policy.header
         error.headers["RateLimit"] = header(policy)
@@ -69,7 +72,9 @@ struct RateLimitMiddleware: RouterMiddleware {
     let auth: Authenticator
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let (limiter, caller, kind) = try await bucket(request, context) else { return try await next(request, context) }
         let decision = limiter.take(caller)
@@ -77,8 +82,12 @@ struct RateLimitMiddleware: RouterMiddleware {
             let problem = decision.problem(limiter.policy, caller: kind)
             if request.uri.path.hasPrefix("/open311/") {
                 return Open311Facade.errorResponse(
-                    status: 429, description: problem.detail ?? problem.title, path: request.uri.path, headers: problem.headers,
-                    retryAfter: problem.retryAfter)
+                    status: 429,
+                    description: problem.detail ?? problem.title,
+                    path: request.uri.path,
+                    headers: problem.headers,
+                    retryAfter: problem.retryAfter
+                )
             }
             throw problem
         }

@@ -60,7 +60,9 @@ struct RequestBodyMiddleware: RouterMiddleware {
     }
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         // The Open311 facade sets its own limit (several photos in one form) and answers an
         // oversize request in Open311's format, not as a problem.
@@ -81,7 +83,9 @@ struct RequestBodyMiddleware: RouterMiddleware {
             let nulls = JSONSyntax.nulls(in: Data(body.readableBytesView), among: fields, nested: Self.nestedFields), !nulls.isEmpty
         {
             let leaveOut = request.method == .patch ? "to keep the current value" : "for the default"
-            throw APIError.validation(nulls.map { FieldError(pointer: $0, detail: "must not be null (leave it out \(leaveOut))", code: "wrong_type") })
+            throw APIError.validation(
+                nulls.map { FieldError(pointer: $0, detail: "must not be null (leave it out \(leaveOut))", code: "wrong_type") }
+            )
         }
         // PostgreSQL text cannot hold NUL, and no field has a use for it: refused naming the field
         // (as the contract's description says) before a handler would store it.
@@ -89,7 +93,8 @@ struct RequestBodyMiddleware: RouterMiddleware {
             let pointers = JSONSyntax.stringsHoldingNUL(in: Data(body.readableBytesView))
             if !pointers.isEmpty {
                 throw APIError.validation(
-                    pointers.map { FieldError(pointer: $0, detail: "must not contain the NUL character", code: "invalid_character") })
+                    pointers.map { FieldError(pointer: $0, detail: "must not contain the NUL character", code: "invalid_character") }
+                )
             }
         }
         do {

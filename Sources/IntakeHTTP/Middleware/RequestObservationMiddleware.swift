@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import IntakeCore
 import IntakeStorage
-import Hummingbird
 import Logging
 import Metrics
 
@@ -13,7 +13,9 @@ struct RequestObservationMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let started = ContinuousClock.now
         let id = Self.requestID(from: request.headers[.xRequestID])
@@ -22,8 +24,11 @@ struct RequestObservationMiddleware: RouterMiddleware {
         context.logger[metadataKey: "hb.request.id"] = nil
         context.logger[metadataKey: "request_id"] = .string(id)
         let scope = RequestScope(
-            requestID: id, logger: context.logger, bearerToken: Self.bearerToken(request.headers[.authorization]),
-            idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!])
+            requestID: id,
+            logger: context.logger,
+            bearerToken: Self.bearerToken(request.headers[.authorization]),
+            idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!]
+        )
 
         var response = try await RequestScope.$current.withValue(scope) {
             try await Database.$acquireBudget.withValue(AcquireBudget()) { try await next(request, context) }
@@ -41,7 +46,8 @@ struct RequestObservationMiddleware: RouterMiddleware {
         Timer(label: "http_request_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
             .recordNanoseconds(elapsed.nanoseconds)
         context.logger.log(
-            level: status >= 500 ? .error : .info, "request",
+            level: status >= 500 ? .error : .info,
+            "request",
             metadata: [
                 "method": .string(request.method.rawValue),
                 // The path only: query strings may carry coordinates or tokens.
@@ -49,7 +55,8 @@ struct RequestObservationMiddleware: RouterMiddleware {
                 "route": .string(route),
                 "status": .stringConvertible(status),
                 "duration_ms": .string(String(format: "%.2f", Double(elapsed.nanoseconds) / 1_000_000)),
-            ])
+            ]
+        )
         return response
     }
 

@@ -114,8 +114,11 @@ enum ErrorTranslation {
         case 404: return .notFound()
         case 406:
             return APIError(
-                status: 406, code: "not_acceptable", title: "Not acceptable",
-                detail: detail ?? "No representation matches the Accept header.")
+                status: 406,
+                code: "not_acceptable",
+                title: "Not acceptable",
+                detail: detail ?? "No representation matches the Accept header."
+            )
         case 413: return APIError(status: 413, code: "payload_too_large", title: "Payload too large", detail: detail)
         case 415: return .unsupportedMediaType(detail ?? "This content type is not accepted here.")
         case 422: return .validation([], detail: detail)

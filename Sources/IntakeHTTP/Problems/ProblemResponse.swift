@@ -42,9 +42,15 @@ enum ProblemResponse {
     static func make(_ problem: APIError, requestID: String?) -> Response {
         let body = Body(
             // A URN names the problem type without pointing at a page that may not exist.
-            type: "urn:civic-intake:problem:\(problem.code)", title: problem.title, status: problem.status,
-            detail: problem.detail, code: problem.code, request_id: requestID,
-            errors: problem.fieldErrors.isEmpty ? nil : problem.fieldErrors, extensions: problem.extensions)
+            type: "urn:civic-intake:problem:\(problem.code)",
+            title: problem.title,
+            status: problem.status,
+            detail: problem.detail,
+            code: problem.code,
+            request_id: requestID,
+            errors: problem.fieldErrors.isEmpty ? nil : problem.fieldErrors,
+            extensions: problem.extensions
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let data = (try? encoder.encode(body)) ?? Data(#"{"title":"Internal server error","status":500}"#.utf8)
@@ -54,7 +60,9 @@ enum ProblemResponse {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         return Response(
-            status: HTTPResponse.Status(code: problem.status), headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            status: HTTPResponse.Status(code: problem.status),
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 }

@@ -18,13 +18,19 @@ extension APIError {
         switch conflict {
         case .keyReused:
             self.init(
-                status: 422, code: "idempotency_key_reused", title: "Idempotency key reused",
-                detail: "This Idempotency-Key was used with a different request. Use a new key for a new request.")
+                status: 422,
+                code: "idempotency_key_reused",
+                title: "Idempotency key reused",
+                detail: "This Idempotency-Key was used with a different request. Use a new key for a new request."
+            )
         case .inProgress:
             self.init(
-                status: 409, code: "idempotency_request_in_progress", title: "Request in progress",
+                status: 409,
+                code: "idempotency_request_in_progress",
+                title: "Request in progress",
                 detail: "The first request with this Idempotency-Key is still being processed. Retry shortly.",
-                retryAfter: 1)
+                retryAfter: 1
+            )
         }
     }
 
@@ -39,8 +45,11 @@ extension APIError {
         // secret without any SECRETS_KEY gets here: the operator's to fix, not the caller's.
         case SecretKeyring.Failure.keyMissing:
             APIError(
-                status: 503, code: "secrets_key_missing", title: "Service unavailable",
-                detail: "This service has no SECRETS_KEY set, so it cannot store secrets; its operator must set one.")
+                status: 503,
+                code: "secrets_key_missing",
+                title: "Service unavailable",
+                detail: "This service has no SECRETS_KEY set, so it cannot store secrets; its operator must set one."
+            )
         default: nil
         }
     }
@@ -54,9 +63,11 @@ extension APIError {
                 FieldError(
                     pointer: "/status",
                     detail: "a \(from.isOpen ? "open" : "closed") case at '\(from.rawValue)' cannot move to '\(to.rawValue)'",
-                    code: "invalid_status_transition")
+                    code: "invalid_status_transition"
+                )
             ],
-            detail: "The case is '\(from.rawValue)'; it can move to: \(allowed.joined(separator: ", ")).")
+            detail: "The case is '\(from.rawValue)'; it can move to: \(allowed.joined(separator: ", "))."
+        )
         error.code = "invalid_status_transition"
         error.extensions["allowed"] = allowed
         return error

@@ -49,9 +49,10 @@ struct RecordingTransport: ServerTransport {
     let routes: RouteTable
 
     func register(
-        _ handler: @escaping @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (
-            HTTPResponse, HTTPBody?
-        ),
+        _ handler:
+            @escaping @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (
+                HTTPResponse, HTTPBody?
+            ),
         method: HTTPRequest.Method,
         path: String
     ) throws {
@@ -64,6 +65,9 @@ struct RecordingTransport: ServerTransport {
             { request, body, metadata in
                 let bodiless = request.headerFields[.contentType] == nil && (request.headerFields[.contentLength] ?? "0") == "0"
                 return try await handler(request, bodiless ? nil : body, metadata)
-            }, method: method, path: path)
+            },
+            method: method,
+            path: path
+        )
     }
 }

@@ -27,7 +27,10 @@ public final class KeyUsage: Sendable {
         self.interval = interval
     }
 
-    enum Next { case none, now, later(Duration) }
+    enum Next {
+        case none, now
+        case later(Duration)
+    }
 
     public func record(_ keyID: UUID, at date: Date = Date()) {
         let next = state.withLock { state -> Next in

@@ -16,7 +16,12 @@ public struct AuditTrail: Sendable {
     /// An entry for a request by `principal`: the council changed is the path's (`slug`), else
     /// a back-office key's own.
     public func event(
-        requestID: String, principal: Principal, action: String, method: String, route: String, target: [String: String],
+        requestID: String,
+        principal: Principal,
+        action: String,
+        method: String,
+        route: String,
+        target: [String: String],
         changes: String
     ) async throws -> AuditEvent {
         var actorCouncil: String?
@@ -32,8 +37,14 @@ public struct AuditTrail: Sendable {
         return AuditEvent(
             requestID: requestID,
             actor: .init(keyID: principal.keyID, keyPrefix: principal.keyPrefix, role: principal.role.rawValue, councilSlug: actorCouncil),
-            councilID: councilID, councilSlug: councilSlug, action: action, method: method, route: route, target: target,
-            changes: changes)
+            councilID: councilID,
+            councilSlug: councilSlug,
+            action: action,
+            method: method,
+            route: route,
+            target: target,
+            changes: changes
+        )
     }
 
     public func begin(_ event: AuditEvent) async throws -> Int64 {

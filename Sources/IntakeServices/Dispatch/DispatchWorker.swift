@@ -26,7 +26,11 @@ public struct DispatchWorker: Service {
     /// the next pass starts at once instead of waiting. It runs with its lane as
     /// `DispatchLane.current`, which `Dispatcher.runOnce` hands its calls to.
     public init(
-        pollInterval: Duration, lanes: Int = 1, doorbell: Doorbell? = nil, logger: Logger, pass: @escaping Pass,
+        pollInterval: Duration,
+        lanes: Int = 1,
+        doorbell: Doorbell? = nil,
+        logger: Logger,
+        pass: @escaping Pass,
         onStop: @escaping @Sendable () async -> Void = {}
     ) {
         self.pollInterval = pollInterval

@@ -24,8 +24,15 @@ public struct Dispatcher: Sendable {
     let logger: Logger
 
     public init(
-        queue: PushQueue, destinations: DestinationStore, messages: QueueMessages, sender: Sender,
-        schedule: RetrySchedule = .standard, batchSize: Int, leaseMargin: Double, workerID: String, logger: Logger
+        queue: PushQueue,
+        destinations: DestinationStore,
+        messages: QueueMessages,
+        sender: Sender,
+        schedule: RetrySchedule = .standard,
+        batchSize: Int,
+        leaseMargin: Double,
+        workerID: String,
+        logger: Logger
     ) {
         self.queue = queue
         self.destinations = destinations
@@ -64,15 +71,25 @@ public struct Dispatcher: Sendable {
         // per delivery under load. An idle lane claims at once.
         guard free > 0, free == batchSize || free >= max(batchSize / 4, 1) else { return 0 }
         let jobs = try await queue.claim(
-            limit: free, leaseMargin: leaseMargin, workerID: workerID, perDestination: perDestination, inFlight: inFlight)
+            limit: free,
+            leaseMargin: leaseMargin,
+            workerID: workerID,
+            perDestination: perDestination,
+            inFlight: inFlight
+        )
         guard !jobs.isEmpty else { return 0 }
         let targets = try await destinations.find(ids: Array(Set(jobs.map(\.destinationID))))
         let built = try await messages.build(
             jobs.map {
                 .init(
-                    messageID: $0.messageID, eventType: $0.eventType, reportID: $0.reportID, eventID: $0.eventID,
-                    paymentIntentID: $0.paymentIntentID)
-            })
+                    messageID: $0.messageID,
+                    eventType: $0.eventType,
+                    reportID: $0.reportID,
+                    eventID: $0.eventID,
+                    paymentIntentID: $0.paymentIntentID
+                )
+            }
+        )
         for job in jobs {
             let destination = targets[job.destinationID]
             let message = built[job.messageID]
@@ -96,7 +113,12 @@ public struct Dispatcher: Sendable {
         let maxAttempts = destination?.maxAttempts ?? job.attempt
         var random = SystemRandomNumberGenerator()
         let outcome = DeliveryOutcome.decide(
-            result, attempt: job.attempt, maxAttempts: maxAttempts, schedule: schedule, using: &random)
+            result,
+            attempt: job.attempt,
+            maxAttempts: maxAttempts,
+            schedule: schedule,
+            using: &random
+        )
         return PushQueue.Completion(job: job, outcome: outcome, result: result, startedAt: startedAt)
     }
 
@@ -115,7 +137,8 @@ public struct Dispatcher: Sendable {
                 // Their leases expire and the jobs are delivered again (at least once).
                 logger.error(
                     "recording delivery outcomes failed",
-                    metadata: ["error": .string(DatabaseErrors.summary(error)), "jobs": "\(outcomes.completions.count)"])
+                    metadata: ["error": .string(DatabaseErrors.summary(error)), "jobs": "\(outcomes.completions.count)"]
+                )
             }
             lane.release(outcomes.completions)
         }
@@ -133,7 +156,7 @@ public struct Dispatcher: Sendable {
             do {
                 try await queue.complete(completions)
                 break
-            } catch where !DatabaseErrors.isUnavailable(error) && completions.count > 1 {
+            } catch  where !DatabaseErrors.isUnavailable(error) && completions.count > 1 {
                 var refused: (any Error)?
                 for completion in completions {
                     do { try await record([completion], destinations: targets) } catch { refused = error }
@@ -145,7 +168,8 @@ public struct Dispatcher: Sendable {
                 if tries >= 8 || !DatabaseErrors.isUnavailable(error) { throw error }
                 logger.warning(
                     "recording delivery outcomes failed; retrying",
-                    metadata: ["error": .string(DatabaseErrors.summary(error)), "try": "\(tries)"])
+                    metadata: ["error": .string(DatabaseErrors.summary(error)), "try": "\(tries)"]
+                )
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
@@ -166,7 +190,8 @@ public struct Dispatcher: Sendable {
                         "message_id": "\(completion.job.messageID)", "destination": "\(destination?.name ?? "?")",
                         "council": "\(destination?.council.slug ?? "?")", "attempt": "\(completion.job.attempt)",
                         "outcome": "\(completion.outcome.kind.rawValue)", "error": "\(completion.outcome.error ?? "")",
-                    ])
+                    ]
+                )
             }
         }
     }

@@ -22,9 +22,15 @@ public final class Maintenance: Sendable {
     private let lastRun = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(
-        reports: ReportStore, idempotency: IdempotencyStore, media: MediaStore, queue: PushQueue? = nil,
-        destinations: DestinationStore? = nil, payments: PaymentService? = nil, contactRetentionDays: Int,
-        interval: Duration = .seconds(60), logger: Logger
+        reports: ReportStore,
+        idempotency: IdempotencyStore,
+        media: MediaStore,
+        queue: PushQueue? = nil,
+        destinations: DestinationStore? = nil,
+        payments: PaymentService? = nil,
+        contactRetentionDays: Int,
+        interval: Duration = .seconds(60),
+        logger: Logger
     ) {
         self.payments = payments
         self.queue = queue
@@ -65,7 +71,8 @@ public final class Maintenance: Sendable {
                     "contacts_erased": "\(erased)", "idempotency_keys_pruned": "\(pruned)", "unattached_photos_deleted": "\(photos)",
                     "dispatch_rows_pruned": "\(jobs)", "payment_intents_expired": "\(expired)",
                     "provider_events_pruned": "\(events)",
-                ])
+                ]
+            )
         }
         return erased + pruned + photos + jobs + expired + events
     }

@@ -19,7 +19,11 @@ public struct PaymentService: Sendable {
 
     /// Built by `AppServices`.
     init(
-        payments: PaymentStore, settings: PaymentSettingsStore, govukPay: GovUKPay, sandbox: SandboxProvider, expiry: Duration,
+        payments: PaymentStore,
+        settings: PaymentSettingsStore,
+        govukPay: GovUKPay,
+        sandbox: SandboxProvider,
+        expiry: Duration,
         logger: Logger
     ) {
         self.payments = payments
@@ -46,7 +50,10 @@ public struct PaymentService: Sendable {
     /// When the provider refuses or cannot be reached the intent fails (with the reason in its
     /// history) and the error is thrown.
     public func start(
-        _ intentID: UUID, councilID: UUID, request: ProviderPaymentRequest, settings: PaymentSettings,
+        _ intentID: UUID,
+        councilID: UUID,
+        request: ProviderPaymentRequest,
+        settings: PaymentSettings,
         beforeCommit: @escaping @Sendable (PaymentIntent, PostgresConnection) async throws -> Void
     ) async throws -> PaymentIntent {
         let account = ProviderAccount(councilID: councilID, settings: settings)
@@ -59,7 +66,11 @@ public struct PaymentService: Sendable {
         }
         guard
             let intent = try await payments.attachProvider(
-                intentID, reference: created.reference, nextURL: created.nextURL, beforeCommit: beforeCommit)
+                intentID,
+                reference: created.reference,
+                nextURL: created.nextURL,
+                beforeCommit: beforeCommit
+            )
         else { throw APIError.internalError }
         return intent
     }
@@ -75,8 +86,12 @@ public struct PaymentService: Sendable {
         let status = try await provider.status(of: reference, account: ProviderAccount(councilID: intent.council.id, settings: settings))
         if let target = status.settledState {
             _ = try await payments.settle(
-                intent.id, to: target, failureCode: target == .succeeded ? nil : status.code, actor: actor,
-                reason: "the provider reports \(status.status)\(status.code.map { " (\($0))" } ?? "")")
+                intent.id,
+                to: target,
+                failureCode: target == .succeeded ? nil : status.code,
+                actor: actor,
+                reason: "the provider reports \(status.status)\(status.code.map { " (\($0))" } ?? "")"
+            )
         }
         return try await payments.find(id: intent.id) ?? intent
     }
@@ -97,7 +112,10 @@ public struct PaymentService: Sendable {
     /// anything is read, deduplicated by event id, then acted on only after reading the
     /// payment's state from the provider.
     public func handleWebhook(
-        provider name: PaymentSettings.Provider, councilID: UUID, body: [UInt8], signature: String?
+        provider name: PaymentSettings.Provider,
+        councilID: UUID,
+        body: [UInt8],
+        signature: String?
     ) async throws -> WebhookOutcome {
         guard let settings = try await settings.find(councilID: councilID), settings.provider == name else {
             throw WebhookError.unknownCouncil
@@ -127,7 +145,8 @@ public struct PaymentService: Sendable {
             } catch {
                 logger.warning(
                     "could not expire payment intent; will try again",
-                    metadata: ["intent": "\(intent.id)", "error": "\(error)"])
+                    metadata: ["intent": "\(intent.id)", "error": "\(error)"]
+                )
             }
         }
         return expired
@@ -163,8 +182,12 @@ public struct PaymentService: Sendable {
         // way, a cancel it refused) waits for the next sweep rather than guessing.
         guard let target = status.settledState else { return intent.state }
         let result = try await payments.settle(
-            intent.id, to: target, failureCode: target == .succeeded ? nil : status.code, actor: "system",
-            reason: "the provider reports \(status.status)\(status.code.map { " (\($0))" } ?? "") (at expiry)")
+            intent.id,
+            to: target,
+            failureCode: target == .succeeded ? nil : status.code,
+            actor: "system",
+            reason: "the provider reports \(status.status)\(status.code.map { " (\($0))" } ?? "") (at expiry)"
+        )
         return result.state ?? intent.state
     }
 }

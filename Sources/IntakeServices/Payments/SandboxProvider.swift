@@ -18,12 +18,18 @@ public struct SandboxProvider: PaymentProvider {
     public func create(_ request: ProviderPaymentRequest, account: ProviderAccount) async throws(ProviderError) -> ProviderPayment {
         do {
             let id = try await store.create(
-                councilID: account.councilID, amountPence: request.amountPence, reference: request.reference,
-                description: request.description, returnURL: request.returnURL)
+                councilID: account.councilID,
+                amountPence: request.amountPence,
+                reference: request.reference,
+                description: request.description,
+                returnURL: request.returnURL
+            )
             let reference = id.uuidString.lowercased()
             return ProviderPayment(
-                reference: reference, nextURL: "\(baseURL)/sandbox/pay/\(reference)",
-                status: ProviderStatus(status: "created", finished: false))
+                reference: reference,
+                nextURL: "\(baseURL)/sandbox/pay/\(reference)",
+                status: ProviderStatus(status: "created", finished: false)
+            )
         } catch {
             throw .unavailable("sandbox store: \(error)")
         }

@@ -36,7 +36,10 @@ public struct IntakeService: Sendable {
     /// Routes, checks and stores a report. `jurisdiction` (Open311) must be the council the
     /// report routes to. Throws `IntakeError` for anything the caller can fix.
     public func submit(
-        _ input: NewReport, clientKeyID: UUID?, jurisdiction: CouncilRef? = nil, answer: Answer? = nil
+        _ input: NewReport,
+        clientKeyID: UUID?,
+        jurisdiction: CouncilRef? = nil,
+        answer: Answer? = nil
     ) async throws -> Created {
         let point: LatLon
         switch input.position {
@@ -50,7 +53,10 @@ public struct IntakeService: Sendable {
         }
         if let jurisdiction, category.council.id != jurisdiction.id {
             throw IntakeError.wrongJurisdiction(
-                service: category.definition.name, routedTo: category.council.slug, asked: jurisdiction.slug)
+                service: category.definition.name,
+                routedTo: category.council.slug,
+                asked: jurisdiction.slug
+            )
         }
 
         var input = input
@@ -58,7 +64,9 @@ public struct IntakeService: Sendable {
         if input.source == .open311 {
             // Open311 clients send attributes of their own and cannot say "anonymous".
             (input.attributes, sourceAttributes) = ReportRules.adoptForeignAnswers(
-                input.attributes, questions: category.definition.attributes)
+                input.attributes,
+                questions: category.definition.attributes
+            )
             input.anonymous = category.definition.anonymousAllowed
         }
         let problems = ReportRules.check(input, against: category.definition)
@@ -73,9 +81,15 @@ public struct IntakeService: Sendable {
         do {
             let report = try await reports.insert(
                 .init(
-                    report: input, category: category, point: point, sourceAttributes: sourceAttributes,
-                    clientKeyID: clientKeyID, trackingToken: token),
-                recording: recording)
+                    report: input,
+                    category: category,
+                    point: point,
+                    sourceAttributes: sourceAttributes,
+                    clientKeyID: clientKeyID,
+                    trackingToken: token
+                ),
+                recording: recording
+            )
             return Created(report: report, trackingToken: token)
         } catch let error as MediaStore.NotAttachable {
             throw IntakeError.invalid(error.fieldErrors(pointer: "/photos"))
@@ -83,7 +97,9 @@ public struct IntakeService: Sendable {
             // Retired after this process routed it (its cache not yet told): as if routed anew.
             catalogue.forget()
             throw IntakeError.categoryNotAvailableHere(
-                input.categoryCode, available: here.services.map(\.code).filter { $0 != input.categoryCode })
+                input.categoryCode,
+                available: here.services.map(\.code).filter { $0 != input.categoryCode }
+            )
         }
     }
 }

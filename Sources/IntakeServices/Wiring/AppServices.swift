@@ -48,7 +48,10 @@ public struct AppServices: Sendable {
     public let payments: PaymentService
 
     public init(
-        config: IntakeConfig, database: Database, logger: Logger, signals: DispatchSignals = DispatchSignals(),
+        config: IntakeConfig,
+        database: Database,
+        logger: Logger,
+        signals: DispatchSignals = DispatchSignals(),
         caches: ProcessCaches = ProcessCaches()
     ) {
         self.config = config
@@ -81,9 +84,13 @@ public struct AppServices: Sendable {
         intake = IntakeService(reports: reports, catalogue: catalogue)
         idempotent = IdempotentRequests(store: idempotency)
         payments = PaymentService(
-            payments: paymentIntents, settings: paymentSettings, govukPay: GovUKPay(baseURL: config.govukPayBaseURL),
+            payments: paymentIntents,
+            settings: paymentSettings,
+            govukPay: GovUKPay(baseURL: config.govukPayBaseURL),
             sandbox: SandboxProvider(store: sandboxPayments, baseURL: config.publicBaseURL),
-            expiry: .seconds(config.paymentExpiryMinutes * 60), logger: logger)
+            expiry: .seconds(config.paymentExpiryMinutes * 60),
+            logger: logger
+        )
     }
 
     /// Checks destination addresses before every connection (and when they are saved).
@@ -101,23 +108,43 @@ public struct AppServices: Sendable {
     /// many connections per host as it can have calls in flight, shut down when the loop ends.
     public func worker(workerID: String = AppServices.workerID()) -> DispatchWorker {
         let sender = Sender(
-            client: Sender.makeClient(connectionsPerHost: config.workerLanes * config.workerBatchSize), addressGuard: addressGuard)
+            client: Sender.makeClient(connectionsPerHost: config.workerLanes * config.workerBatchSize),
+            addressGuard: addressGuard
+        )
         let dispatcher = Dispatcher(
-            queue: pushQueue, destinations: destinations, messages: queueMessages, sender: sender,
-            batchSize: config.workerBatchSize, leaseMargin: config.workerLeaseMargin, workerID: workerID, logger: logger)
+            queue: pushQueue,
+            destinations: destinations,
+            messages: queueMessages,
+            sender: sender,
+            batchSize: config.workerBatchSize,
+            leaseMargin: config.workerLeaseMargin,
+            workerID: workerID,
+            logger: logger
+        )
         let maintenance = Maintenance(
-            reports: reports, idempotency: idempotency, media: media, queue: pushQueue, destinations: destinations,
-            payments: payments, contactRetentionDays: config.contactRetentionDays, logger: logger)
+            reports: reports,
+            idempotency: idempotency,
+            media: media,
+            queue: pushQueue,
+            destinations: destinations,
+            payments: payments,
+            contactRetentionDays: config.contactRetentionDays,
+            logger: logger
+        )
         let logger = logger
         return DispatchWorker(
-            pollInterval: config.workerPollInterval, lanes: config.workerLanes, doorbell: signals.any, logger: logger,
+            pollInterval: config.workerPollInterval,
+            lanes: config.workerLanes,
+            doorbell: signals.any,
+            logger: logger,
             pass: {
                 do { try await maintenance.runIfDue() } catch {
                     logger.error("maintenance failed", metadata: ["error": .string(DatabaseErrors.summary(error))])
                 }
                 return try await dispatcher.runOnce()
             },
-            onStop: { await sender.shutdown() })
+            onStop: { await sender.shutdown() }
+        )
     }
 
     /// Names the lease holder in the jobs table, for operators: host and process id.

@@ -47,13 +47,22 @@ public struct APIKeyStore: Sendable {
                 INSERT INTO api_keys (prefix, secret_hash, role, council_id, label, expires_at)
                 VALUES (\(token.prefix), \(hash), \(role.rawValue), \(councilID), \(label), \(expiresAt))
                 RETURNING id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await id in rows.decode(UUID.self) { return id }
             return nil
         }
         guard let id else { throw CreateError.unknownCouncil(councilSlug ?? "") }
         return Created(
-            id: id, token: token, role: role, councilSlug: councilSlug, label: label, createdAt: Date(), expiresAt: expiresAt)
+            id: id,
+            token: token,
+            role: role,
+            councilSlug: councilSlug,
+            label: label,
+            createdAt: Date(),
+            expiresAt: expiresAt
+        )
     }
 
     /// The principal for a presented key, or nil when it is unknown, revoked or expired.
@@ -74,7 +83,12 @@ public struct APIKeyStore: Sendable {
             for try await row in try await connection.execute(LiveKeyStatement(prefix: prefix), logger: logger) {
                 guard let role = Role(rawValue: row.role) else { return nil }
                 return StoredKey(
-                    id: row.id, secretHash: Array(row.secretHash), role: role, councilID: row.councilID, expiresAt: row.expiresAt)
+                    id: row.id,
+                    secretHash: Array(row.secretHash),
+                    role: role,
+                    councilID: row.councilID,
+                    expiresAt: row.expiresAt
+                )
             }
             return nil
         }
@@ -129,14 +143,23 @@ public struct APIKeyStore: Sendable {
                 SELECT k.prefix, k.role, c.slug AS council_slug, k.label, k.created_at, k.expires_at, k.revoked_at, k.last_used_at
                 FROM api_keys k LEFT JOIN councils c ON c.id = k.council_id
                 ORDER BY k.created_at, k.prefix
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var keys: [Listed] = []
             for row in try await rows.collect(ListedRow.self) {
                 keys.append(
                     Listed(
-                        prefix: "ci_\(row.prefix)", role: Role(rawValue: row.role) ?? .client, councilSlug: row.councilSlug,
-                        label: row.label, createdAt: row.createdAt, expiresAt: row.expiresAt, revokedAt: row.revokedAt,
-                        lastUsedAt: row.lastUsedAt))
+                        prefix: "ci_\(row.prefix)",
+                        role: Role(rawValue: row.role) ?? .client,
+                        councilSlug: row.councilSlug,
+                        label: row.label,
+                        createdAt: row.createdAt,
+                        expiresAt: row.expiresAt,
+                        revokedAt: row.revokedAt,
+                        lastUsedAt: row.lastUsedAt
+                    )
+                )
             }
             return keys
         }
@@ -172,7 +195,8 @@ public struct APIKeyStore: Sendable {
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 "UPDATE api_keys SET revoked_at = now() WHERE prefix = \(bare) AND revoked_at IS NULL RETURNING id",
-                logger: logger)
+                logger: logger
+            )
             for try await _ in rows.decode(UUID.self) { return true }
             return false
         }
@@ -190,7 +214,9 @@ public struct APIKeyStore: Sendable {
                 UPDATE api_keys k SET last_used_at = u.at
                 FROM unnest(\(ids)::uuid[], \(times)::timestamptz[]) AS u(id, at)
                 WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
     }
 }

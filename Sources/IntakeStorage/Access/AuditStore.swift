@@ -27,7 +27,9 @@ public struct AuditStore: Sendable {
                     \(event.route), \(target)::jsonb, \(event.changes)::jsonb, \(event.status),
                     CASE WHEN \(event.status)::int IS NULL THEN NULL ELSE now() END)
                 RETURNING id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await id in rows.decode(Int64.self) { return id }
             throw NoRowReturned()
         }
@@ -42,7 +44,9 @@ public struct AuditStore: Sendable {
                 """
                 UPDATE audit_events SET status = \(status), completed_at = now(), changes = changes || \(merged)::jsonb
                 WHERE id = \(id)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
     }
 
@@ -62,14 +66,22 @@ public struct AuditStore: Sendable {
                   AND (\(filter.from)::timestamptz IS NULL OR at >= \(filter.from))
                   AND (\(filter.to)::timestamptz IS NULL OR at < \(filter.to))
                 ORDER BY id DESC LIMIT \(limit)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var events: [AuditEvent] = []
             for row in try await rows.collect(EventRow.self) {
                 var event = AuditEvent(
                     requestID: row.requestID,
                     actor: .init(keyID: row.actorKeyID, keyPrefix: row.actorPrefix, role: row.actorRole, councilSlug: row.actorCouncil),
-                    councilID: row.councilID, councilSlug: row.councilSlug, action: row.action, method: row.method, route: row.route,
-                    target: (try? JSONDecoder().decode([String: String].self, from: Data(row.target.utf8))) ?? [:], changes: row.changes)
+                    councilID: row.councilID,
+                    councilSlug: row.councilSlug,
+                    action: row.action,
+                    method: row.method,
+                    route: row.route,
+                    target: (try? JSONDecoder().decode([String: String].self, from: Data(row.target.utf8))) ?? [:],
+                    changes: row.changes
+                )
                 event.id = row.id
                 event.at = row.at
                 event.completedAt = row.completedAt

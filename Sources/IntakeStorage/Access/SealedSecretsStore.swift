@@ -20,11 +20,17 @@ public struct SealedSecretsStore: Sendable {
         Column(table: "destinations", column: "previous_secret", key: "id", purpose: DestinationStore.secretPurpose),
         Column(table: "destinations", column: "open311_api_key", key: "id", purpose: DestinationStore.open311KeyPurpose),
         Column(
-            table: "council_payment_settings", column: "provider_api_key", key: "council_id",
-            purpose: PaymentSettingsStore.apiKeyPurpose),
+            table: "council_payment_settings",
+            column: "provider_api_key",
+            key: "council_id",
+            purpose: PaymentSettingsStore.apiKeyPurpose
+        ),
         Column(
-            table: "council_payment_settings", column: "webhook_secret", key: "council_id",
-            purpose: PaymentSettingsStore.webhookSecretPurpose),
+            table: "council_payment_settings",
+            column: "webhook_secret",
+            key: "council_id",
+            purpose: PaymentSettingsStore.webhookSecretPurpose
+        ),
     ]
 
     /// What is stored: values sealed under each key id, and values still in plain text.
@@ -64,7 +70,8 @@ public struct SealedSecretsStore: Sendable {
             // Before the first migration there is nothing to count.
             let tables = try await connection.query(
                 "SELECT to_regclass('destinations') IS NOT NULL AND to_regclass('council_payment_settings') IS NOT NULL",
-                logger: logger)
+                logger: logger
+            )
             for try await exists in tables.decode(Bool.self) where !exists { return census }
             for column in Self.columns {
                 let rows = try await connection.query(
@@ -73,7 +80,10 @@ public struct SealedSecretsStore: Sendable {
                             SELECT CASE WHEN \(column.column) LIKE 'sealed:v1:%' THEN split_part(\(column.column), ':', 3) END,
                                    count(*)::int
                             FROM \(column.table) WHERE \(column.column) IS NOT NULL GROUP BY 1
-                            """), logger: logger)
+                            """
+                    ),
+                    logger: logger
+                )
                 for try await (keyID, count) in rows.decode((String?, Int).self) {
                     if let keyID { census.sealedByKey[keyID, default: 0] += count } else { census.plain += count }
                 }
@@ -114,7 +124,10 @@ public struct SealedSecretsStore: Sendable {
                         unsafeSQL: """
                             SELECT \(column.key)::text, \(column.column) FROM \(column.table)
                             WHERE \(column.column) IS NOT NULL FOR UPDATE
-                            """), logger: logger)
+                            """
+                    ),
+                    logger: logger
+                )
                 var updates: [(String, String)] = []
                 for try await (key, stored) in rows.decode((String, String).self) {
                     let isSealed = SecretKeyring.isSealed(stored)
@@ -126,7 +139,10 @@ public struct SealedSecretsStore: Sendable {
                     _ = try await connection.query(
                         PostgresQuery(
                             unsafeSQL: "UPDATE \(column.table) SET \(column.column) = $1 WHERE \(column.key)::text = $2",
-                            binds: Self.binds(sealed, key)), logger: logger)
+                            binds: Self.binds(sealed, key)
+                        ),
+                        logger: logger
+                    )
                 }
                 rewritten += updates.count
             }

@@ -31,10 +31,12 @@ public struct CategoryStore: Sendable {
                         RETURNING *
                     )
                     SELECT \(unescaped: Self.columns) FROM inserted cat JOIN councils c ON c.id = cat.council_id
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 return try await Self.decode(rows).first!
             }
-        } catch where DatabaseErrors.sqlState(error) == "23505" {
+        } catch  where DatabaseErrors.sqlState(error) == "23505" {
             throw WriteError.codeTaken
         }
     }
@@ -56,7 +58,9 @@ public struct CategoryStore: Sendable {
                     RETURNING *
                 )
                 SELECT \(unescaped: Self.columns) FROM updated cat JOIN councils c ON c.id = cat.council_id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return try await Self.decode(rows).first
         }
     }
@@ -73,7 +77,9 @@ public struct CategoryStore: Sendable {
                     RETURNING *
                 )
                 SELECT \(unescaped: Self.columns) FROM retired cat JOIN councils c ON c.id = cat.council_id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return try await Self.decode(rows).first
         }
     }
@@ -85,7 +91,9 @@ public struct CategoryStore: Sendable {
                 """
                 SELECT \(unescaped: Self.columns) FROM categories cat JOIN councils c ON c.id = cat.council_id
                 WHERE cat.council_id = \(councilID) AND cat.code = \(code)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return try await Self.decode(rows).first
         }
     }
@@ -98,7 +106,9 @@ public struct CategoryStore: Sendable {
                 SELECT \(unescaped: Self.columns) FROM categories cat JOIN councils c ON c.id = cat.council_id
                 WHERE cat.council_id = \(councilID) AND (\(includeRetired) OR cat.retired_at IS NULL)
                 ORDER BY cat.code
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return try await Self.decode(rows)
         }
     }
@@ -156,14 +166,26 @@ public struct CategoryStore: Sendable {
         for row in try await rows.collect(CategoryRow.self) {
             let attributes = try JSONDecoder().decode([CategoryAttribute].self, from: Data(row.attributes.utf8))
             let definition = CategoryDefinition(
-                code: row.code, name: row.name, description: row.description, group: row.groupName, keywords: row.keywords,
+                code: row.code,
+                name: row.name,
+                description: row.description,
+                group: row.groupName,
+                keywords: row.keywords,
                 attributes: attributes.sorted { ($0.order, $0.code) < ($1.order, $1.code) },
-                photoRequired: row.photoRequired, anonymousAllowed: row.anonymousAllowed, contactRequired: row.contactRequired,
-                destination: row.destination)
+                photoRequired: row.photoRequired,
+                anonymousAllowed: row.anonymousAllowed,
+                contactRequired: row.contactRequired,
+                destination: row.destination
+            )
             let council = CouncilRef(
-                id: row.councilID, slug: row.councilSlug, name: row.councilName, tier: Council.Tier(rawValue: row.councilTier) ?? .unitary)
+                id: row.councilID,
+                slug: row.councilSlug,
+                name: row.councilName,
+                tier: Council.Tier(rawValue: row.councilTier) ?? .unitary
+            )
             categories.append(
-                Category(definition: definition, council: council, createdAt: row.createdAt, updatedAt: row.updatedAt, retiredAt: row.retiredAt))
+                Category(definition: definition, council: council, createdAt: row.createdAt, updatedAt: row.updatedAt, retiredAt: row.retiredAt)
+            )
         }
         return categories
     }

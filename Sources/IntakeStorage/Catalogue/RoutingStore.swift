@@ -76,7 +76,9 @@ public struct RoutingStore: Sendable {
                 SELECT \(unescaped: CategoryStore.columns) FROM categories cat JOIN councils c ON c.id = cat.council_id
                 WHERE cat.council_id = ANY(\(councilIDs)::uuid[]) AND cat.retired_at IS NULL
                 ORDER BY cat.code COLLATE "C"
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var found = Dictionary(uniqueKeysWithValues: councilIDs.map { ($0, [Category]()) })
             for category in try await CategoryStore.decode(rows) { found[category.council.id, default: []].append(category) }
             return found

@@ -53,7 +53,9 @@ public struct BoundaryImporter: Sendable {
 
     /// `progress(done, total)` is called after each feature.
     public func importCollection(
-        _ data: Data, options: Options, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+        _ data: Data,
+        options: Options,
+        progress: @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> [FeatureOutcome] {
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ImportError(description: "the file is not a JSON object")
@@ -107,7 +109,9 @@ public struct BoundaryImporter: Sendable {
                     SELECT id, slug FROM councils
                     WHERE (\(matchCode)::text IS NOT NULL AND code = \(matchCode))
                        OR (\(matchCode)::text IS NULL AND slug = \(slug))
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 var existing: (UUID, String)?
                 for try await row in rows.decode((UUID, String).self) { existing = row }
                 let result: FeatureOutcome.Result
@@ -118,7 +122,9 @@ public struct BoundaryImporter: Sendable {
                         SET boundary = ST_Multi(ST_ForcePolygonCCW(ST_SetSRID(ST_GeomFromGeoJSON(\(geometryJSON)), 4326))),
                             updated_at = now()
                         WHERE id = \(id)
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                     result = .updated(slug: existingSlug)
                 } else {
                     _ = try await connection.query(
@@ -126,11 +132,18 @@ public struct BoundaryImporter: Sendable {
                         INSERT INTO councils (slug, name, tier, code, boundary)
                         VALUES (\(slug), \(name), \(tier.rawValue), \(matchCode),
                                 ST_Multi(ST_ForcePolygonCCW(ST_SetSRID(ST_GeomFromGeoJSON(\(geometryJSON)), 4326))))
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                     result = .created(slug: slug)
                 }
                 return FeatureOutcome(
-                    index: index, name: name, result: result, warnings: checked.warnings, vertices: checked.vertices)
+                    index: index,
+                    name: name,
+                    result: result,
+                    warnings: checked.warnings,
+                    vertices: checked.vertices
+                )
             }
         } catch let invalid as BoundaryStore.Invalid {
             return failed(invalid.reason, name: name)

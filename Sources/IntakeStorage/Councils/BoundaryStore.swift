@@ -39,7 +39,9 @@ public struct BoundaryStore: Sendable {
                 SET boundary = ST_Multi(ST_ForcePolygonCCW(ST_SetSRID(ST_GeomFromGeoJSON(\(geometryJSON)), 4326))),
                     updated_at = now()
                 WHERE id = \(councilID)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return checked
         }
     }
@@ -57,8 +59,10 @@ public struct BoundaryStore: Sendable {
                        COALESCE(ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180
                                 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90, true) AS in_range
                 FROM g
-                """, logger: logger)
-        } catch where DatabaseErrors.sqlState(error) == "XX000" || DatabaseErrors.sqlState(error) == "22023" {
+                """,
+                logger: logger
+            )
+        } catch  where DatabaseErrors.sqlState(error) == "XX000" || DatabaseErrors.sqlState(error) == "22023" {
             // PostGIS could not parse it at all.
             throw Invalid(reason: "not a GeoJSON geometry: \(DatabaseErrors.summary(error))")
         }
@@ -70,7 +74,8 @@ public struct BoundaryStore: Sendable {
         if !row.valid { throw Invalid(reason: "the geometry is not valid: \(row.reason)") }
         if !row.inRange {
             throw Invalid(
-                reason: "coordinates are outside longitude/latitude ranges (projected, e.g. British National Grid?); send WGS84")
+                reason: "coordinates are outside longitude/latitude ranges (projected, e.g. British National Grid?); send WGS84"
+            )
         }
         if row.srid != 0 && row.srid != 4326 {
             throw Invalid(reason: "coordinates must be WGS84 longitude/latitude (EPSG:4326), not EPSG:\(row.srid)")

@@ -28,7 +28,9 @@ public struct CouncilStore: Sendable {
                     VALUES (\(council.slug), \(council.name), \(council.tier.rawValue), \(council.code),
                             \(council.contact.email), \(council.contact.phone), \(council.contact.website))
                     RETURNING \(unescaped: Self.columns)
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 return try await Self.decodeOne(rows)!
             }
         }
@@ -45,14 +47,18 @@ public struct CouncilStore: Sendable {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT \(unescaped: Self.columns) FROM councils WHERE id = \(id)", logger: logger)
+                "SELECT \(unescaped: Self.columns) FROM councils WHERE id = \(id)",
+                logger: logger
+            )
             return try await Self.decodeOne(rows)
         }
     }
 
     static func find(slug: String, on connection: PostgresConnection, logger: Logger) async throws -> Council? {
         let rows = try await connection.query(
-            "SELECT \(unescaped: Self.columns) FROM councils WHERE slug = \(slug)", logger: logger)
+            "SELECT \(unescaped: Self.columns) FROM councils WHERE slug = \(slug)",
+            logger: logger
+        )
         return try await Self.decodeOne(rows)
     }
 
@@ -60,7 +66,9 @@ public struct CouncilStore: Sendable {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT \(unescaped: Self.columns) FROM councils ORDER BY slug", logger: logger)
+                "SELECT \(unescaped: Self.columns) FROM councils ORDER BY slug",
+                logger: logger
+            )
             var councils: [Council] = []
             for row in try await rows.collect(CouncilRow.self) { councils.append(Self.council(row)) }
             return councils
@@ -79,7 +87,9 @@ public struct CouncilStore: Sendable {
                         website = \(council.contact.website), updated_at = now()
                     WHERE id = \(council.id)
                     RETURNING \(unescaped: Self.columns)
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 return try await Self.decodeOne(rows)!
             }
         }
@@ -140,13 +150,24 @@ public struct CouncilStore: Sendable {
             let lat = row.pointLat, let lon = row.pointLon
         {
             geography = .init(
-                minLat: round(minLat), minLon: round(minLon), maxLat: round(maxLat), maxLon: round(maxLon),
-                representativePoint: LatLon(lat: round(lat), lon: round(lon)))
+                minLat: round(minLat),
+                minLon: round(minLon),
+                maxLat: round(maxLat),
+                maxLon: round(maxLon),
+                representativePoint: LatLon(lat: round(lat), lon: round(lon))
+            )
         }
         return Council(
-            id: row.id, slug: row.slug, name: row.name, tier: Council.Tier(rawValue: row.tier) ?? .unitary, code: row.code,
-            contact: .init(email: row.contactEmail, phone: row.contactPhone, website: row.website), geography: geography,
-            createdAt: row.createdAt, updatedAt: row.updatedAt)
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            tier: Council.Tier(rawValue: row.tier) ?? .unitary,
+            code: row.code,
+            contact: .init(email: row.contactEmail, phone: row.contactPhone, website: row.website),
+            geography: geography,
+            createdAt: row.createdAt,
+            updatedAt: row.updatedAt
+        )
     }
 
     static func decodeOne(_ rows: PostgresRowSequence) async throws -> Council? {
@@ -157,7 +178,7 @@ public struct CouncilStore: Sendable {
     static func mappingUniqueViolations<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch where DatabaseErrors.sqlState(error) == "23505" {
+        } catch  where DatabaseErrors.sqlState(error) == "23505" {
             let constraint = (error as? PSQLError)?.serverInfo?[.constraintName] ?? ""
             throw constraint.contains("code") ? WriteError.codeTaken : WriteError.slugTaken
         }

@@ -23,11 +23,20 @@ public final class Database: Service, Sendable {
     public let secrets: SecretKeyring
 
     public init(
-        settings: DatabaseSettings, poolSize: Int, acquireTimeout: Duration, logger: Logger, secrets: SecretKeyring = .none
+        settings: DatabaseSettings,
+        poolSize: Int,
+        acquireTimeout: Duration,
+        logger: Logger,
+        secrets: SecretKeyring = .none
     ) {
         var configuration = PostgresClient.Configuration(
-            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
-            database: settings.database, tls: Self.tls(settings.tls))
+            host: settings.host,
+            port: settings.port,
+            username: settings.username,
+            password: settings.password,
+            database: settings.database,
+            tls: Self.tls(settings.tls)
+        )
         configuration.options.maximumConnections = poolSize
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = [("application_name", "civic-intake")]
@@ -42,8 +51,12 @@ public final class Database: Service, Sendable {
 
     public convenience init(config: IntakeConfig, logger: Logger) {
         self.init(
-            settings: config.database, poolSize: config.databasePoolSize,
-            acquireTimeout: config.databaseAcquireTimeout, logger: logger, secrets: config.secrets)
+            settings: config.database,
+            poolSize: config.databasePoolSize,
+            acquireTimeout: config.databaseAcquireTimeout,
+            logger: logger,
+            secrets: config.secrets
+        )
     }
 
     private static func tls(_ mode: DatabaseSettings.TLSMode) -> PostgresClient.Configuration.TLS {
@@ -62,9 +75,13 @@ public final class Database: Service, Sendable {
                     send: { channel, payloads in
                         try await self.withConnection { connection in
                             _ = try await connection.query(
-                                "SELECT pg_notify(\(channel), p) FROM unnest(\(payloads)::text[]) AS p", logger: logger)
+                                "SELECT pg_notify(\(channel), p) FROM unnest(\(payloads)::text[]) AS p",
+                                logger: logger
+                            )
                         }
-                    }, logger: logger)
+                    },
+                    logger: logger
+                )
             }
             await client.run()
             group.cancelAll()
@@ -144,7 +161,11 @@ public final class Database: Service, Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw DatabaseUnavailable(reason: "no connection within \(acquireTimeout)")
         case .acquired, .failed:
-            return try await withTaskCancellationHandler { try await result.value } onCancel: { work.cancel() }
+            return try await withTaskCancellationHandler {
+                try await result.value
+            } onCancel: {
+                work.cancel()
+            }
         }
     }
 
@@ -190,7 +211,8 @@ public final class Database: Service, Sendable {
         }
         let reason = lastError.map { DatabaseErrors.summary($0) } ?? "no answer"
         throw DatabaseUnavailable(
-            reason: "cannot reach PostgreSQL at \(settings.host):\(settings.port)/\(settings.database) within \(timeout): \(reason)")
+            reason: "cannot reach PostgreSQL at \(settings.host):\(settings.port)/\(settings.database) within \(timeout): \(reason)"
+        )
     }
 }
 

@@ -94,10 +94,15 @@ public struct CaseMessages: Sendable {
             for try await row in try await connection.execute(statement, logger: logger) {
                 let report = try ReportStore.report(row.report)
                 let event = TimelineEvent(
-                    id: row.eventID, kind: TimelineEvent.Kind(rawValue: row.eventKind) ?? .comment,
-                    status: row.eventStatus.flatMap(ReportStatus.init(rawValue:)), publicNote: row.eventPublicNote,
-                    internalNote: row.eventInternalNote, actor: TimelineEvent.Actor(rawValue: row.eventActor) ?? .system,
-                    createdAt: row.eventCreatedAt, photoID: row.eventMediaID)
+                    id: row.eventID,
+                    kind: TimelineEvent.Kind(rawValue: row.eventKind) ?? .comment,
+                    status: row.eventStatus.flatMap(ReportStatus.init(rawValue:)),
+                    publicNote: row.eventPublicNote,
+                    internalNote: row.eventInternalNote,
+                    actor: TimelineEvent.Actor(rawValue: row.eventActor) ?? .system,
+                    createdAt: row.eventCreatedAt,
+                    photoID: row.eventMediaID
+                )
                 found.append((report, event))
             }
             return found
@@ -112,7 +117,12 @@ public struct CaseMessages: Sendable {
         for source in sources {
             guard let report = reports[source.reportID], let event = events[source.eventID] else { continue }
             messages[source.messageID] = CaseMessage(
-                messageID: source.messageID, type: source.eventType, report: report, event: event, baseURL: baseURL)
+                messageID: source.messageID,
+                type: source.eventType,
+                report: report,
+                event: event,
+                baseURL: baseURL
+            )
         }
         return messages
     }

@@ -25,12 +25,16 @@ public struct DestinationStore: Sendable {
         let logger = self.logger
         let secrets = database.secrets
         let secret = try database.secrets.sealIfPresent(
-            definition.kind == .webhook ? WebhookSignature.generateSecret() : nil, purpose: Self.secretPurpose)
+            definition.kind == .webhook ? WebhookSignature.generateSecret() : nil,
+            purpose: Self.secretPurpose
+        )
         let open311Key = try database.secrets.sealIfPresent(definition.open311APIKey, purpose: Self.open311KeyPurpose)
         do {
             return try await database.withTransaction { connection in
                 if definition.isDefault { try await Self.clearDefault(councilID: councilID, on: connection, logger: logger) }
-                if definition.receivesPayments { try await Self.clearRevenues(councilID: councilID, except: definition.name, on: connection, logger: logger) }
+                if definition.receivesPayments {
+                    try await Self.clearRevenues(councilID: councilID, except: definition.name, on: connection, logger: logger)
+                }
                 let rows = try await connection.query(
                     """
                     WITH inserted AS (
@@ -43,12 +47,14 @@ public struct DestinationStore: Sendable {
                         RETURNING *
                     )
                     SELECT \(unescaped: Self.columns) FROM inserted d JOIN councils c ON c.id = d.council_id
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 let created = try await Self.decode(rows, secrets: secrets).first!
                 try await Self.routeWaitingJobs(councilID: councilID, on: connection, logger: logger)
                 return created
             }
-        } catch where DatabaseErrors.sqlState(error) == "23505" {
+        } catch  where DatabaseErrors.sqlState(error) == "23505" {
             throw WriteError.nameTaken
         }
     }
@@ -59,7 +65,9 @@ public struct DestinationStore: Sendable {
         let secrets = database.secrets
         return try await database.withTransaction { connection in
             if definition.isDefault { try await Self.clearDefault(councilID: councilID, except: definition.name, on: connection, logger: logger) }
-            if definition.receivesPayments { try await Self.clearRevenues(councilID: councilID, except: definition.name, on: connection, logger: logger) }
+            if definition.receivesPayments {
+                try await Self.clearRevenues(councilID: councilID, except: definition.name, on: connection, logger: logger)
+            }
             let rows = try await connection.query(
                 """
                 WITH updated AS (
@@ -72,7 +80,9 @@ public struct DestinationStore: Sendable {
                     RETURNING *
                 )
                 SELECT \(unescaped: Self.columns) FROM updated d JOIN councils c ON c.id = d.council_id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             let updated = try await Self.decode(rows, secrets: secrets).first
             if updated != nil { try await Self.routeWaitingJobs(councilID: councilID, on: connection, logger: logger) }
             return updated
@@ -95,11 +105,15 @@ public struct DestinationStore: Sendable {
                     RETURNING *
                 )
                 SELECT \(unescaped: Self.columns) FROM updated d JOIN councils c ON c.id = d.council_id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             let destination = try await Self.decode(rows, secrets: secrets).first
             if enabled, let destination {
                 _ = try await connection.query(
-                    "SELECT pg_notify('dispatch_jobs', \(destination.id.uuidString.lowercased()))", logger: logger)
+                    "SELECT pg_notify('dispatch_jobs', \(destination.id.uuidString.lowercased()))",
+                    logger: logger
+                )
             }
             return destination
         }
@@ -121,7 +135,9 @@ public struct DestinationStore: Sendable {
                     RETURNING *
                 )
                 SELECT \(unescaped: Self.columns) FROM updated d JOIN councils c ON c.id = d.council_id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return try await Self.decode(rows, secrets: secrets).first
         }
     }
@@ -138,14 +154,18 @@ public struct DestinationStore: Sendable {
                     (SELECT count(*)::int FROM dispatch_jobs j WHERE j.destination_id = d.id AND j.state IN ('pending', 'running'))
                 FROM destinations d WHERE d.council_id = \(councilID) AND d.name = \(name)
                 FOR UPDATE OF d
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var usage: (Int, Int)?
             for try await row in rows.decode((Int, Int).self) { usage = row }
             guard let usage else { return false }
             if usage.0 > 0 { throw WriteError.inUse("\(usage.0) categories send their cases here") }
             if usage.1 > 0 { throw WriteError.inUse("\(usage.1) messages are still waiting in it") }
             _ = try await connection.query(
-                "DELETE FROM destinations WHERE council_id = \(councilID) AND name = \(name)", logger: logger)
+                "DELETE FROM destinations WHERE council_id = \(councilID) AND name = \(name)",
+                logger: logger
+            )
             return true
         }
     }
@@ -158,7 +178,9 @@ public struct DestinationStore: Sendable {
                 """
                 SELECT \(unescaped: Self.columns) FROM destinations d JOIN councils c ON c.id = d.council_id
                 WHERE d.council_id = \(councilID) AND d.name = \(name)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return try await Self.decode(rows, secrets: secrets).first
         }
     }
@@ -172,7 +194,9 @@ public struct DestinationStore: Sendable {
                 SELECT \(unescaped: Self.columns) FROM destinations d JOIN councils c ON c.id = d.council_id
                 WHERE d.council_id = \(councilID) AND (\(kind?.rawValue)::text IS NULL OR d.kind = \(kind?.rawValue))
                 ORDER BY d.name
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return try await Self.decode(rows, secrets: secrets)
         }
     }
@@ -196,14 +220,24 @@ public struct DestinationStore: Sendable {
                   AND (\(kind?.rawValue)::text IS NULL OR d.kind = \(kind?.rawValue))
                 GROUP BY d.id, c.slug
                 ORDER BY c.slug, d.name
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var stats: [QueueStats] = []
             for row in try await rows.collect(StatsRow.self) {
                 stats.append(
                     QueueStats(
-                        destinationID: row.id, councilSlug: row.councilSlug, name: row.name,
-                        kind: Destination.Kind(rawValue: row.kind) ?? .pull, depth: row.depth, inFlight: row.inFlight,
-                        oldestAgeSeconds: (row.oldestAgeSeconds * 1000).rounded() / 1000, dead: row.dead, disabled: row.disabled))
+                        destinationID: row.id,
+                        councilSlug: row.councilSlug,
+                        name: row.name,
+                        kind: Destination.Kind(rawValue: row.kind) ?? .pull,
+                        depth: row.depth,
+                        inFlight: row.inFlight,
+                        oldestAgeSeconds: (row.oldestAgeSeconds * 1000).rounded() / 1000,
+                        dead: row.dead,
+                        disabled: row.disabled
+                    )
+                )
             }
             return stats
         }
@@ -238,7 +272,9 @@ public struct DestinationStore: Sendable {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT count(*)::int FROM dispatch_jobs WHERE destination_id IS NULL AND state = 'pending'", logger: logger)
+                "SELECT count(*)::int FROM dispatch_jobs WHERE destination_id IS NULL AND state = 'pending'",
+                logger: logger
+            )
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }
@@ -253,14 +289,24 @@ public struct DestinationStore: Sendable {
                 SELECT message_id, event_type, attempt, started_at, duration_ms, outcome, status_code, response_excerpt, error
                 FROM dispatch_attempts WHERE destination_id = \(destinationID)
                 ORDER BY id DESC LIMIT \(limit)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var attempts: [DeliveryAttempt] = []
             for row in try await rows.collect(AttemptRow.self) {
                 attempts.append(
                     DeliveryAttempt(
-                        messageID: row.messageID, eventType: row.eventType, attempt: row.attempt, startedAt: row.startedAt,
-                        durationMilliseconds: row.durationMs, outcome: DeliveryOutcome.Kind(rawValue: row.outcome) ?? .retry,
-                        statusCode: row.statusCode, responseExcerpt: row.responseExcerpt, error: row.error))
+                        messageID: row.messageID,
+                        eventType: row.eventType,
+                        attempt: row.attempt,
+                        startedAt: row.startedAt,
+                        durationMilliseconds: row.durationMs,
+                        outcome: DeliveryOutcome.Kind(rawValue: row.outcome) ?? .retry,
+                        statusCode: row.statusCode,
+                        responseExcerpt: row.responseExcerpt,
+                        error: row.error
+                    )
+                )
             }
             return attempts
         }
@@ -292,14 +338,21 @@ public struct DestinationStore: Sendable {
 
     // MARK: -
 
-    static func clearDefault(councilID: UUID, except name: String? = nil, on connection: PostgresConnection, logger: Logger)
+    static func clearDefault(
+        councilID: UUID,
+        except name: String? = nil,
+        on connection: PostgresConnection,
+        logger: Logger
+    )
         async throws
     {
         _ = try await connection.query(
             """
             UPDATE destinations SET is_default = false, updated_at = now()
             WHERE council_id = \(councilID) AND is_default AND name IS DISTINCT FROM \(name)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     /// One revenues destination per council: naming a new one takes the role from the old.
@@ -308,7 +361,9 @@ public struct DestinationStore: Sendable {
             """
             UPDATE destinations SET receives_payments = false, updated_at = now()
             WHERE council_id = \(councilID) AND receives_payments AND name <> \(name)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     /// Gives jobs written while their council had no destination for them somewhere to go.
@@ -320,14 +375,18 @@ public struct DestinationStore: Sendable {
             WHERE j.destination_id IS NULL AND j.state = 'pending' AND r.id = j.report_id
               AND (\(councilID)::uuid IS NULL OR r.council_id = \(councilID))
               AND dispatch_destination(r.council_id, r.category_id) IS NOT NULL
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         _ = try await connection.query(
             """
             UPDATE dispatch_jobs j SET destination_id = d.id
             FROM payment_intents p JOIN destinations d ON d.council_id = p.council_id AND d.receives_payments
             WHERE j.destination_id IS NULL AND j.state = 'pending' AND p.id = j.payment_intent_id
               AND (\(councilID)::uuid IS NULL OR p.council_id = \(councilID))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     public func routeWaitingJobs() async throws {
@@ -407,16 +466,28 @@ public struct DestinationStore: Sendable {
                 Destination(
                     id: row.id,
                     council: CouncilRef(
-                        id: row.councilID, slug: row.councilSlug, name: row.councilName,
-                        tier: Council.Tier(rawValue: row.councilTier) ?? .unitary),
-                    name: row.name, kind: Destination.Kind(rawValue: row.kind) ?? .pull, isDefault: row.isDefault, url: row.url,
+                        id: row.councilID,
+                        slug: row.councilSlug,
+                        name: row.councilName,
+                        tier: Council.Tier(rawValue: row.councilTier) ?? .unitary
+                    ),
+                    name: row.name,
+                    kind: Destination.Kind(rawValue: row.kind) ?? .pull,
+                    isDefault: row.isDefault,
+                    url: row.url,
                     secret: try secrets.openIfPresent(row.secret, purpose: secretPurpose),
                     previousSecret: try secrets.openIfPresent(row.previousSecret, purpose: secretPurpose),
                     previousSecretExpiresAt: row.previousSecretExpiresAt,
                     open311APIKey: try secrets.openIfPresent(row.open311APIKey, purpose: open311KeyPurpose),
-                    open311Jurisdiction: row.open311Jurisdiction, timeoutSeconds: row.timeoutSeconds, maxAttempts: row.maxAttempts,
-                    visibilityTimeoutSeconds: row.visibilityTimeoutSeconds, disabledAt: row.disabledAt,
-                    disabledReason: row.disabledReason, createdAt: row.createdAt, updatedAt: row.updatedAt)
+                    open311Jurisdiction: row.open311Jurisdiction,
+                    timeoutSeconds: row.timeoutSeconds,
+                    maxAttempts: row.maxAttempts,
+                    visibilityTimeoutSeconds: row.visibilityTimeoutSeconds,
+                    disabledAt: row.disabledAt,
+                    disabledReason: row.disabledReason,
+                    createdAt: row.createdAt,
+                    updatedAt: row.updatedAt
+                )
             destination.receivesPayments = row.receivesPayments
             destinations.append(destination)
         }
@@ -434,7 +505,9 @@ extension DestinationStore {
                 """
                 SELECT \(unescaped: Self.columns) FROM destinations d JOIN councils c ON c.id = d.council_id
                 WHERE d.id = ANY(\(ids)::uuid[])
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var found: [UUID: Destination] = [:]
             for destination in try await Self.decode(rows, secrets: secrets) { found[destination.id] = destination }
             return found

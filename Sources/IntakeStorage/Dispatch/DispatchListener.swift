@@ -28,9 +28,12 @@ public struct DispatchListener: Service {
     let logger: Logger
 
     public init(
-        database: Database, signals: DispatchSignals, channel: String = Self.channel,
+        database: Database,
+        signals: DispatchSignals,
+        channel: String = Self.channel,
         onCacheChange: @escaping @Sendable (String) -> Void = { _ in },
-        onListening: @escaping @Sendable (Bool) -> Void = { _ in }, logger: Logger
+        onListening: @escaping @Sendable (Bool) -> Void = { _ in },
+        logger: Logger
     ) {
         self.database = database
         self.signals = signals
@@ -66,7 +69,8 @@ public struct DispatchListener: Service {
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 logger.warning(
                     "database notifications interrupted; polling meanwhile",
-                    metadata: ["error": .string(DatabaseErrors.summary(error))])
+                    metadata: ["error": .string(DatabaseErrors.summary(error))]
+                )
             }
             onListening(false)
             // Any gap is covered by waiters' polls; ring once so nobody waits a full interval.

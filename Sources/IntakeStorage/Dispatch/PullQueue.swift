@@ -32,15 +32,27 @@ public struct PullQueue: Sendable {
     public func receive(destinationID: UUID, max: Int, visibilitySeconds: Int, holder: String) async throws -> [Received] {
         let logger = self.logger
         let statement = ReceiveStatement(
-            destinationID: destinationID, max: max, visibilitySeconds: Double(Swift.max(visibilitySeconds, 0)), holder: holder)
+            destinationID: destinationID,
+            max: max,
+            visibilitySeconds: Double(Swift.max(visibilitySeconds, 0)),
+            holder: holder
+        )
         return try await database.withConnection { connection in
             var received: [Received] = []
             for try await row in try await connection.execute(statement, logger: logger) {
                 received.append(
                     Received(
-                        jobID: row.id, messageID: row.messageID, receipt: row.receipt, receiveCount: row.attempts,
-                        eventType: row.eventType, reportID: row.reportID, eventID: row.eventID, paymentIntentID: row.paymentIntentID,
-                        sentAt: row.createdAt))
+                        jobID: row.id,
+                        messageID: row.messageID,
+                        receipt: row.receipt,
+                        receiveCount: row.attempts,
+                        eventType: row.eventType,
+                        reportID: row.reportID,
+                        eventID: row.eventID,
+                        paymentIntentID: row.paymentIntentID,
+                        sentAt: row.createdAt
+                    )
+                )
             }
             return received
         }
@@ -122,7 +134,10 @@ public struct PullQueue: Sendable {
         guard !entries.isEmpty else { return [:] }
         let logger = self.logger
         let statement = AckStatement(
-            destinationID: destinationID, messageIDs: entries.map(\.messageID), receipts: entries.map(\.receipt))
+            destinationID: destinationID,
+            messageIDs: entries.map(\.messageID),
+            receipts: entries.map(\.receipt)
+        )
         return try await database.withConnection { connection in
             var results: [UUID: AckResult] = [:]
             for try await row in try await connection.execute(statement, logger: logger) {
@@ -200,12 +215,16 @@ public struct PullQueue: Sendable {
                     RETURNING j.id
                 )
                 SELECT holds, (SELECT count(*) FROM changed)::int FROM target
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await (holds, _) in rows.decode((Bool, Int).self) {
                 guard holds else { return .staleReceipt }
                 if seconds == 0 {
                     _ = try await connection.query(
-                        "SELECT pg_notify('dispatch_jobs', \(destinationID.uuidString.lowercased()))", logger: logger)
+                        "SELECT pg_notify('dispatch_jobs', \(destinationID.uuidString.lowercased()))",
+                        logger: logger
+                    )
                 }
                 return .acked
             }
@@ -235,14 +254,24 @@ public struct PullQueue: Sendable {
                 FROM dispatch_jobs
                 WHERE destination_id = \(destinationID) AND state = 'dead' AND id > \(after ?? 0)
                 ORDER BY id LIMIT \(limit)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var dead: [DeadMessage] = []
             for row in try await rows.collect(DeadRow.self) {
                 dead.append(
                     DeadMessage(
-                        jobID: row.id, messageID: row.messageID, eventType: row.eventType, attempts: row.attempts,
-                        lastError: row.lastError, diedAt: row.finishedAt, reportID: row.reportID, paymentIntentID: row.paymentIntentID,
-                        createdAt: row.createdAt))
+                        jobID: row.id,
+                        messageID: row.messageID,
+                        eventType: row.eventType,
+                        attempts: row.attempts,
+                        lastError: row.lastError,
+                        diedAt: row.finishedAt,
+                        reportID: row.reportID,
+                        paymentIntentID: row.paymentIntentID,
+                        createdAt: row.createdAt
+                    )
+                )
             }
             return dead
         }
@@ -289,11 +318,15 @@ public struct PullQueue: Sendable {
                     RETURNING j.id
                 )
                 SELECT state FROM target
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await state in rows.decode(String.self) {
                 guard state == "dead" else { return .notDead }
                 _ = try await connection.query(
-                    "SELECT pg_notify('dispatch_jobs', \(destinationID.uuidString.lowercased()))", logger: logger)
+                    "SELECT pg_notify('dispatch_jobs', \(destinationID.uuidString.lowercased()))",
+                    logger: logger
+                )
                 return .redriven
             }
             return .notFound

@@ -42,7 +42,11 @@ public struct PushQueue: Sendable {
     /// The lease is the destination's timeout plus `leaseMargin` seconds: long enough to finish
     /// and record the attempt, short enough that a crashed worker's jobs come back soon.
     public func claim(
-        limit: Int, leaseMargin: Double, workerID: String, perDestination: Int = .max, inFlight: [UUID: Int] = [:]
+        limit: Int,
+        leaseMargin: Double,
+        workerID: String,
+        perDestination: Int = .max,
+        inFlight: [UUID: Int] = [:]
     ) async throws -> [Job] {
         let logger = self.logger
         let leaseSeconds = "d.timeout_seconds + \(String(format: "%.3f", max(leaseMargin, 0)))"
@@ -84,14 +88,25 @@ public struct PushQueue: Sendable {
                        payment_intent_id
                 FROM claimed WHERE state = 'running'
                 ORDER BY id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var jobs: [Job] = []
             for row in try await rows.collect(ClaimedRow.self) {
                 jobs.append(
                     Job(
-                        id: row.id, messageID: row.messageID, receipt: row.receipt, eventType: row.eventType, attempt: row.attempts,
-                        reportID: row.reportID, eventID: row.eventID, paymentIntentID: row.paymentIntentID,
-                        destinationID: row.destinationID, open311Token: row.open311Token))
+                        id: row.id,
+                        messageID: row.messageID,
+                        receipt: row.receipt,
+                        eventType: row.eventType,
+                        attempt: row.attempts,
+                        reportID: row.reportID,
+                        eventID: row.eventID,
+                        paymentIntentID: row.paymentIntentID,
+                        destinationID: row.destinationID,
+                        open311Token: row.open311Token
+                    )
+                )
             }
             return jobs
         }
@@ -129,19 +144,19 @@ public struct PushQueue: Sendable {
     /// text the caller built from numbers and a holder name reduced to safe characters.
     static func leaseUpdate(seconds: String, holder: String) -> String {
         """
-            UPDATE dispatch_jobs j SET
-                state = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN 'dead' ELSE 'running' END,
-                attempts = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN j.attempts ELSE j.attempts + 1 END,
-                finished_at = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN now() END,
-                last_error = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts
-                    THEN 'the last attempt or receive ended without an answer' ELSE j.last_error END,
-                run_at = now() + make_interval(secs => (\(seconds))::float8),
-                receipt = gen_random_uuid(),
-                locked_by = \(holder)
-            FROM candidates c, destinations d
-            WHERE j.id = c.id AND d.id = j.destination_id
-            RETURNING j.*
-            """
+        UPDATE dispatch_jobs j SET
+            state = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN 'dead' ELSE 'running' END,
+            attempts = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN j.attempts ELSE j.attempts + 1 END,
+            finished_at = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts THEN now() END,
+            last_error = CASE WHEN j.state = 'running' AND j.attempts >= d.max_attempts
+                THEN 'the last attempt or receive ended without an answer' ELSE j.last_error END,
+            run_at = now() + make_interval(secs => (\(seconds))::float8),
+            receipt = gen_random_uuid(),
+            locked_by = \(holder)
+        FROM candidates c, destinations d
+        WHERE j.id = c.id AND d.id = j.destination_id
+        RETURNING j.*
+        """
     }
 
     static func isSafeInHolder(_ scalar: Unicode.Scalar) -> Bool {
@@ -221,7 +236,9 @@ public struct PushQueue: Sendable {
                     FROM updated u JOIN input i ON i.id = u.id
                 )
                 SELECT id FROM updated
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var done: [Int64] = []
             for try await id in rows.decode(Int64.self) { done.append(id) }
             return done
@@ -239,7 +256,11 @@ public struct PushQueue: Sendable {
 
     /// Deletes finished jobs after `doneAfter` and attempt records after `attemptsAfter`, a
     /// batch at a time. Dead jobs stay until redriven. Returns rows deleted.
-    public func prune(doneAfter: Duration = .seconds(86_400), attemptsAfter: Duration = .seconds(7 * 86_400), batch: Int = 5000)
+    public func prune(
+        doneAfter: Duration = .seconds(86_400),
+        attemptsAfter: Duration = .seconds(7 * 86_400),
+        batch: Int = 5000
+    )
         async throws -> Int
     {
         let logger = self.logger
@@ -262,7 +283,9 @@ public struct PushQueue: Sendable {
                     RETURNING 1
                 )
                 SELECT (SELECT count(*) FROM jobs)::int + (SELECT count(*) FROM attempts)::int
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }

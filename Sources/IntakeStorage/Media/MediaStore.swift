@@ -30,7 +30,9 @@ public struct MediaStore: Sendable {
                 INSERT INTO media (client_key_id, content_type, bytes, byte_size, sha256)
                 VALUES (\(clientKeyID), \(format.contentType), \(data), \(data.count), \(digest))
                 RETURNING id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await id in rows.decode(UUID.self) { return Stored(id: id, format: format, byteSize: data.count) }
             throw NoRowReturned()
         }
@@ -46,7 +48,9 @@ public struct MediaStore: Sendable {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT content_type, bytes, encode(sha256, 'hex') AS sha256_hex FROM media WHERE id = \(id)", logger: logger)
+                "SELECT content_type, bytes, encode(sha256, 'hex') AS sha256_hex FROM media WHERE id = \(id)",
+                logger: logger
+            )
             guard let row = try await rows.first(FetchedRow.self) else { return nil }
             return Fetched(contentType: row.contentType, bytes: row.bytes, etag: "\"\(row.sha256Hex)\"")
         }
@@ -73,8 +77,12 @@ public struct MediaStore: Sendable {
     /// Attaches photos the client uploaded and has not attached yet, in the given order, inside
     /// the caller's transaction; throws `NotAttachable` naming the ids that do not qualify.
     static func attach(
-        _ ids: [UUID], to reportID: UUID, clientKeyID: UUID?, startingAt position: Int,
-        on connection: PostgresConnection, logger: Logger
+        _ ids: [UUID],
+        to reportID: UUID,
+        clientKeyID: UUID?,
+        startingAt position: Int,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
         guard !ids.isEmpty else { return }
         let rows = try await connection.query(
@@ -83,7 +91,9 @@ public struct MediaStore: Sendable {
             FROM unnest(\(ids)::uuid[]) WITH ORDINALITY AS chosen(id, ordinality)
             WHERE m.id = chosen.id AND m.report_id IS NULL AND m.client_key_id IS NOT DISTINCT FROM \(clientKeyID)
             RETURNING m.id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var attached = Set<UUID>()
         for try await id in rows.decode(UUID.self) { attached.insert(id) }
         let missing = ids.enumerated().filter { !attached.contains($0.element) }.map(\.offset)
@@ -100,7 +110,9 @@ public struct MediaStore: Sendable {
                     DELETE FROM media WHERE report_id IS NULL AND created_at < now() - make_interval(hours => \(hours)::int)
                     RETURNING 1
                 ) SELECT count(*)::int FROM gone
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }

@@ -26,7 +26,13 @@ public struct Open311Store: Sendable {
         public var limit: Int
 
         public init(
-            councilID: UUID?, ids: [UUID]?, serviceCodes: [String]?, since: Date?, until: Date?, open: Bool?, limit: Int
+            councilID: UUID?,
+            ids: [UUID]?,
+            serviceCodes: [String]?,
+            since: Date?,
+            until: Date?,
+            open: Bool?,
+            limit: Int
         ) {
             self.councilID = councilID
             self.ids = ids
@@ -61,7 +67,9 @@ public struct Open311Store: Sendable {
                       AND (\(filter.until)::timestamptz IS NULL OR r.created_at <= \(filter.until))))
                 ORDER BY r.created_at DESC, r.id DESC
                 LIMIT \(filter.limit)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var found: [(Report, String?)] = []
             for row in try await rows.collect(ReportStore.RowWithNote.self) {
                 found.append((try ReportStore.report(row.report), row.statusNote))
@@ -97,13 +105,21 @@ public struct Open311Store: Sendable {
                   AND (\(councilID)::uuid IS NULL OR r.council_id = \(councilID))
                 ORDER BY e.created_at, e.id
                 LIMIT \(limit)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var updates: [Update] = []
             for row in try await rows.collect(UpdateRow.self) {
                 updates.append(
                     Update(
-                        eventID: row.id, reportID: row.reportID, status: row.status.flatMap(ReportStatus.init(rawValue:)) ?? .open,
-                        note: row.publicNote, at: row.createdAt, externalReference: row.externalReference))
+                        eventID: row.id,
+                        reportID: row.reportID,
+                        status: row.status.flatMap(ReportStatus.init(rawValue:)) ?? .open,
+                        note: row.publicNote,
+                        at: row.createdAt,
+                        externalReference: row.externalReference
+                    )
+                )
             }
             return updates
         }

@@ -37,7 +37,8 @@ public struct PaymentSettingsStore: Sendable {
                            reference_check, reference_description, reference_example
                     FROM council_payment_settings
                     """ + " " + filter.sql,
-                binds: filter.binds)
+                binds: filter.binds
+            )
             let rows = try await connection.query(query, logger: logger)
             var settings: [UUID: PaymentSettings] = [:]
             for row in try await rows.collect(SettingsRow.self) {
@@ -46,10 +47,15 @@ public struct PaymentSettingsStore: Sendable {
                     providerAPIKey: openSecrets
                         ? try secrets.openIfPresent(row.providerAPIKey, purpose: Self.apiKeyPurpose) : row.providerAPIKey.map { _ in "" },
                     webhookSecret: openSecrets ? try secrets.open(row.webhookSecret, purpose: Self.webhookSecretPurpose) : "",
-                    fundCode: row.fundCode, maxAmountPence: row.maxAmountPence,
+                    fundCode: row.fundCode,
+                    maxAmountPence: row.maxAmountPence,
                     referenceRule: AccountReferenceRule(
-                        pattern: row.referencePattern, checkScheme: AccountReferenceRule.CheckScheme(rawValue: row.referenceCheck) ?? .none,
-                        description: row.referenceDescription, example: row.referenceExample))
+                        pattern: row.referencePattern,
+                        checkScheme: AccountReferenceRule.CheckScheme(rawValue: row.referenceCheck) ?? .none,
+                        description: row.referenceDescription,
+                        example: row.referenceExample
+                    )
+                )
             }
             return settings
         }
@@ -99,7 +105,9 @@ public struct PaymentSettingsStore: Sendable {
                     max_amount_pence = EXCLUDED.max_amount_pence, reference_pattern = EXCLUDED.reference_pattern,
                     reference_check = EXCLUDED.reference_check, reference_description = EXCLUDED.reference_description,
                     reference_example = EXCLUDED.reference_example, updated_at = now()
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
     }
 }

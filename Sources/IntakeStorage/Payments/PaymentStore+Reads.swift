@@ -17,8 +17,13 @@ extension PaymentStore {
         public var after: UUID?
 
         public init(
-            councilID: UUID, createdFrom: Date? = nil, createdBefore: Date? = nil, state: PaymentState? = nil,
-            accountReference: String? = nil, limit: Int = 50, after: UUID? = nil
+            councilID: UUID,
+            createdFrom: Date? = nil,
+            createdBefore: Date? = nil,
+            state: PaymentState? = nil,
+            accountReference: String? = nil,
+            limit: Int = 50,
+            after: UUID? = nil
         ) {
             self.councilID = councilID
             self.createdFrom = createdFrom
@@ -43,7 +48,8 @@ extension PaymentStore {
                    OR (i.created_at, i.id) < (SELECT created_at, id FROM payment_intents WHERE id = \(search.after)))
             ORDER BY i.created_at DESC, i.id DESC
             LIMIT \(search.limit + 1)
-            """)
+            """
+        )
     }
 
     /// Intents paid (the provider said success) in [start, end): money the revenues system
@@ -57,8 +63,15 @@ extension PaymentStore {
             """
         ).map {
             Reconciliation.Line(
-                intentID: $0.id, paidAt: $0.paidAt ?? $0.updatedAt, accountReference: $0.accountReference, fundCode: $0.fundCode,
-                amountPence: $0.amountPence, provider: $0.provider, providerReference: $0.providerReference ?? "", state: $0.state)
+                intentID: $0.id,
+                paidAt: $0.paidAt ?? $0.updatedAt,
+                accountReference: $0.accountReference,
+                fundCode: $0.fundCode,
+                amountPence: $0.amountPence,
+                provider: $0.provider,
+                providerReference: $0.providerReference ?? "",
+                state: $0.state
+            )
         }
     }
 
@@ -68,7 +81,8 @@ extension PaymentStore {
             """
             WHERE i.state IN ('created', 'pending') AND i.expires_at <= now()
             ORDER BY i.expiry_checked_at NULLS FIRST, i.expires_at LIMIT \(limit)
-            """)
+            """
+        )
     }
 
     /// Notes that the sweep is asking the provider about this intent now.

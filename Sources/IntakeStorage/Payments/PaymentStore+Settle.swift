@@ -26,12 +26,18 @@ extension PaymentStore {
     /// off exactly once however many confirmations race here (the row lock orders them, the
     /// guarded moves and a unique job index make the losers change nothing).
     public func settle(
-        _ id: UUID, to target: PaymentState, failureCode: String? = nil, actor: String, reason: String
+        _ id: UUID,
+        to target: PaymentState,
+        failureCode: String? = nil,
+        actor: String,
+        reason: String
     ) async throws -> SettleResult {
         let logger = self.logger
         let (result, handOff) = try await database.withTransaction { connection -> (SettleResult, UUID??) in
             let rows = try await connection.query(
-                "SELECT state FROM payment_intents WHERE id = \(id) FOR UPDATE", logger: logger)
+                "SELECT state FROM payment_intents WHERE id = \(id) FOR UPDATE",
+                logger: logger
+            )
             var current: PaymentState?
             for try await state in rows.decode(String.self) { current = PaymentState(rawValue: state) }
             guard var state = current, state == .created || state == .pending, state != target else { return (.unchanged(current), nil) }
@@ -43,7 +49,9 @@ extension PaymentStore {
             else { return (.unchanged(state), nil) }
             if let failureCode {
                 _ = try await connection.query(
-                    "UPDATE payment_intents SET failure_code = \(failureCode) WHERE id = \(id)", logger: logger)
+                    "UPDATE payment_intents SET failure_code = \(failureCode) WHERE id = \(id)",
+                    logger: logger
+                )
             }
             guard target == .succeeded else { return (.moved(target), nil) }
             let destination = try await Self.queueHandOff(id, on: connection, logger: logger)
@@ -62,7 +70,9 @@ extension PaymentStore {
             SELECT d.id FROM payment_intents i
             JOIN destinations d ON d.council_id = i.council_id AND d.receives_payments
             WHERE i.id = \(id)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var destination: UUID?
         for try await found in rows.decode(UUID.self) { destination = found }
         let reason = destination == nil ? "waiting for the council's revenues destination" : "queued for the revenues destination"
@@ -72,7 +82,9 @@ extension PaymentStore {
             INSERT INTO dispatch_jobs (payment_intent_id, event_type, destination_id)
             VALUES (\(id), 'payment.succeeded', \(destination))
             ON CONFLICT DO NOTHING
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return destination
     }
 
@@ -83,7 +95,9 @@ extension PaymentStore {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT true FROM payment_provider_events WHERE provider = \(provider) AND event_id = \(eventID)", logger: logger)
+                "SELECT true FROM payment_provider_events WHERE provider = \(provider) AND event_id = \(eventID)",
+                logger: logger
+            )
             for try await _ in rows.decode(Bool.self) { return true }
             return false
         }
@@ -97,7 +111,9 @@ extension PaymentStore {
                 """
                 INSERT INTO payment_provider_events (provider, event_id, intent_id) VALUES (\(provider), \(eventID), \(intentID))
                 ON CONFLICT DO NOTHING
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
     }
 
@@ -110,7 +126,9 @@ extension PaymentStore {
                 WITH gone AS (
                     DELETE FROM payment_provider_events WHERE received_at < now() - make_interval(days => \(days)::int) RETURNING 1
                 ) SELECT count(*)::int FROM gone
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }

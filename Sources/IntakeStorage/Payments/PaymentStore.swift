@@ -31,9 +31,18 @@ public struct PaymentStore: Sendable {
         public var clientKeyID: UUID?
 
         public init(
-            councilID: UUID, accountReference: String, amountPence: Int64, returnURL: String, provider: String, expiresAt: Date,
-            fundCode: String = "", description: String = "", payerName: String? = nil, payerEmail: String? = nil,
-            metadata: [String: PaymentIntent.MetadataValue] = [:], clientKeyID: UUID? = nil
+            councilID: UUID,
+            accountReference: String,
+            amountPence: Int64,
+            returnURL: String,
+            provider: String,
+            expiresAt: Date,
+            fundCode: String = "",
+            description: String = "",
+            payerName: String? = nil,
+            payerEmail: String? = nil,
+            metadata: [String: PaymentIntent.MetadataValue] = [:],
+            clientKeyID: UUID? = nil
         ) {
             self.councilID = councilID
             self.accountReference = accountReference
@@ -69,7 +78,9 @@ public struct PaymentStore: Sendable {
                     SELECT id, NULL, 'created', \(actor), 'created' FROM intent
                 )
                 SELECT id FROM intent
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await id in rows.decode(UUID.self) { return id }
             throw NoRowReturned()
         }
@@ -94,8 +105,14 @@ public struct PaymentStore: Sendable {
     /// The guarded move, on a connection the caller may hold a transaction on. `set` adds
     /// assignments (SQL the caller built from bindings) made only if the move happens.
     static func move(
-        _ id: UUID, from: PaymentState, to: PaymentState, actor: String, reason: String, set: PostgresQuery? = nil,
-        on connection: PostgresConnection, logger: Logger
+        _ id: UUID,
+        from: PaymentState,
+        to: PaymentState,
+        actor: String,
+        reason: String,
+        set: PostgresQuery? = nil,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> MoveResult {
         guard from.canMove(to: to) else { return .forbidden }
         let rows = try await connection.query(
@@ -110,7 +127,9 @@ public struct PaymentStore: Sendable {
                 SELECT id, \(from.rawValue), \(to.rawValue), \(actor), \(reason) FROM moved
             )
             SELECT count(*)::int FROM moved
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var moved = false
         for try await count in rows.decode(Int.self) { moved = count == 1 }
         if moved { return .moved }
@@ -126,7 +145,9 @@ public struct PaymentStore: Sendable {
     /// `beforeCommit` gets it in the same transaction (the idempotent response is stored with it).
     @discardableResult
     public func attachProvider(
-        _ id: UUID, reference: String, nextURL: String,
+        _ id: UUID,
+        reference: String,
+        nextURL: String,
         beforeCommit: @escaping @Sendable (PaymentIntent, PostgresConnection) async throws -> Void = { _, _ in }
     ) async throws -> PaymentIntent? {
         let logger = self.logger
@@ -135,9 +156,18 @@ public struct PaymentStore: Sendable {
                 """
                 UPDATE payment_intents SET provider_reference = \(reference), next_url = \(nextURL)
                 WHERE id = \(id) AND state = 'created'
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             let result = try await Self.move(
-                id, from: .created, to: .pending, actor: "system", reason: "payment created at the provider", on: connection, logger: logger)
+                id,
+                from: .created,
+                to: .pending,
+                actor: "system",
+                reason: "payment created at the provider",
+                on: connection,
+                logger: logger
+            )
             guard result == .moved, let intent = try await Self.find(id: id, on: connection, logger: logger) else { return nil }
             try await beforeCommit(intent, connection)
             return intent
@@ -162,13 +192,19 @@ public struct PaymentStore: Sendable {
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 "SELECT from_state, to_state, actor, reason, created_at FROM payment_events WHERE intent_id = \(id) ORDER BY id",
-                logger: logger)
+                logger: logger
+            )
             var events: [Event] = []
             for row in try await rows.collect(EventRow.self) {
                 events.append(
                     Event(
-                        from: row.fromState.flatMap(PaymentState.init(rawValue:)), to: PaymentState(rawValue: row.toState) ?? .created,
-                        actor: row.actor, reason: row.reason, at: row.createdAt))
+                        from: row.fromState.flatMap(PaymentState.init(rawValue:)),
+                        to: PaymentState(rawValue: row.toState) ?? .created,
+                        actor: row.actor,
+                        reason: row.reason,
+                        at: row.createdAt
+                    )
+                )
             }
             return events
         }
@@ -255,13 +291,28 @@ public struct PaymentStore: Sendable {
     static func intent(_ row: IntentRow) -> PaymentIntent {
         let metadata = (try? CaseMessage.decoder.decode([String: PaymentIntent.MetadataValue].self, from: Data(row.metadata.utf8))) ?? [:]
         return PaymentIntent(
-            id: row.id, council: .init(id: row.councilID, slug: row.councilSlug, name: row.councilName),
+            id: row.id,
+            council: .init(id: row.councilID, slug: row.councilSlug, name: row.councilName),
             purpose: PaymentIntent.Purpose(rawValue: row.purpose) ?? .councilTax,
-            accountReference: row.accountReference, fundCode: row.fundCode, amountPence: row.amountPence, description: row.description,
-            state: PaymentState(rawValue: row.state) ?? .created, payerName: row.payerName, payerEmail: row.payerEmail,
-            returnURL: row.returnURL, metadata: metadata, provider: row.provider, providerReference: row.providerReference,
-            nextURL: row.nextURL, failureCode: row.failureCode, clientKeyID: row.clientKeyID, expiresAt: row.expiresAt,
-            paidAt: row.paidAt, createdAt: row.createdAt, updatedAt: row.updatedAt)
+            accountReference: row.accountReference,
+            fundCode: row.fundCode,
+            amountPence: row.amountPence,
+            description: row.description,
+            state: PaymentState(rawValue: row.state) ?? .created,
+            payerName: row.payerName,
+            payerEmail: row.payerEmail,
+            returnURL: row.returnURL,
+            metadata: metadata,
+            provider: row.provider,
+            providerReference: row.providerReference,
+            nextURL: row.nextURL,
+            failureCode: row.failureCode,
+            clientKeyID: row.clientKeyID,
+            expiresAt: row.expiresAt,
+            paidAt: row.paidAt,
+            createdAt: row.createdAt,
+            updatedAt: row.updatedAt
+        )
     }
 
     public func find(id: UUID) async throws -> PaymentIntent? {
@@ -287,7 +338,8 @@ public struct PaymentStore: Sendable {
     static func list(_ filter: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [PaymentIntent] {
         let query = PostgresQuery(
             unsafeSQL: "SELECT \(Self.columns) FROM payment_intents i JOIN councils c ON c.id = i.council_id " + filter.sql,
-            binds: filter.binds)
+            binds: filter.binds
+        )
         let rows = try await connection.query(query, logger: logger)
         var intents: [PaymentIntent] = []
         for row in try await rows.collect(IntentRow.self) { intents.append(Self.intent(row)) }

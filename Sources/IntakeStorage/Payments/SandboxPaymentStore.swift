@@ -34,7 +34,9 @@ public struct SandboxPaymentStore: Sendable {
                 """
                 INSERT INTO sandbox_payments (council_id, amount_pence, reference, description, return_url)
                 VALUES (\(councilID), \(amountPence), \(reference), \(description), \(returnURL)) RETURNING id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await id in rows.decode(UUID.self) { return id }
             throw NoRowReturned()
         }
@@ -48,12 +50,22 @@ public struct SandboxPaymentStore: Sendable {
                 SELECT s.id, s.council_id, c.name AS council_name, c.slug AS council_slug, s.amount_pence, s.reference, s.description,
                     s.return_url, s.status, s.failure_code
                 FROM sandbox_payments s JOIN councils c ON c.id = s.council_id WHERE s.id = \(id)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             guard let row = try await rows.first(PaymentRow.self) else { return nil }
             return Payment(
-                id: row.id, councilID: row.councilID, councilName: row.councilName, councilSlug: row.councilSlug,
-                amountPence: row.amountPence, reference: row.reference, description: row.description, returnURL: row.returnURL,
-                status: row.status, failureCode: row.failureCode)
+                id: row.id,
+                councilID: row.councilID,
+                councilName: row.councilName,
+                councilSlug: row.councilSlug,
+                amountPence: row.amountPence,
+                reference: row.reference,
+                description: row.description,
+                returnURL: row.returnURL,
+                status: row.status,
+                failureCode: row.failureCode
+            )
         }
     }
 
@@ -91,7 +103,9 @@ public struct SandboxPaymentStore: Sendable {
                 """
                 UPDATE sandbox_payments SET status = \(status), failure_code = \(failureCode), updated_at = now()
                 WHERE id = \(id) AND status = 'created' RETURNING true
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await _ in rows.decode(Bool.self) { return true }
             return false
         }

@@ -50,7 +50,9 @@ public struct IdempotencyStore: Sendable {
             HKDF<SHA256>.deriveKey(
                 inputKeyMaterial: SymmetricKey(data: Data(key.utf8)),
                 salt: Data("\(clientKeyID.uuidString.lowercased()) \(operation)".utf8),
-                info: Data("civic-intake idempotency answer".utf8), outputByteCount: 32)
+                info: Data("civic-intake idempotency answer".utf8),
+                outputByteCount: 32
+            )
         }
 
         /// The request's fingerprint as stored: an HMAC under the sealing key.
@@ -92,7 +94,13 @@ public struct IdempotencyStore: Sendable {
 
         func write(_ report: Report, on connection: PostgresConnection, logger: Logger) async throws {
             try await IdempotencyStore.record(
-                scope, status: status, body: try body(report), reportID: report.id, on: connection, logger: logger)
+                scope,
+                status: status,
+                body: try body(report),
+                reportID: report.id,
+                on: connection,
+                logger: logger
+            )
         }
     }
 
@@ -116,7 +124,9 @@ public struct IdempotencyStore: Sendable {
                 DELETE FROM idempotency_keys
                 WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
                   AND created_at < now() - make_interval(secs => \(retentionSeconds))
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             let inserted = try await connection.query(
                 """
                 INSERT INTO idempotency_keys (client_key_id, operation, key, request_hash, locked_until)
@@ -124,7 +134,9 @@ public struct IdempotencyStore: Sendable {
                         now() + make_interval(secs => \(leaseSeconds)))
                 ON CONFLICT DO NOTHING
                 RETURNING true
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await _ in inserted.decode(Bool.self) { return .proceed }
 
             let rows = try await connection.query(
@@ -133,7 +145,9 @@ public struct IdempotencyStore: Sendable {
                 FROM idempotency_keys
                 WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
                 FOR UPDATE
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             guard let row = try await rows.first(KeyRow.self) else { return .proceed }
             guard Secrets.constantTimeEquals(Array(row.requestHash), Array(scope.storedRequestHash)) else { throw Conflict.keyReused }
             if let status = row.responseStatus, let body = row.responseBody {
@@ -145,7 +159,9 @@ public struct IdempotencyStore: Sendable {
                 """
                 UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => \(leaseSeconds))
                 WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return .proceed
         }
     }
@@ -169,7 +185,12 @@ public struct IdempotencyStore: Sendable {
 
     /// Stores the response, inside the transaction that did the work.
     public static func record(
-        _ scope: Scope, status: Int, body: Data, reportID: UUID? = nil, on connection: PostgresConnection, logger: Logger
+        _ scope: Scope,
+        status: Int,
+        body: Data,
+        reportID: UUID? = nil,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
         let sealed = try scope.seal(body)
         _ = try await connection.query(
@@ -177,7 +198,9 @@ public struct IdempotencyStore: Sendable {
             UPDATE idempotency_keys SET response_status = \(status), response_body = \(sealed), sealed = true,
                 report_id = \(reportID)
             WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     /// Gives up a claim whose request failed, so the key can be used again.
@@ -189,7 +212,9 @@ public struct IdempotencyStore: Sendable {
                 DELETE FROM idempotency_keys
                 WHERE client_key_id = \(scope.clientKeyID) AND operation = \(scope.operation) AND key = \(scope.storedKey)
                   AND response_status IS NULL
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
     }
 
@@ -204,7 +229,9 @@ public struct IdempotencyStore: Sendable {
                     DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => \(retentionSeconds))
                     RETURNING 1
                 ) SELECT count(*)::int FROM gone
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }

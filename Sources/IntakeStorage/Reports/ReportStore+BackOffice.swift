@@ -18,7 +18,9 @@ extension ReportStore {
                 FROM reports r
                 WHERE r.id = \(reportID) AND (\(councilID)::uuid IS NULL OR r.council_id = \(councilID))
                 FOR UPDATE
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var current: (String?, Bool)?
             for try await row in rows.decode((String?, Bool).self) { current = row }
             guard let current else { return nil }
@@ -31,7 +33,9 @@ extension ReportStore {
                     )
                     INSERT INTO report_events (report_id, kind, internal_note, actor)
                     SELECT id, 'acknowledged', \("Council reference: \(externalReference)"), 'council' FROM updated
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
             }
             return try await Self.load(reportID, on: connection, logger: logger)
         }
@@ -54,7 +58,11 @@ extension ReportStore {
     /// Moves a case to `change.status` (or, at the same status, records the notes), enforcing
     /// `ReportStatus.canMove`. Returns the case and the event written (nil when there was
     /// nothing to record: same status, no notes, same expected date). nil when not found.
-    public func changeStatus(reportID: UUID, councilID: UUID?, _ change: StatusChange) async throws
+    public func changeStatus(
+        reportID: UUID,
+        councilID: UUID?,
+        _ change: StatusChange
+    ) async throws
         -> (Report, TimelineEvent?)?
     {
         let logger = self.logger
@@ -64,7 +72,9 @@ extension ReportStore {
                 SELECT status, expected_at FROM reports
                 WHERE id = \(reportID) AND (\(councilID)::uuid IS NULL OR council_id = \(councilID))
                 FOR UPDATE
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var found: (String, Date?)?
             for try await row in rows.decode((String, Date?).self) { found = row }
             guard let found else { return nil }
@@ -90,12 +100,20 @@ extension ReportStore {
                 SELECT id, 'status_changed', \(change.status.rawValue), \(change.publicNote), \(change.internalNote), 'council'
                 FROM updated
                 RETURNING id, created_at
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var event: TimelineEvent?
             for try await (id, createdAt) in eventRows.decode((Int64, Date).self) {
                 event = TimelineEvent(
-                    id: id, kind: .statusChanged, status: change.status, publicNote: change.publicNote,
-                    internalNote: change.internalNote, actor: .council, createdAt: createdAt)
+                    id: id,
+                    kind: .statusChanged,
+                    status: change.status,
+                    publicNote: change.publicNote,
+                    internalNote: change.internalNote,
+                    actor: .council,
+                    createdAt: createdAt
+                )
             }
             return (try await Self.load(reportID, on: connection, logger: logger), event)
         }
@@ -108,7 +126,9 @@ extension ReportStore {
             JOIN councils c ON c.id = r.council_id
             JOIN categories cat ON cat.id = r.category_id
             WHERE r.id = \(reportID)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         guard let report = try await decode(rows).first else { throw NoRowReturned() }
         return report
     }

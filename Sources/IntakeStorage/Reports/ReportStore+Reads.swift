@@ -35,7 +35,9 @@ extension ReportStore {
                                                   \(query.cursor?.id)))
                 ORDER BY r.created_at DESC, r.id DESC
                 LIMIT \(query.limit + 1)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var reports: [Report] = []
             var positions: [ReportQuery.Cursor] = []
             for row in try await rows.collect(RowWithMicros.self) {
@@ -50,7 +52,13 @@ extension ReportStore {
 
     /// Open reports of a category within `radius` metres of a point, created in the last `days`
     /// days, nearest first, with their distance.
-    public func nearby(_ point: LatLon, categoryCode: String, radiusMetres: Int, days: Int, limit: Int = 20) async throws
+    public func nearby(
+        _ point: LatLon,
+        categoryCode: String,
+        radiusMetres: Int,
+        days: Int,
+        limit: Int = 20
+    ) async throws
         -> [(Report, Double)]
     {
         let logger = self.logger
@@ -72,7 +80,9 @@ extension ReportStore {
                   AND ST_DWithin(r.location::geography, here.p::geography, \(Double(radiusMetres)))
                 ORDER BY distance, r.id
                 LIMIT \(limit)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var found: [(Report, Double)] = []
             for row in try await rows.collect(RowWithDistance.self) {
                 found.append((try Self.report(row.report), (row.distance * 10).rounded() / 10))

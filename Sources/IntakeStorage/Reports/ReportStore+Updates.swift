@@ -9,18 +9,28 @@ extension ReportStore {
     /// must have been uploaded with the same client key as the report and not attached yet.
     /// `beforeCommit` runs last inside the transaction (idempotency records the answer there).
     public func addUpdate(
-        reportID: UUID, comment: String?, photoIDs: [UUID],
+        reportID: UUID,
+        comment: String?,
+        photoIDs: [UUID],
         beforeCommit: @escaping @Sendable ([TimelineEvent], PostgresConnection) async throws -> Void = { _, _ in }
     ) async throws -> [TimelineEvent] {
         let logger = self.logger
         let events = try await database.withTransaction { connection -> [(event: TimelineEvent, destination: UUID?)] in
             var clientKeyID: UUID?
             let owner = try await connection.query(
-                "SELECT client_key_id FROM reports WHERE id = \(reportID) FOR UPDATE", logger: logger)
+                "SELECT client_key_id FROM reports WHERE id = \(reportID) FOR UPDATE",
+                logger: logger
+            )
             for try await id in owner.decode(UUID?.self) { clientKeyID = id }
             let position = try await Self.photoCount(reportID: reportID, on: connection, logger: logger)
             try await MediaStore.attach(
-                photoIDs, to: reportID, clientKeyID: clientKeyID, startingAt: position, on: connection, logger: logger)
+                photoIDs,
+                to: reportID,
+                clientKeyID: clientKeyID,
+                startingAt: position,
+                on: connection,
+                logger: logger
+            )
 
             var events: [(event: TimelineEvent, destination: UUID?)] = []
             var pending: [(kind: String, note: String?, photo: UUID?, job: String)] = []
@@ -40,11 +50,20 @@ extension ReportStore {
                         RETURNING destination_id
                     )
                     SELECT id, created_at, (SELECT destination_id FROM job) AS destination_id FROM event
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 for row in try await rows.collect(AddedEventRow.self) {
                     let event = TimelineEvent(
-                        id: row.id, kind: item.photo == nil ? .comment : .photoAdded, status: nil, publicNote: item.note,
-                        internalNote: nil, actor: .reporter, createdAt: row.createdAt, photoID: item.photo)
+                        id: row.id,
+                        kind: item.photo == nil ? .comment : .photoAdded,
+                        status: nil,
+                        publicNote: item.note,
+                        internalNote: nil,
+                        actor: .reporter,
+                        createdAt: row.createdAt,
+                        photoID: item.photo
+                    )
                     events.append((event, row.destinationID))
                 }
             }
@@ -72,7 +91,9 @@ extension ReportStore {
 
     static func photoCount(reportID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int {
         let rows = try await connection.query(
-            "SELECT count(*)::int FROM media WHERE report_id = \(reportID)", logger: logger)
+            "SELECT count(*)::int FROM media WHERE report_id = \(reportID)",
+            logger: logger
+        )
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }
@@ -91,7 +112,9 @@ extension ReportStore {
                     contact_erased_at = COALESCE(contact_erased_at, now())
                 WHERE id = \(reportID)
                 RETURNING id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await _ in rows.decode(UUID.self) { return true }
             return false
         }
@@ -119,7 +142,9 @@ extension ReportStore {
                     DELETE FROM idempotency_keys k USING erased WHERE k.report_id = erased.id
                 )
                 SELECT count(*)::int FROM erased
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }

@@ -24,7 +24,11 @@ public struct ReportStore: Sendable {
         public var trackingToken: TrackingToken
 
         public init(
-            report: NewReport, category: Category, point: LatLon, sourceAttributes: [String: String], clientKeyID: UUID?,
+            report: NewReport,
+            category: Category,
+            point: LatLon,
+            sourceAttributes: [String: String],
+            clientKeyID: UUID?,
             trackingToken: TrackingToken
         ) {
             self.report = report
@@ -53,7 +57,13 @@ public struct ReportStore: Sendable {
             (stored, destination) = try await database.withTransaction { connection in
                 let (row, destination) = try await Self.run(statement, on: connection, logger: logger)
                 try await MediaStore.attach(
-                    photoIDs, to: row.id, clientKeyID: insert.clientKeyID, startingAt: 0, on: connection, logger: logger)
+                    photoIDs,
+                    to: row.id,
+                    clientKeyID: insert.clientKeyID,
+                    startingAt: 0,
+                    on: connection,
+                    logger: logger
+                )
                 if let recording {
                     try await recording.write(Self.report(insert, row), on: connection, logger: logger)
                 }
@@ -64,7 +74,11 @@ public struct ReportStore: Sendable {
         return Self.report(insert, stored)
     }
 
-    static func run(_ statement: InsertStatement, on connection: PostgresConnection, logger: Logger) async throws
+    static func run(
+        _ statement: InsertStatement,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws
         -> (InsertStatement.Row, UUID?)
     {
         for try await row in try await connection.execute(statement, logger: logger) { return (row, row.destinationID) }
@@ -79,12 +93,25 @@ public struct ReportStore: Sendable {
     static func report(_ insert: Insert, _ row: InsertStatement.Row) -> Report {
         let input = insert.report
         return Report(
-            id: row.id, reference: row.reference, council: insert.category.council,
+            id: row.id,
+            reference: row.reference,
+            council: insert.category.council,
             category: .init(code: insert.category.code, name: insert.category.definition.name),
-            status: ReportStatus(rawValue: row.status) ?? .open, location: insert.point, address: input.address,
-            description: input.description, attributes: input.attributes, photoIDs: input.photoIDs,
-            reporter: input.reporter.flatMap { $0.isEmpty ? nil : $0 }, anonymous: input.anonymous, externalReference: nil,
-            createdAt: row.createdAt, updatedAt: row.updatedAt, closedAt: nil, expectedAt: nil, mediaURLs: input.mediaURLs)
+            status: ReportStatus(rawValue: row.status) ?? .open,
+            location: insert.point,
+            address: input.address,
+            description: input.description,
+            attributes: input.attributes,
+            photoIDs: input.photoIDs,
+            reporter: input.reporter.flatMap { $0.isEmpty ? nil : $0 },
+            anonymous: input.anonymous,
+            externalReference: nil,
+            createdAt: row.createdAt,
+            updatedAt: row.updatedAt,
+            closedAt: nil,
+            expectedAt: nil,
+            mediaURLs: input.mediaURLs
+        )
     }
 
     /// Prepared once per connection: intake's whole write in one round trip.
@@ -209,10 +236,16 @@ public struct ReportStore: Sendable {
             for try await row in try await connection.execute(TimelineStatement(reportID: reportID), logger: logger) {
                 events.append(
                     TimelineEvent(
-                        id: row.id, kind: TimelineEvent.Kind(rawValue: row.kind) ?? .comment,
-                        status: row.status.flatMap(ReportStatus.init(rawValue:)), publicNote: row.publicNote,
-                        internalNote: row.internalNote, actor: TimelineEvent.Actor(rawValue: row.actor) ?? .system,
-                        createdAt: row.createdAt, photoID: row.mediaID))
+                        id: row.id,
+                        kind: TimelineEvent.Kind(rawValue: row.kind) ?? .comment,
+                        status: row.status.flatMap(ReportStatus.init(rawValue:)),
+                        publicNote: row.publicNote,
+                        internalNote: row.internalNote,
+                        actor: TimelineEvent.Actor(rawValue: row.actor) ?? .system,
+                        createdAt: row.createdAt,
+                        photoID: row.mediaID
+                    )
+                )
             }
             return events
         }
@@ -266,7 +299,9 @@ public struct ReportStore: Sendable {
             let rows = try await connection.query(
                 """
                 SELECT ST_Y(p), ST_X(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint(\(easting), \(northing)), 27700), 4326) AS p
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await (lat, lon) in rows.decode((Double, Double).self) {
                 // Six decimals: about 10 cm, finer than the grid reference it came from.
                 return LatLon(lat: (lat * 1e6).rounded() / 1e6, lon: (lon * 1e6).rounded() / 1e6)
@@ -361,14 +396,30 @@ public struct ReportStore: Sendable {
             try AttributeJSON.parse(row.attributes) ?? JSONDecoder().decode([String: AttributeAnswer].self, from: Data(row.attributes.utf8))
         let reporter = ReporterContact(name: row.reporterName, email: row.reporterEmail, phone: row.reporterPhone)
         return Report(
-            id: row.id, reference: row.reference,
+            id: row.id,
+            reference: row.reference,
             council: CouncilRef(
-                id: row.councilID, slug: row.councilSlug, name: row.councilName, tier: Council.Tier(rawValue: row.councilTier) ?? .unitary),
-            category: .init(code: row.categoryCode, name: row.categoryName), status: ReportStatus(rawValue: row.status) ?? .open,
-            location: LatLon(lat: row.lat, lon: row.lon), address: row.address, description: row.description, attributes: attributes,
-            photoIDs: row.photoIDs, reporter: reporter.isEmpty ? nil : reporter, anonymous: row.anonymous,
-            externalReference: row.externalReference, createdAt: row.createdAt, updatedAt: row.updatedAt, closedAt: row.closedAt,
-            expectedAt: row.expectedAt, mediaURLs: row.mediaURLs)
+                id: row.councilID,
+                slug: row.councilSlug,
+                name: row.councilName,
+                tier: Council.Tier(rawValue: row.councilTier) ?? .unitary
+            ),
+            category: .init(code: row.categoryCode, name: row.categoryName),
+            status: ReportStatus(rawValue: row.status) ?? .open,
+            location: LatLon(lat: row.lat, lon: row.lon),
+            address: row.address,
+            description: row.description,
+            attributes: attributes,
+            photoIDs: row.photoIDs,
+            reporter: reporter.isEmpty ? nil : reporter,
+            anonymous: row.anonymous,
+            externalReference: row.externalReference,
+            createdAt: row.createdAt,
+            updatedAt: row.updatedAt,
+            closedAt: row.closedAt,
+            expectedAt: row.expectedAt,
+            mediaURLs: row.mediaURLs
+        )
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Report] {

@@ -42,7 +42,9 @@ public struct Migrator: Sendable {
     }
 
     private static func applyPending(
-        _ migrations: MigrationSet, on connection: PostgresConnection, logger: Logger
+        _ migrations: MigrationSet,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> Outcome {
         _ = try await connection.query(
             """
@@ -53,7 +55,9 @@ public struct Migrator: Sendable {
                 applied_at  timestamptz NOT NULL DEFAULT now(),
                 duration_ms integer NOT NULL
             )
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         let applied = try await AppliedMigrations.read(on: connection, logger: logger)
         try applied.verify(against: migrations)
 
@@ -70,7 +74,9 @@ public struct Migrator: Sendable {
                     """
                     INSERT INTO schema_migrations (version, name, checksum, duration_ms)
                     VALUES (\(file.version), \(file.name), \(file.checksum), \(milliseconds))
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 _ = try await connection.query("COMMIT", logger: logger)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
@@ -90,7 +96,7 @@ public struct Migrator: Sendable {
             let applied: AppliedMigrations
             do {
                 applied = try await AppliedMigrations.read(on: connection, logger: logger)
-            } catch where DatabaseErrors.sqlState(error) == "42P01" {
+            } catch  where DatabaseErrors.sqlState(error) == "42P01" {
                 // No schema_migrations table: nothing was ever applied.
                 return MigrationStatus(applied: 0, known: migrations.files.count, problem: nil)
             }
@@ -139,7 +145,9 @@ struct AppliedMigrations {
 
     static func read(on connection: PostgresConnection, logger: Logger) async throws -> AppliedMigrations {
         let rows = try await connection.query(
-            "SELECT version, name, checksum FROM schema_migrations ORDER BY version", logger: logger)
+            "SELECT version, name, checksum FROM schema_migrations ORDER BY version",
+            logger: logger
+        )
         var byVersion: [Int: Row] = [:]
         for row in try await rows.collect(AppliedRow.self) {
             byVersion[row.version] = Row(name: row.name, checksum: row.checksum)

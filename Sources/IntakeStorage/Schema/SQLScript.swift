@@ -22,7 +22,10 @@ enum SQLScript {
             switch char {
             case "-" where next == "-":
                 // Line comment: copy through the end of the line.
-                while index < chars.count && chars[index] != "\n" { current.append(chars[index]); index += 1 }
+                while index < chars.count && chars[index] != "\n" {
+                    current.append(chars[index])
+                    index += 1
+                }
                 continue
             case "/" where next == "*":
                 var depth = 0
@@ -90,8 +93,9 @@ enum SQLScript {
     /// `$$` or `$tag$` starting at `index`, if there is one.
     private static func dollarTag(_ chars: [Unicode.Scalar], at index: Int) -> String? {
         var end = index + 1
-        while end < chars.count, chars[end] == "_" || chars[end].properties.isAlphabetic
-            || (end > index + 1 && ("0"..."9").contains(chars[end]))
+        while end < chars.count,
+            chars[end] == "_" || chars[end].properties.isAlphabetic
+                || (end > index + 1 && ("0"..."9").contains(chars[end]))
         {
             end += 1
         }
