@@ -5,7 +5,7 @@ DB := scripts/db.sh
 WITH_DB_ENV = eval "$$($(DB) env)" &&
 INTAKE := .build/debug/intake
 
-.PHONY: run test bench drills contract build release db-up db-down db-status psql migrate clean
+.PHONY: run test format bench drills contract build release db-up db-down db-status psql migrate clean
 
 ## run: start PostgreSQL+PostGIS (installing it if missing), migrate, seed the demo councils,
 ## serve API and worker on :8080 (plain-http webhook URLs allowed, for trying them locally)
@@ -14,12 +14,18 @@ run: db-up build
 	$(WITH_DB_ENV) $(INTAKE) seed-demo
 	$(WITH_DB_ENV) DESTINATIONS_ALLOW_HTTP=$${DESTINATIONS_ALLOW_HTTP:-true} DESTINATIONS_ALLOW_PRIVATE=$${DESTINATIONS_ALLOW_PRIVATE:-true} exec $(INTAKE) dev --http-port $${HTTP_PORT:-8080}
 
-## test: the same database bootstrap (plus headless Chromium for the payment page's browser
+## format: swift-format over the tree, with the checked-in .swift-format (`make test` fails on
+## anything it would change)
+format:
+	swift format format --in-place --recursive --parallel Package.swift Sources Tests
+
+## test: the layer check, the format check, the same database bootstrap (plus headless Chromium for the payment page's browser
 ## test, installed if missing), the contract check (schemathesis, about a minute and a half),
 ## then the whole test suite, suites in parallel (at most six tests hold a database at once, see
 ## Tests/IntakeTestSupport/TestDatabase.swift).
 test: db-up
 	scripts/check-layers.sh
+	swift format lint --strict --recursive --parallel Package.swift Sources Tests
 	scripts/browser.sh
 	$(DB) clean-tests
 	swift build --build-tests
