@@ -85,14 +85,13 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     Open311Facade(services: app, writes: limits.writes).register(on: router)
     for (method, path) in Open311Facade.routes { routes.add(method: method, path: path) }
     // Providers' webhooks and the sandbox provider's payer page (HTML, not JSON API).
-    PaymentProviderRoutes(payments: app.payments, councils: app.councils, sandbox: app.sandboxPayments)
-        .register(on: router, routes: routes)
+    PaymentProviderRoutes(payments: app.payments, councils: app.councils).register(on: router, routes: routes)
     StaticRoutes.register(
         on: router,
         routes: routes,
         metrics: deps.metrics,
         metricsAuth: auth,
-        queueGauges: QueueGauges(registry: deps.metrics, destinations: app.destinations)
+        queueGauges: QueueGauges(registry: deps.metrics, dispatch: app.dispatch)
     )
     return router
 }
@@ -127,7 +126,7 @@ public func buildMetricsApplication(
 ) -> some ApplicationProtocol {
     let logger = services.logger
     let router = Router(context: IntakeRequestContext.self)
-    let gauges = QueueGauges(registry: metrics, destinations: services.destinations)
+    let gauges = QueueGauges(registry: metrics, dispatch: services.dispatch)
     StaticRoutes.registerMetrics(on: router, routes: RouteTable(), metrics: metrics, auth: nil, queueGauges: gauges)
     router.get("/health/live") { _, _ in Response(status: .ok) }
     return Application(

@@ -1,4 +1,5 @@
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import Logging
 import Prometheus
@@ -8,7 +9,7 @@ import Prometheus
 /// destination takes. A failed read leaves the last values (and the scrape still answers).
 struct QueueGauges: Sendable {
     let registry: PrometheusCollectorRegistry
-    let destinations: DestinationStore
+    let dispatch: DispatchService
 
     // Whole names (no unit suffix added), with the help text a scrape shows. (Computed: the
     // descriptor type is not Sendable.)
@@ -26,7 +27,7 @@ struct QueueGauges: Sendable {
     }
 
     func refresh() async {
-        guard let stats = try? await destinations.stats(), let unrouted = try? await destinations.unroutedCount() else { return }
+        guard let stats = try? await dispatch.stats(), let unrouted = try? await dispatch.unroutedCount() else { return }
         for queue in stats {
             let labels = [("council", queue.councilSlug), ("destination", queue.name), ("kind", queue.kind.rawValue)]
             registry.makeGauge(descriptor: Self.depth, labels: labels).set(Double(queue.depth))

@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeServices
 
 /// A response body of the Open311 facade, written as XML or JSON from one tree so the two
 /// formats always carry the same data.

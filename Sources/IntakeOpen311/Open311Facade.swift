@@ -19,14 +19,14 @@ public struct Open311Facade: Sendable {
     let baseURL: String
     let maxMediaBytes: Int
     let keys: KeyAuthentication
-    let councils: CouncilStore
-    let categories: CategoryStore
-    let catalogue: RoutingCatalogue
+    let councils: CouncilService
+    let categories: CatalogueService
+    let catalogue: CatalogueService
     let intake: IntakeService
-    let reports: ReportStore
-    let media: MediaStore
+    let reports: ReportService
+    let media: MediaService
     let idempotent: IdempotentRequests
-    let store: Open311Store
+    let store: Open311Service
     /// The per-key write quota, shared with the REST API (nil: none).
     let writes: RateLimiter?
 
@@ -36,7 +36,7 @@ public struct Open311Facade: Sendable {
         self.maxMediaBytes = services.config.maxMediaBytes
         self.keys = services.authentication
         self.councils = services.councils
-        self.categories = services.categories
+        self.categories = services.catalogue
         self.catalogue = services.catalogue
         self.intake = services.intake
         self.reports = services.reports

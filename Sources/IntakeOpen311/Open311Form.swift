@@ -1,4 +1,5 @@
 import Foundation
+import IntakeServices
 
 /// A POST body of the Open311 facade: `application/x-www-form-urlencoded`, or
 /// `multipart/form-data` when photos come with it (FixMyStreet sends parts `photo1`…, `file_*`).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import Logging
 
@@ -37,6 +38,7 @@ struct KeysCommand: AsyncParsableCommand {
                 if let council { asked["council"] = council }
                 let audit = try await CommandLineAudit.begin(
                     database,
+                    config: config,
                     logger: logger,
                     action: "api_key.create",
                     command: "keys create",
@@ -44,7 +46,7 @@ struct KeysCommand: AsyncParsableCommand {
                     changes: asked
                 )
                 do {
-                    let created = try await APIKeyStore(database: database, logger: logger)
+                    let created = try await AppServices(config: config, database: database, logger: logger).access
                         .create(role: role, councilSlug: council, label: label, expiresAt: expiresAt)
 
                     let scope = created.councilSlug.map { " for council \($0)" } ?? ""
@@ -58,7 +60,7 @@ struct KeysCommand: AsyncParsableCommand {
                             metadata: ["key_prefix": "\(created.token.displayPrefix)"]
                         )
                     }
-                } catch let error as APIKeyStore.CreateError {
+                } catch let error as AccessService.KeyRefused {
                     try? await audit.complete(status: 422, notes: [:])
                     let message =
                         switch error {
@@ -86,13 +88,14 @@ struct KeysCommand: AsyncParsableCommand {
             try await Runtime.withDatabase(config, logger: logger) { [prefix] database in
                 let audit = try await CommandLineAudit.begin(
                     database,
+                    config: config,
                     logger: logger,
                     action: "api_key.revoke",
                     command: "keys revoke",
                     councilSlug: nil,
                     target: ["prefix": prefix]
                 )
-                let revoked = try await APIKeyStore(database: database, logger: logger).revoke(prefix: prefix)
+                let revoked = try await AppServices(config: config, database: database, logger: logger).access.revoke(prefix: prefix)
                 try await audit.complete(status: revoked ? 204 : 404, notes: [:])
                 if revoked {
                     print("revoked \(prefix)")

@@ -91,6 +91,7 @@ struct CommandLineAudit {
 
     static func begin(
         _ database: Database,
+        config: IntakeConfig,
         logger: Logger,
         action: String,
         command: String,
@@ -98,12 +99,10 @@ struct CommandLineAudit {
         target: [String: String] = [:],
         changes: [String: String] = [:]
     ) async throws -> CommandLineAudit {
-        let trail = AuditTrail(
-            store: AuditStore(database: database, logger: logger),
-            councils: CouncilStore(database: database, logger: logger)
-        )
+        let app = AppServices(config: config, database: database, logger: logger)
+        let trail = app.audit
         var councilID: UUID?
-        if let councilSlug { councilID = try await CouncilStore(database: database, logger: logger).find(slug: councilSlug)?.id }
+        if let councilSlug { councilID = try await app.councils.find(slug: councilSlug)?.id }
         let id = try await trail.begin(
             AuditEvent(
                 requestID: "cli-\(UUID().uuidString.lowercased())",

@@ -56,7 +56,6 @@ extension APIService {
                 label: label,
                 expiresAt: body.expiresAt
             )
-            caches.changed("api_keys")
             RequestScope.current?.audit.note("key_prefix", created.token.displayPrefix)
             return .created(
                 .init(
@@ -75,7 +74,7 @@ extension APIService {
                     )
                 )
             )
-        } catch APIKeyStore.CreateError.unknownCouncil(let slug) {
+        } catch AccessService.KeyRefused.unknownCouncil(let slug) {
             throw APIError.validation([
                 FieldError(pointer: "/council", detail: "no council has the slug '\(slug)'", code: "unknown_council")
             ])
@@ -88,8 +87,6 @@ extension APIService {
             let shown = APIKeyToken(parsing: input.path.prefix)?.displayPrefix ?? input.path.prefix
             throw APIError.notFound("No live key has the prefix '\(shown)'.")
         }
-        // This process at once; the others when the database's notification reaches them.
-        caches.changed("api_keys")
         return .noContent(.init())
     }
 }

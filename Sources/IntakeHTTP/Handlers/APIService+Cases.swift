@@ -1,6 +1,7 @@
 import Foundation
 import IntakeAPI
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 
 /// How councils answer a case: acknowledge it with their reference, move its status. Only the

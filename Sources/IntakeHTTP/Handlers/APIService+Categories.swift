@@ -41,9 +41,8 @@ extension APIService {
         try await checkDestination(definition.destination, councilID: council.id)
         do {
             let created = try await categories.create(definition, councilID: council.id)
-            caches.changed("catalogue")
             return .created(.init(body: .json(.init(created))))
-        } catch CategoryStore.WriteError.codeTaken {
+        } catch is CatalogueService.CodeTaken {
             throw APIError.conflict(
                 "\(council.name) already has a category with code '\(definition.code)'.",
                 code: "category_exists"
@@ -75,7 +74,6 @@ extension APIService {
         guard let updated = try await categories.update(definition, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
-        caches.changed("catalogue")
         return .ok(.init(body: .json(.init(updated))))
     }
 
@@ -93,7 +91,6 @@ extension APIService {
         guard let retired = try await categories.retire(code: input.path.code, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
-        caches.changed("catalogue")
         return .ok(.init(body: .json(.init(retired))))
     }
 

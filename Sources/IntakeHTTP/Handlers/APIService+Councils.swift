@@ -9,7 +9,7 @@ import OpenAPIRuntime
 extension APIService {
     func listCouncils(_ input: Operations.ListCouncils.Input) async throws -> Operations.ListCouncils.Output {
         let all = try await councils.list()
-        let settings = try await payments.settings.all()
+        let settings = try await payments.allSettings()
         return .ok(.init(body: .json(.init(councils: all.map { Components.Schemas.Council($0, payments: settings[$0.id]) }))))
     }
 
@@ -17,7 +17,7 @@ extension APIService {
         guard let council = try await councils.find(slug: input.path.slug) else {
             throw APIError.councilNotFound(input.path.slug)
         }
-        let settings = try await payments.settings.find(councilID: council.id)
+        let settings = try await payments.settings(councilID: council.id)
         return .ok(.init(body: .json(.init(council, payments: settings))))
     }
 
@@ -31,10 +31,9 @@ extension APIService {
             code: body.code,
             contact: Council.Contact(body.contact)
         )
-        try council.validate()
         do {
             return .created(.init(body: .json(.init(try await councils.create(council)))))
-        } catch let error as CouncilStore.WriteError {
+        } catch let error as CouncilService.Conflict {
             throw Self.conflict(error, slug: council.slug)
         }
     }
@@ -55,9 +54,8 @@ extension APIService {
         }
         do {
             let updated = try await councils.update(update.applied(to: council))
-            caches.changed("catalogue")
             return .ok(.init(body: .json(.init(updated))))
-        } catch let error as CouncilStore.WriteError {
+        } catch let error as CouncilService.Conflict {
             throw Self.conflict(error, slug: slug)
         }
     }
@@ -77,17 +75,14 @@ extension APIService {
         }
         let geometry = try GeoJSONInput.geometryJSON(from: object)
         do {
-            let checked = try await boundaries.replace(councilID: council.id, geometryJSON: geometry)
-            let updated = try await councils.find(slug: slug) ?? council
-            return .ok(
-                .init(body: .json(.init(council: .init(updated), vertices: checked.vertices, warnings: checked.warnings)))
-            )
-        } catch let invalid as BoundaryStore.Invalid {
+            let (updated, vertices, warnings) = try await councils.replaceBoundary(of: council, geometryJSON: geometry)
+            return .ok(.init(body: .json(.init(council: .init(updated), vertices: vertices, warnings: warnings))))
+        } catch let invalid as CouncilService.InvalidBoundary {
             throw APIError.invalidBoundary(invalid.reason)
         }
     }
 
-    static func conflict(_ error: CouncilStore.WriteError, slug: String) -> APIError {
+    static func conflict(_ error: CouncilService.Conflict, slug: String) -> APIError {
         switch error {
         case .slugTaken: .conflict("A council with slug '\(slug)' already exists.", code: "council_exists")
         case .codeTaken: .conflict("Another council already has this code.", code: "council_code_taken")

@@ -35,7 +35,7 @@ extension APIService {
         do {
             let created = try await destinations.create(definition, councilID: council.id)
             return .created(.init(body: .json(.init(created, stats: nil, showSecret: true))))
-        } catch DestinationStore.WriteError.nameTaken {
+        } catch DispatchService.Refusal.nameTaken {
             throw APIError.conflict(
                 "\(council.name) already has a destination named '\(definition.name)'.",
                 code: "destination_exists"
@@ -79,7 +79,7 @@ extension APIService {
             guard try await destinations.delete(name: input.path.name, councilID: council.id) else {
                 throw APIError.destinationNotFound(input.path.name)
             }
-        } catch DestinationStore.WriteError.inUse(let reason) {
+        } catch DispatchService.Refusal.inUse(let reason) {
             throw APIError.conflict("The destination '\(input.path.name)' is in use: \(reason).", code: "destination_in_use")
         }
         return .noContent(.init())
@@ -166,13 +166,9 @@ extension APIService {
     /// Refuses a URL that is, or resolves to, an address inside the network (see
     /// `DestinationAddressGuard`; the worker checks again before every delivery).
     func checkReachable(_ url: String?) async throws {
-        guard let url, let problem = await app.destinationAddressProblem(url)
+        guard let url, let problem = await destinations.addressProblem(url)
         else { return }
         throw APIError.validation([FieldError(pointer: "/url", detail: "must not point inside the network: \(problem)", code: "private_address")])
-    }
-
-    func staffCouncil(_ slug: String) async throws -> Council {
-        try await auth.requireCouncilStaff(of: try await councils.find(slug: slug), slug: slug).1
     }
 
     func staffDestination(_ slug: String, _ name: String) async throws -> (Council, Destination) {
@@ -216,23 +212,6 @@ extension APIService {
         }
     }
 
-    static func limit(_ value: Int?, default fallback: Int, max: Int) throws -> Int {
-        guard let value else { return fallback }
-        guard (1...max).contains(value) else {
-            throw APIError.validation([FieldError(pointer: "/query/limit", detail: "must be 1–\(max)", code: "out_of_range")])
-        }
-        return value
-    }
-
-    /// The `next_cursor` of the audit log and the dead-letter lists: 1–18 digits without a sign,
-    /// as the contract's `Cursor` pattern says (so it always fits an Int64); empty is the first page.
-    static func sequenceCursor(_ cursor: String?) throws -> Int64? {
-        guard let cursor, !cursor.isEmpty else { return nil }
-        guard cursor.wholeMatch(of: /[1-9][0-9]{0,17}/) != nil, let value = Int64(cursor) else {
-            throw APIError.validation([FieldError(pointer: "/query/cursor", detail: "is not a cursor this API gave", code: "invalid_cursor")])
-        }
-        return value
-    }
 }
 
 extension APIError {

@@ -26,7 +26,7 @@ extension APIService {
             if after == nil { errors.append(FieldError(pointer: "/query/cursor", detail: "is not a cursor this API gave", code: "invalid_cursor")) }
         }
         if !errors.isEmpty { throw APIError.validation(errors) }
-        let found = try await payments.payments.search(
+        let found = try await payments.search(
             .init(
                 councilID: council.id,
                 createdFrom: from,
@@ -67,7 +67,7 @@ extension APIService {
         guard let day = Reconciliation.londonDay(input.query.date) else {
             throw APIError.validation([FieldError(pointer: "/query/date", detail: "must be a date, YYYY-MM-DD", code: "invalid_date")])
         }
-        let lines = try await payments.payments.reconciliation(councilID: council.id, start: day.start, end: day.end)
+        let lines = try await payments.reconciliation(councilID: council.id, start: day.start, end: day.end)
         let result = Reconciliation(council: council.slug, date: input.query.date, lines: lines)
         let headers = Operations.GetReconciliation.Output.Ok.Headers(
             xReconciliationCount: result.count,

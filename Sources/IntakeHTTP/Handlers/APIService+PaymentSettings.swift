@@ -10,7 +10,7 @@ import IntakeStorage
 extension APIService {
     func getPaymentSettings(_ input: Operations.GetPaymentSettings.Input) async throws -> Operations.GetPaymentSettings.Output {
         let council = try await staffCouncil(input.path.slug)
-        guard let settings = try await payments.settings.find(councilID: council.id) else {
+        guard let settings = try await payments.settings(councilID: council.id) else {
             throw APIError.notFound("\(council.name) has no payment settings: it does not take payments yet.")
         }
         return .ok(.init(body: .json(.init(settings, council: council, baseURL: config.publicBaseURL))))
@@ -21,7 +21,7 @@ extension APIService {
         let slug = input.path.slug
         guard let council = try await councils.find(slug: slug) else { throw APIError.councilNotFound(slug) }
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
-        let existing = try await payments.settings.find(councilID: council.id)
+        let existing = try await payments.settings(councilID: council.id)
         let provider = PaymentSettings.Provider(rawValue: body.provider.rawValue) ?? .sandbox
         let sameProvider = existing?.provider == provider
         // Secrets are write-only: leaving one out keeps the stored one (for the same provider).
@@ -45,7 +45,7 @@ extension APIService {
         )
         let problems = settings.problems()
         if !problems.isEmpty { throw APIError.validation(problems) }
-        try await payments.settings.put(councilID: council.id, settings)
+        try await payments.putSettings(councilID: council.id, settings)
         return .ok(.init(body: .json(.init(settings, council: council, baseURL: config.publicBaseURL))))
     }
 }

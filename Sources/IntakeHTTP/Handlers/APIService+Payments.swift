@@ -13,7 +13,7 @@ extension APIService {
     func createPaymentIntent(_ input: Operations.CreatePaymentIntent.Input) async throws -> Operations.CreatePaymentIntent.Output {
         let principal = try await auth.require([.client])
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
-        let key = try ReportInput.idempotencyKey(RequestScope.current?.idempotencyKey ?? input.headers.idempotencyKey)
+        let key = try Self.idempotencyKey(RequestScope.current?.idempotencyKey ?? input.headers.idempotencyKey)
         let request = try PaymentInput.newIntent(from: body)
         let shapeProblems = PaymentRules.shapeProblems(request)
         if !shapeProblems.isEmpty { throw APIError.validation(shapeProblems) }
@@ -33,7 +33,7 @@ extension APIService {
                 let (council, settings, reference) = try await councilRules(request)
                 let expiresAt = Date().addingTimeInterval(TimeInterval(payments.expiry.components.seconds))
                 let description = "Council tax, \(council.name)"
-                let id = try await payments.payments.create(
+                let id = try await payments.create(
                     .init(
                         councilID: council.id,
                         accountReference: reference,
@@ -77,7 +77,7 @@ extension APIService {
                 FieldError(pointer: "/council", detail: "no council has the slug '\(request.councilSlug)'", code: "unknown_council")
             ])
         }
-        guard let settings = try await payments.settings.find(councilID: council.id) else {
+        guard let settings = try await payments.settings(councilID: council.id) else {
             throw APIError.validation([
                 FieldError(pointer: "/council", detail: "\(council.name) does not take payments here", code: "payments_not_enabled")
             ])
@@ -89,7 +89,7 @@ extension APIService {
 
     func getPaymentIntent(_ input: Operations.GetPaymentIntent.Input) async throws -> Operations.GetPaymentIntent.Output {
         let principal = try await auth.require(Set(Role.allCases))
-        guard let id = UUID(uuidString: input.path.id), var intent = try await payments.payments.find(id: id) else {
+        guard let id = UUID(uuidString: input.path.id), var intent = try await payments.find(id: id) else {
             throw APIError.paymentNotFound(input.path.id)
         }
         let isStaff = principal.role == .admin || (principal.role == .backoffice && principal.councilID == intent.council.id)
@@ -99,7 +99,7 @@ extension APIService {
         // A payer back from the provider's page may arrive before its webhook: ask the provider
         // (its state is authoritative); if it cannot answer, the stored state stands.
         if !intent.state.isSettled, let fresh = try? await payments.refresh(intent, actor: "provider") { intent = fresh }
-        let history = isStaff ? try await payments.payments.events(intent.id) : nil
+        let history = isStaff ? try await payments.events(intent.id) : nil
         return .ok(.init(body: .json(try .init(intent, history: history))))
     }
 }

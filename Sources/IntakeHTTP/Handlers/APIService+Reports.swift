@@ -17,7 +17,7 @@ extension APIService {
             IdempotencyStore.Scope(
                 clientKeyID: principal.keyID,
                 operation: "POST /v1/reports",
-                key: try ReportInput.idempotencyKey(key),
+                key: try Self.idempotencyKey(key),
                 requestHash: Secrets.sha256(try ReportInput.canonicalJSON(body))
             )
         }
@@ -142,17 +142,6 @@ enum ReportInput {
             anonymous: body.anonymous ?? false,
             photoIDs: photoIDs
         )
-    }
-
-    /// The key as sent: a Structured Field string ("…") or a bare token, 1–255 characters.
-    static func idempotencyKey(_ raw: String) throws -> String {
-        var key = raw.trimmingCharacters(in: .whitespaces)
-        if key.count >= 2, key.hasPrefix("\""), key.hasSuffix("\"") { key = String(key.dropFirst().dropLast()) }
-        // Printable ASCII only, as the contract's pattern says.
-        guard (1...255).contains(key.unicodeScalars.count), key.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) }) else {
-            throw APIError.badRequest("The Idempotency-Key header must be 1–255 printable ASCII characters.", code: "invalid_idempotency_key")
-        }
-        return key
     }
 
     /// The request body in one canonical form (sorted keys), so the same request hashes the same.

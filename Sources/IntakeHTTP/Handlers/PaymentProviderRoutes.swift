@@ -12,8 +12,7 @@ import IntakeStorage
 /// state read back from the provider), so the sandbox exercises the production path.
 struct PaymentProviderRoutes: Sendable {
     let payments: PaymentService
-    let councils: CouncilStore
-    let sandbox: SandboxPaymentStore
+    let councils: CouncilService
 
     static let signatureHeader = HTTPField.Name("Pay-Signature")!
 
@@ -94,7 +93,7 @@ struct PaymentProviderRoutes: Sendable {
     // MARK: Sandbox payer page
 
     func page(_ rawID: String) async throws -> Response {
-        guard let id = UUID(uuidString: rawID), let payment = try await sandbox.find(id) else {
+        guard let id = UUID(uuidString: rawID), let payment = try await payments.sandboxPayment(id) else {
             throw APIError.notFound("No sandbox payment at this address.")
         }
         let amount = Self.pounds(payment.amountPence)
@@ -154,7 +153,7 @@ struct PaymentProviderRoutes: Sendable {
     /// The payer's choice: finish the sandbox payment, notify through the webhook path, and
     /// send the payer back to the app as GOV.UK Pay does.
     func choose(_ request: Request, id rawID: String) async throws -> Response {
-        guard let id = UUID(uuidString: rawID), let payment = try await sandbox.find(id) else {
+        guard let id = UUID(uuidString: rawID), let payment = try await payments.sandboxPayment(id) else {
             throw APIError.notFound("No sandbox payment at this address.")
         }
         let body = try await request.body.collect(upTo: 4096)
@@ -167,8 +166,8 @@ struct PaymentProviderRoutes: Sendable {
         case "cancel": outcome = ("cancelled", "P0030", "card_payment_cancelled")
         default: throw APIError.badRequest("Choose pay, decline or cancel.", code: "invalid_choice")
         }
-        if try await sandbox.finish(id, status: outcome.status, failureCode: outcome.code),
-            let settings = try await payments.settings.find(councilID: payment.councilID), settings.provider == .sandbox
+        if try await payments.finishSandboxPayment(id, status: outcome.status, failureCode: outcome.code),
+            let settings = try await payments.settings(councilID: payment.councilID), settings.provider == .sandbox
         {
             let event = ProviderWebhookEvent(
                 eventID: UUID().uuidString.lowercased(),

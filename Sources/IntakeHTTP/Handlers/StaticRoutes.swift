@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeServices
 import Prometheus
 
 /// Routes outside the generated JSON API: the contract itself and the metrics.

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 
 /// Who may call each keyed operation, decided before the request body is read or decoded: a
@@ -69,7 +70,7 @@ enum AccessRule: Sendable, Equatable {
 struct AccessGateMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
     let auth: Authenticator
-    let councils: CouncilStore
+    let councils: CouncilService
 
     func handle(
         _ request: Request,
@@ -103,8 +104,4 @@ struct AccessGateMiddleware: RouterMiddleware {
         }
         return try await next(request, context)
     }
-}
-
-extension HTTPField.Name {
-    static let xTrackingToken = Self("X-Tracking-Token")!
 }

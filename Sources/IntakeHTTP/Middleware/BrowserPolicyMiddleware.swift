@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import IntakeServices
 
 /// Cross-origin access for browser front ends (`CORS_ALLOWED_ORIGINS`), through Hummingbird's
 /// `CORSMiddleware`: preflights are answered, an allowed origin is echoed (with `Vary: Origin`),
@@ -55,10 +56,4 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         }
         return response
     }
-}
-
-extension HTTPField.Name {
-    static let referrerPolicy = Self("Referrer-Policy")!
-    static let xFrameOptions = Self("X-Frame-Options")!
-    static let xForwardedProto = Self("X-Forwarded-Proto")!
 }

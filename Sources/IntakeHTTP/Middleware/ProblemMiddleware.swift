@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeServices
 import Logging
 
 /// Turns every error thrown below it into an RFC 9457 problem response. Hummingbird would

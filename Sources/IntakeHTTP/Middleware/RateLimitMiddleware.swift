@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import IntakeCore
 import IntakeOpen311
+import IntakeServices
 
 /// The process's request quotas (see `IntakeConfig`): writes per client key, public reads per
 /// client address, and report updates by tracking token per client address.
@@ -118,10 +119,4 @@ struct RateLimitMiddleware: RouterMiddleware {
         }
         return (reads, "ip:" + limits.clientAddress(request, peer: context.peerAddress), "address")
     }
-}
-
-extension HTTPField.Name {
-    static let xForwardedFor = Self("X-Forwarded-For")!
-    static let rateLimitPolicy = Self("RateLimit-Policy")!
-    static let rateLimit = Self("RateLimit")!
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeServices
 import IntakeStorage
 import Logging
 import Metrics
@@ -87,10 +88,6 @@ struct RequestObservationMiddleware: RouterMiddleware {
         default: false
         }
     }
-}
-
-extension HTTPField.Name {
-    static let xRequestID = Self("X-Request-Id")!
 }
 
 extension Duration {

@@ -63,7 +63,7 @@ public final class Maintenance: Sendable {
         let jobs = try await queue?.prune() ?? 0
         try await destinations?.routeWaitingJobs()
         let expired = try await payments?.expireDue() ?? 0
-        let events = try await payments?.payments.pruneProviderEvents() ?? 0
+        let events = try await payments?.pruneProviderEvents() ?? 0
         if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 {
             logger.info(
                 "maintenance",

@@ -9,10 +9,11 @@ import PostgresNIO
 /// bringing an intent up to date with its provider (webhooks and the expiry sweep), expiring
 /// unpaid intents.
 public struct PaymentService: Sendable {
-    public let payments: PaymentStore
-    public let settings: PaymentSettingsStore
+    let intents: PaymentStore
+    let settingsStore: PaymentSettingsStore
     let govukPay: GovUKPay
     let sandbox: SandboxProvider
+    let sandboxPayments: SandboxPaymentStore
     /// How long a payer has before an unpaid intent expires.
     public let expiry: Duration
     let logger: Logger
@@ -23,13 +24,15 @@ public struct PaymentService: Sendable {
         settings: PaymentSettingsStore,
         govukPay: GovUKPay,
         sandbox: SandboxProvider,
+        sandboxPayments: SandboxPaymentStore,
         expiry: Duration,
         logger: Logger
     ) {
-        self.payments = payments
-        self.settings = settings
+        self.intents = payments
+        self.settingsStore = settings
         self.govukPay = govukPay
         self.sandbox = sandbox
+        self.sandboxPayments = sandboxPayments
         self.expiry = expiry
         self.logger = logger
     }
@@ -61,11 +64,11 @@ public struct PaymentService: Sendable {
         do {
             created = try await provider(settings.provider).create(request, account: account)
         } catch {
-            _ = try? await payments.settle(intentID, to: .failed, actor: "system", reason: error.summary)
+            _ = try? await intents.settle(intentID, to: .failed, actor: "system", reason: error.summary)
             throw error
         }
         guard
-            let intent = try await payments.attachProvider(
+            let intent = try await intents.attachProvider(
                 intentID,
                 reference: created.reference,
                 nextURL: created.nextURL,
@@ -81,11 +84,11 @@ public struct PaymentService: Sendable {
     public func refresh(_ intent: PaymentIntent, actor: String) async throws -> PaymentIntent {
         guard !intent.state.isSettled, let reference = intent.providerReference,
             let provider = provider(named: intent.provider),
-            let settings = try await settings.find(councilID: intent.council.id)
+            let settings = try await settingsStore.find(councilID: intent.council.id)
         else { return intent }
         let status = try await provider.status(of: reference, account: ProviderAccount(councilID: intent.council.id, settings: settings))
         if let target = status.settledState {
-            _ = try await payments.settle(
+            _ = try await intents.settle(
                 intent.id,
                 to: target,
                 failureCode: target == .succeeded ? nil : status.code,
@@ -93,7 +96,7 @@ public struct PaymentService: Sendable {
                 reason: "the provider reports \(status.status)\(status.code.map { " (\($0))" } ?? "")"
             )
         }
-        return try await payments.find(id: intent.id) ?? intent
+        return try await intents.find(id: intent.id) ?? intent
     }
 
     public enum WebhookOutcome: Sendable, Equatable {
@@ -117,20 +120,20 @@ public struct PaymentService: Sendable {
         body: [UInt8],
         signature: String?
     ) async throws -> WebhookOutcome {
-        guard let settings = try await settings.find(councilID: councilID), settings.provider == name else {
+        guard let settings = try await settingsStore.find(councilID: councilID), settings.provider == name else {
             throw WebhookError.unknownCouncil
         }
         guard PaySignature.verify(body, signature: signature, secret: settings.webhookSecret) else { throw WebhookError.badSignature }
         guard let event = ProviderWebhookEvent.parse(body) else { throw WebhookError.malformed }
-        guard let intent = try await payments.find(provider: name.rawValue, reference: event.paymentReference),
+        guard let intent = try await intents.find(provider: name.rawValue, reference: event.paymentReference),
             intent.council.id == councilID
         else { return .unknownPayment }
-        if try await payments.providerEventSeen(provider: name.rawValue, eventID: event.eventID) { return .duplicate }
+        if try await intents.providerEventSeen(provider: name.rawValue, eventID: event.eventID) { return .duplicate }
         // Recorded only once handled: an event whose handling failed is handled on redelivery.
         // Concurrent deliveries of one event both read the provider; the guarded moves keep
         // the outcome single.
         let state = try await refresh(intent, actor: "provider").state
-        try await payments.recordProviderEvent(provider: name.rawValue, eventID: event.eventID, intentID: intent.id)
+        try await intents.recordProviderEvent(provider: name.rawValue, eventID: event.eventID, intentID: intent.id)
         return .applied(state)
     }
 
@@ -139,7 +142,7 @@ public struct PaymentService: Sendable {
     /// (and read again, in case the payer finished in between).
     public func expireDue(limit: Int = 100) async throws -> Int {
         var expired = 0
-        for intent in try await payments.pastExpiry(limit: limit) {
+        for intent in try await intents.pastExpiry(limit: limit) {
             do {
                 if try await expire(intent) == .expired { expired += 1 }
             } catch {
@@ -155,12 +158,12 @@ public struct PaymentService: Sendable {
     func expire(_ intent: PaymentIntent) async throws -> PaymentState {
         let reason = "unpaid after \(expiry.components.seconds / 60) minutes"
         func expireNow() async throws -> PaymentState {
-            let result = try await payments.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
+            let result = try await intents.settle(intent.id, to: .expired, failureCode: "P0020", actor: "system", reason: reason)
             return result.state ?? .expired
         }
-        try await payments.markExpiryChecked(intent.id)
+        try await intents.markExpiryChecked(intent.id)
         guard let reference = intent.providerReference, let provider = provider(named: intent.provider),
-            let settings = try await settings.find(councilID: intent.council.id)
+            let settings = try await settingsStore.find(councilID: intent.council.id)
         else { return try await expireNow() }
         let account = ProviderAccount(councilID: intent.council.id, settings: settings)
         var status = ProviderStatus(status: "unknown", finished: false)
@@ -181,7 +184,7 @@ public struct PaymentService: Sendable {
         // Whatever the provider says it finished as; still open there (a card payment under
         // way, a cancel it refused) waits for the next sweep rather than guessing.
         guard let target = status.settledState else { return intent.state }
-        let result = try await payments.settle(
+        let result = try await intents.settle(
             intent.id,
             to: target,
             failureCode: target == .succeeded ? nil : status.code,

@@ -8,8 +8,8 @@ import Logging
 /// one place they are wired. `intake serve` hands it to the HTTP application, `intake worker`
 /// asks it for the worker, `intake dev` does both with the same value; tests build it too.
 ///
-/// Stores are built here and nowhere else. Some surfaces still read a few of them directly
-/// (listed in docs/ARCHITECTURE.md under "Still to move behind services").
+/// Stores are built here and nowhere else, and only services hold them: the surfaces see the
+/// services alone.
 public struct AppServices: Sendable {
     public let config: IntakeConfig
     public let database: Database
@@ -20,32 +20,39 @@ public struct AppServices: Sendable {
     /// their change notifications (without one, as in most tests, every read goes to SQL).
     public let caches: ProcessCaches
 
-    // Stores.
-    public let keys: APIKeyStore
-    public let auditLog: AuditStore
-    public let councils: CouncilStore
-    public let boundaries: BoundaryStore
-    public let categories: CategoryStore
-    public let routing: RoutingStore
-    public let reports: ReportStore
-    public let idempotency: IdempotencyStore
-    public let media: MediaStore
-    public let destinations: DestinationStore
-    public let pushQueue: PushQueue
-    public let pullQueue: PullQueue
-    public let queueMessages: QueueMessages
-    public let paymentIntents: PaymentStore
-    public let paymentSettings: PaymentSettingsStore
-    public let sandboxPayments: SandboxPaymentStore
-    public let open311: Open311Store
+    // Stores: only services use them (the surfaces reach the database through the services).
+    let keys: APIKeyStore
+    let auditLog: AuditStore
+    let councilStore: CouncilStore
+    let boundaries: BoundaryStore
+    let categories: CategoryStore
+    let routing: RoutingStore
+    let reportStore: ReportStore
+    let idempotency: IdempotencyStore
+    let mediaStore: MediaStore
+    let destinations: DestinationStore
+    let pushQueue: PushQueue
+    let pullQueue: PullQueue
+    let queueMessages: QueueMessages
+    let paymentIntents: PaymentStore
+    let paymentSettings: PaymentSettingsStore
+    let sandboxPayments: SandboxPaymentStore
+    let open311Store: Open311Store
 
-    // Services.
+    // Services, one per feature, and the shared steps of requests.
+    public let councils: CouncilService
+    public let catalogue: CatalogueService
+    public let access: AccessService
+    public let reports: ReportService
+    public let media: MediaService
+    public let dispatch: DispatchService
+    public let payments: PaymentService
+    public let open311: Open311Service
+    public let intake: IntakeService
     public let authentication: KeyAuthentication
     public let audit: AuditTrail
-    public let catalogue: RoutingCatalogue
-    public let intake: IntakeService
+    public let routingCatalogue: RoutingCatalogue
     public let idempotent: IdempotentRequests
-    public let payments: PaymentService
 
     public init(
         config: IntakeConfig,
@@ -62,13 +69,13 @@ public struct AppServices: Sendable {
 
         keys = APIKeyStore(database: database, logger: logger)
         auditLog = AuditStore(database: database, logger: logger)
-        councils = CouncilStore(database: database, logger: logger)
+        councilStore = CouncilStore(database: database, logger: logger)
         boundaries = BoundaryStore(database: database, logger: logger)
         categories = CategoryStore(database: database, logger: logger)
         routing = RoutingStore(database: database, logger: logger)
-        reports = ReportStore(database: database, logger: logger)
+        reportStore = ReportStore(database: database, logger: logger)
         idempotency = IdempotencyStore(database: database, logger: logger)
-        media = MediaStore(database: database, logger: logger)
+        mediaStore = MediaStore(database: database, logger: logger)
         destinations = DestinationStore(database: database, logger: logger)
         pushQueue = PushQueue(database: database, logger: logger)
         pullQueue = PullQueue(database: database, logger: logger)
@@ -76,18 +83,31 @@ public struct AppServices: Sendable {
         paymentIntents = PaymentStore(database: database, logger: logger)
         paymentSettings = PaymentSettingsStore(database: database, logger: logger)
         sandboxPayments = SandboxPaymentStore(database: database, logger: logger)
-        open311 = Open311Store(database: database, logger: logger)
+        open311Store = Open311Store(database: database, logger: logger)
 
+        routingCatalogue = RoutingCatalogue(routing: routing, caches: caches)
+        councils = CouncilService(councils: councilStore, boundaries: boundaries, caches: caches)
+        catalogue = CatalogueService(categories: categories, catalogue: routingCatalogue, caches: caches)
+        access = AccessService(keys: keys, caches: caches)
+        reports = ReportService(reports: reportStore)
+        media = MediaService(media: mediaStore)
+        dispatch = DispatchService(
+            destinations: destinations,
+            pull: pullQueue,
+            messages: queueMessages,
+            addressGuard: DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations)
+        )
+        open311 = Open311Service(store: open311Store)
         authentication = KeyAuthentication(store: keys, caches: caches)
-        audit = AuditTrail(store: auditLog, councils: councils)
-        catalogue = RoutingCatalogue(routing: routing, caches: caches)
-        intake = IntakeService(reports: reports, catalogue: catalogue)
+        audit = AuditTrail(store: auditLog, councils: councilStore)
+        intake = IntakeService(reports: reportStore, catalogue: routingCatalogue)
         idempotent = IdempotentRequests(store: idempotency)
         payments = PaymentService(
             payments: paymentIntents,
             settings: paymentSettings,
             govukPay: GovUKPay(baseURL: config.govukPayBaseURL),
             sandbox: SandboxProvider(store: sandboxPayments, baseURL: config.publicBaseURL),
+            sandboxPayments: sandboxPayments,
             expiry: .seconds(config.paymentExpiryMinutes * 60),
             logger: logger
         )
@@ -96,12 +116,6 @@ public struct AppServices: Sendable {
     /// Checks destination addresses before every connection (and when they are saved).
     var addressGuard: DestinationAddressGuard {
         DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations)
-    }
-
-    /// Why `url` may not be saved as a destination (it is, or resolves to, an address inside the
-    /// network, unless `DESTINATIONS_ALLOW_PRIVATE`), or nil.
-    public func destinationAddressProblem(_ url: String) async -> String? {
-        await addressGuard.problemOnSave(url)
     }
 
     /// The dispatch loop with its housekeeping. Each worker has its own HTTP client, with as
@@ -122,9 +136,9 @@ public struct AppServices: Sendable {
             logger: logger
         )
         let maintenance = Maintenance(
-            reports: reports,
+            reports: reportStore,
             idempotency: idempotency,
-            media: media,
+            media: mediaStore,
             queue: pushQueue,
             destinations: destinations,
             payments: payments,
