@@ -87,6 +87,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Problems: the errors both surfaces answer with (RFC 9457 problems in the REST API,
+        // turned into Open311 errors by the facade), built from the domain's and the services'.
+        .target(
+            name: "IntakeProblems",
+            dependencies: ["IntakeCore"],
+            swiftSettings: swiftSettings
+        ),
         // Types and server stubs generated from OpenAPI/openapi.yaml (symlinked here).
         .target(
             name: "IntakeAPI",
@@ -104,6 +111,7 @@ let package = Package(
             name: "IntakeOpen311",
             dependencies: [
                 "IntakeCore",
+                "IntakeProblems",
                 "IntakeStorage",
                 "IntakeServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -118,6 +126,7 @@ let package = Package(
             name: "IntakeHTTP",
             dependencies: [
                 "IntakeCore",
+                "IntakeProblems",
                 "IntakeStorage",
                 "IntakeClients",
                 "IntakeServices",
@@ -204,7 +213,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntakeCoreTests",
-            dependencies: ["IntakeCore", "IntakeTestSupport"]
+            dependencies: ["IntakeCore", "IntakeProblems", "IntakeTestSupport"]
         ),
         .testTarget(
             name: "IntakeServicesTests",
@@ -224,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "IntakeHTTPTests",
             dependencies: [
-                "IntakeCore", "IntakeStorage", "IntakeServices", "IntakeHTTP",
+                "IntakeCore", "IntakeProblems", "IntakeStorage", "IntakeServices", "IntakeHTTP",
                 "IntakeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -10,12 +10,13 @@ declare -A allowed=(
   [IntakeStorage]="IntakeCore"
   [IntakeClients]="IntakeCore"
   [IntakeServices]="IntakeCore IntakeStorage IntakeClients"
+  [IntakeProblems]="IntakeCore"
   [IntakeAPI]=""
-  [IntakeOpen311]="IntakeCore IntakeStorage IntakeClients IntakeServices"
+  [IntakeOpen311]="IntakeCore IntakeStorage IntakeClients IntakeServices IntakeProblems"
   # The REST surface hosts the application, which mounts the Open311 facade beside the API.
-  [IntakeHTTP]="IntakeCore IntakeStorage IntakeClients IntakeServices IntakeAPI IntakeOpen311"
+  [IntakeHTTP]="IntakeCore IntakeStorage IntakeClients IntakeServices IntakeProblems IntakeAPI IntakeOpen311"
   [IntakeDemo]="IntakeCore IntakeStorage"
-  [intake]="IntakeCore IntakeStorage IntakeClients IntakeServices IntakeAPI IntakeOpen311 IntakeHTTP IntakeDemo"
+  [intake]="IntakeCore IntakeStorage IntakeClients IntakeServices IntakeProblems IntakeAPI IntakeOpen311 IntakeHTTP IntakeDemo"
 )
 
 status=0

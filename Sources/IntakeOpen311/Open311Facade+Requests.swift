@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 import IntakeStorage
 

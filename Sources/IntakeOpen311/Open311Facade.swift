@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 import IntakeStorage
 import Logging
@@ -132,6 +133,8 @@ public struct Open311Facade: Sendable {
             return errorResponse(failure, format: format)
         } catch let error as APIError {
             return errorResponse(Open311Failure(error), format: format)
+        } catch let failure as ValidationFailure {
+            return errorResponse(Open311Failure(APIError(failure)), format: format)
         } catch let error as IntakeError {
             return errorResponse(Open311Failure(error), format: format)
         } catch let error as IdempotencyStore.Conflict {

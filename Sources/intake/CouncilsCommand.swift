@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IntakeCore
 import IntakeDemo
+import IntakeServices
 import IntakeStorage
 
 struct CouncilsCommand: AsyncParsableCommand {
@@ -45,7 +46,7 @@ struct CouncilsCommand: AsyncParsableCommand {
             )
             let outcomes = try await Runtime.withDatabase(config, logger: logger) { database in
                 do {
-                    return try await BoundaryImporter(database: database, logger: logger).importCollection(
+                    return try await AppServices(config: config, database: database, logger: logger).boundaryImporter.importCollection(
                         data,
                         options: options,
                         progress: { done, total in

@@ -29,7 +29,7 @@ func buildServices(
     var services: [any Service] = [
         DispatchListener(
             database: app.database,
-            signals: app.signals,
+            onJob: app.signals.ring(payload:),
             onCacheChange: app.caches.changed,
             onListening: app.caches.listening,
             logger: logger

@@ -94,7 +94,7 @@ import Testing
     @Test func lengthsCountCodePointsAsTheContractDoes() {
         let decomposed = String(repeating: "e\u{301}", count: 100) + "x"  // 201 code points, 101 characters
         let tooLong = CategoryDefinition(code: "ok", name: decomposed, keywords: [String(repeating: "e\u{301}", count: 26)])
-        #expect(throws: APIError.self) { try tooLong.validate() }
+        #expect(throws: ValidationFailure.self) { try tooLong.validate() }
         do {
             try tooLong.validate()
         } catch {
@@ -107,7 +107,7 @@ import Testing
         )
         #expect(throws: Never.self) { try fits.validate() }
         let council = NewCouncil(slug: "ok-council", name: decomposed, tier: .district, contact: .init())
-        #expect(throws: APIError.self) { try council.validate() }
+        #expect(throws: ValidationFailure.self) { try council.validate() }
     }
 
     @Test func attributesSurviveJSON() throws {

@@ -95,9 +95,13 @@ import Testing
     }
 
     @Test func destinationsCheckTheirURLs() {
-        #expect(throws: APIError.self) { try DestinationDefinition(name: "a", kind: .webhook, url: "http://x.example").validate(allowHTTP: false) }
+        #expect(throws: ValidationFailure.self) {
+            try DestinationDefinition(name: "a", kind: .webhook, url: "http://x.example").validate(allowHTTP: false)
+        }
         #expect(throws: Never.self) { try DestinationDefinition(name: "a", kind: .webhook, url: "http://x.example").validate(allowHTTP: true) }
-        #expect(throws: APIError.self) { try DestinationDefinition(name: "a", kind: .webhook, url: "ftp://x.example").validate(allowHTTP: true) }
+        #expect(throws: ValidationFailure.self) {
+            try DestinationDefinition(name: "a", kind: .webhook, url: "ftp://x.example").validate(allowHTTP: true)
+        }
         #expect(throws: Never.self) { try DestinationDefinition(name: "crm-2", kind: .open311, url: "https://x.example/").validate(allowHTTP: false) }
     }
 }

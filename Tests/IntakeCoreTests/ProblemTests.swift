@@ -1,4 +1,5 @@
 import IntakeCore
+import IntakeProblems
 import Testing
 
 @Suite struct ProblemTests {

@@ -6,6 +6,8 @@ import PostgresNIO
 import Synchronization
 import Testing
 
+@testable import IntakeServices
+
 @Suite struct BoundaryImporterTests {
     static func collection(_ features: [String]) -> Data {
         Data(#"{"type": "FeatureCollection", "features": [\#(features.joined(separator: ","))]}"#.utf8)
@@ -43,7 +45,7 @@ import Testing
                     Self.feature(name: "Theta", code: nil, geometry: Self.square),
                 ])
                 let progress = ProgressLog()
-                let outcomes = try await BoundaryImporter(database: database, logger: .quiet)
+                let outcomes = try await BoundaryImporter(boundaries: BoundaryStore(database: database, logger: .quiet), caches: ProcessCaches())
                     .importCollection(data, options: options, progress: { progress.record($0, $1) })
                 #expect(progress.calls.last == [9, 9])
                 #expect(outcomes.map(\.index) == Array(1...9))
@@ -82,7 +84,7 @@ import Testing
     @Test func reimportReplacesTheBoundaryInPlace() async throws {
         try await withTestDatabase { testDB in
             try await testDB.withDatabase { database in
-                let importer = BoundaryImporter(database: database, logger: .quiet)
+                let importer = BoundaryImporter(boundaries: BoundaryStore(database: database, logger: .quiet), caches: ProcessCaches())
                 let councils = CouncilStore(database: database, logger: .quiet)
                 _ = try await importer.importCollection(
                     Self.collection([Self.feature(name: "Alpha", code: "E07000001", geometry: Self.square)]),
@@ -108,7 +110,7 @@ import Testing
     @Test func somethingOtherThanAFeatureCollectionIsRefusedWhole() async throws {
         try await withTestDatabase { testDB in
             try await testDB.withDatabase { database in
-                let importer = BoundaryImporter(database: database, logger: .quiet)
+                let importer = BoundaryImporter(boundaries: BoundaryStore(database: database, logger: .quiet), caches: ProcessCaches())
                 await #expect(throws: BoundaryImporter.ImportError.self) {
                     _ = try await importer.importCollection(Data(Self.square.utf8), options: options)
                 }

@@ -28,7 +28,7 @@ import Testing
                     pollInterval: .milliseconds(100),
                     lanes: 1,
                     logger: .quiet,
-                    pass: { try await world.dispatcher.runOnce() }
+                    pass: { lane in try await world.dispatcher.run(in: lane) }
                 )
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await worker.run() }

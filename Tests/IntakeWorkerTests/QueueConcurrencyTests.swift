@@ -168,12 +168,12 @@ import Testing
             lanes: 1,
             doorbell: doorbell,
             logger: .quiet,
-            pass: { try await world.dispatcher.runOnce() }
+            pass: { lane in try await world.dispatcher.run(in: lane) }
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await worker.run() }
             if let listener {
-                group.addTask { try await DispatchListener(database: world.database, signals: listener, logger: .quiet).run() }
+                group.addTask { try await DispatchListener(database: world.database, onJob: listener.ring(payload:), logger: .quiet).run() }
             }
             try await body()
             group.cancelAll()

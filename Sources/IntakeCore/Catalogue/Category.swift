@@ -126,7 +126,7 @@ public struct CategoryDefinition: Sendable, Equatable {
         self.destination = destination.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    public func validate() throws(APIError) {
+    public func validate() throws(ValidationFailure) {
         var errors: [FieldError] = []
         if !Self.isValidCode(code) {
             errors.append(

@@ -96,7 +96,7 @@ public struct NewCouncil: Sendable, Equatable {
     }
 
     /// All field errors at once, so a form can show every problem in one round trip.
-    public func validate() throws(APIError) {
+    public func validate() throws(ValidationFailure) {
         var errors: [FieldError] = []
         if !Self.isValidSlug(slug) {
             errors.append(
@@ -174,7 +174,7 @@ public struct CouncilUpdate: Sendable, Equatable {
         self.contact = contact
     }
 
-    public func validate() throws(APIError) {
+    public func validate() throws(ValidationFailure) {
         let errors = NewCouncil.check(name: name, code: code, contact: contact)
         if !errors.isEmpty { throw .validation(errors) }
     }

@@ -139,7 +139,7 @@ public struct DestinationDefinition: Sendable, Equatable {
     /// `allowHTTP` admits plain-http URLs (local development and tests); otherwise only https.
     /// `checkURL` false leaves a stored URL alone (a change that does not send one), so one
     /// saved under older rules does not stop an operator re-enabling or retuning its destination.
-    public func validate(allowHTTP: Bool, checkURL: Bool = true) throws(APIError) {
+    public func validate(allowHTTP: Bool, checkURL: Bool = true) throws(ValidationFailure) {
         var errors: [FieldError] = []
         if !Self.isValidName(name) {
             errors.append(

@@ -10,7 +10,7 @@ public struct LatLon: Sendable, Equatable {
 
     /// A position from query parameters the generated server has already read as numbers,
     /// naming whichever is out of range.
-    public static func checked(lat: Double, lon: Double) throws(APIError) -> LatLon {
+    public static func checked(lat: Double, lon: Double) throws(ValidationFailure) -> LatLon {
         var errors: [FieldError] = []
         if !(-90...90).contains(lat) || !lat.isFinite {
             errors.append(FieldError(pointer: "/query/lat", detail: "must be from -90 to 90", code: "out_of_range"))

@@ -66,7 +66,7 @@ public struct ReportQuery: Sendable, Equatable {
         until: String?,
         limit: Int?,
         cursor: String?
-    ) throws(APIError) -> ReportQuery {
+    ) throws(ValidationFailure) -> ReportQuery {
         var errors: [FieldError] = []
         func nonEmpty(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
 

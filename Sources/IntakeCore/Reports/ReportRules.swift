@@ -13,7 +13,7 @@ public enum ReportRules {
         lon: Double?,
         easting: Double?,
         northing: Double?
-    ) throws(APIError)
+    ) throws(ValidationFailure)
         -> ReportPosition
     {
         switch (lat, lon, easting, northing) {

@@ -1,5 +1,6 @@
 import IntakeAPI
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 import IntakeStorage
 import Logging

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 
 // What several of the REST surface's handlers and middleware share: the headers it reads and

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 import Logging
 

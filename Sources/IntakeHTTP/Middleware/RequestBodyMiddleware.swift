@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 
 /// Reads request bodies for the handlers below it.

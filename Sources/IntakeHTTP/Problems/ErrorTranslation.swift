@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeProblems
 import IntakeStorage
 import OpenAPIRuntime
 
@@ -11,6 +12,8 @@ enum ErrorTranslation {
     static func problem(for error: any Error) -> APIError {
         if let problem = APIError.fromService(error) { return problem }
         switch error {
+        case let failure as ValidationFailure:
+            return APIError(failure)
         case let apiError as APIError:
             return apiError
         case let serverError as ServerError:
@@ -28,7 +31,8 @@ enum ErrorTranslation {
     /// The generated server wraps handler errors, decoding errors and its own request checks.
     private static func problem(for error: ServerError) -> APIError {
         let underlying = error.underlyingError
-        if underlying is APIError || DatabaseErrors.isUnavailable(underlying) || APIError.fromService(underlying) != nil
+        if underlying is APIError || underlying is ValidationFailure || DatabaseErrors.isUnavailable(underlying)
+            || APIError.fromService(underlying) != nil
             || DatabaseErrors.sqlState(underlying) == "22021"
         {
             return problem(for: underlying)

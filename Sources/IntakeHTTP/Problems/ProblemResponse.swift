@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeProblems
 
 /// Renders an `APIError` as `application/problem+json` (RFC 9457).
 enum ProblemResponse {

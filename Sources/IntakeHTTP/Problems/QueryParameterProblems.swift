@@ -1,5 +1,6 @@
 import Foundation
 import IntakeCore
+import IntakeProblems
 
 /// Names the query parameter the generated server could not read.
 ///

@@ -1,4 +1,5 @@
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 import IntakeStorage
 

@@ -8,10 +8,7 @@ import Synchronization
 /// that hangs until its timeout holds one slot, not the lane. A slot is free again once its call
 /// ends; a lane with a batch's worth of outcomes not yet recorded (its database is away, say)
 /// stops claiming instead of piling up deliveries it has not written down.
-final class DispatchLane: Sendable {
-    /// The lane of the pass now running (`DispatchWorker` binds it); nil for a pass on its own.
-    @TaskLocal static var current: DispatchLane?
-
+public final class DispatchLane: Sendable {
     typealias Call = @Sendable () async -> Void
     typealias Outcomes = (completions: [PushQueue.Completion], destinations: [UUID: Destination])
 

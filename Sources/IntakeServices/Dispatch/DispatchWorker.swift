@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// and are recorded, then it stops. It keeps no state but those calls, so any number of workers
 /// can share one database.
 public struct DispatchWorker: Service {
-    public typealias Pass = @Sendable () async throws -> Int
+    public typealias Pass = @Sendable (DispatchLane) async throws -> Int
 
     let pollInterval: Duration
     let lanes: Int
@@ -22,9 +22,9 @@ public struct DispatchWorker: Service {
     let pass: Pass
     let onStop: @Sendable () async -> Void
 
-    /// `pass` does one round of work and returns how many jobs it claimed; when it claimed any,
-    /// the next pass starts at once instead of waiting. It runs with its lane as
-    /// `DispatchLane.current`, which `Dispatcher.runOnce` hands its calls to.
+    /// `pass` does one round of work in the lane it is given (`Dispatcher.run(in:)` hands the
+    /// lane its calls) and returns how many jobs it claimed; when it claimed any, the next pass
+    /// starts at once instead of waiting.
     public init(
         pollInterval: Duration,
         lanes: Int = 1,
@@ -61,7 +61,7 @@ public struct DispatchWorker: Service {
                 let freedGeneration = lane.freed.generation
                 var handled = 0
                 do {
-                    handled = try await DispatchLane.$current.withValue(lane) { try await pass() }
+                    handled = try await pass(lane)
                 } catch {
                     logger.error("worker pass failed", metadata: ["error": .string(DatabaseErrors.summary(error))])
                 }

@@ -6,7 +6,7 @@ import Logging
 import Metrics
 
 /// Claims due push jobs, makes their calls (outside any transaction) and records each outcome
-/// as soon as its call ends. In a worker lane (`DispatchLane.current`) a pass claims only what
+/// as soon as its call ends. In a worker lane (`run(in:)`) a pass claims only what
 /// the lane has room for and leaves the calls to the lane, so a call that hangs until its
 /// timeout holds one slot while the lane goes on claiming and delivering; on its own (tests, a
 /// one-off pass) a pass waits for its calls. Nothing is held but leases: a worker killed
@@ -53,11 +53,13 @@ public struct Dispatcher: Sendable {
     /// calls a worker could make; `WORKER_BATCH_SIZE` raises both.)
     var perDestination: Int { max(batchSize / 2, 1) }
 
-    /// Returns how many jobs the pass claimed. In a lane their calls are then under way; on its
-    /// own the pass returns once all of them are recorded.
+    /// One pass in a worker's lane: claims as many due jobs as the lane has free slots and hands
+    /// their calls to it (they are under way when this returns). Returns how many it claimed.
+    public func run(in lane: DispatchLane) async throws -> Int { try await fill(lane) }
+
+    /// One pass on its own (tests, tools): a lane of its own, left once every call it was given
+    /// is recorded. Returns how many jobs it claimed.
     public func runOnce() async throws -> Int {
-        if let lane = DispatchLane.current { return try await fill(lane) }
-        // On its own: a lane of its own, left once every call it was given is recorded.
         let lane = DispatchLane()
         let claimed = try await fill(lane)
         await withDiscardingTaskGroup { group in lane.startCalls(in: &group) }

@@ -74,7 +74,7 @@ public struct PaymentService: Sendable {
                 nextURL: created.nextURL,
                 beforeCommit: beforeCommit
             )
-        else { throw APIError.internalError }
+        else { throw IntentVanished(id: intentID) }
         return intent
     }
 
@@ -193,4 +193,10 @@ public struct PaymentService: Sendable {
         )
         return result.state ?? intent.state
     }
+}
+
+/// The intent a payment was started for is no longer there to attach the provider's reference
+/// to (it was erased meanwhile): a fault, answered as one.
+public struct IntentVanished: Error, Equatable {
+    public var id: UUID
 }

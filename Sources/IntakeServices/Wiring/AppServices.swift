@@ -53,6 +53,7 @@ public struct AppServices: Sendable {
     public let audit: AuditTrail
     public let routingCatalogue: RoutingCatalogue
     public let idempotent: IdempotentRequests
+    public let boundaryImporter: BoundaryImporter
 
     public init(
         config: IntakeConfig,
@@ -102,6 +103,7 @@ public struct AppServices: Sendable {
         audit = AuditTrail(store: auditLog, councils: councilStore)
         intake = IntakeService(reports: reportStore, catalogue: routingCatalogue)
         idempotent = IdempotentRequests(store: idempotency)
+        boundaryImporter = BoundaryImporter(boundaries: boundaries, caches: caches)
         payments = PaymentService(
             payments: paymentIntents,
             settings: paymentSettings,
@@ -151,11 +153,11 @@ public struct AppServices: Sendable {
             lanes: config.workerLanes,
             doorbell: signals.any,
             logger: logger,
-            pass: {
+            pass: { lane in
                 do { try await maintenance.runIfDue() } catch {
                     logger.error("maintenance failed", metadata: ["error": .string(DatabaseErrors.summary(error))])
                 }
-                return try await dispatcher.runOnce()
+                return try await dispatcher.run(in: lane)
             },
             onStop: { await sender.shutdown() }
         )

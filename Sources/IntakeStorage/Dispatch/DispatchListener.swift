@@ -11,7 +11,8 @@ extension Database {
     }
 }
 
-/// Holds one connection LISTENing on `dispatch_jobs` (ringing the signals for each notification)
+/// Holds one connection LISTENing on `dispatch_jobs` (`onJob` with each notification's payload,
+/// the destination id or empty; `onJob(nil)` after a gap, when any job may have come)
 /// and on `intake_cache` (telling the process's caches what changed). Notifications are only a
 /// hint for dispatch: if this connection drops or goes quiet, waiters still wake on their poll
 /// interval. Caches are another matter: `onListening(false)` tells them to stop trusting what
@@ -21,7 +22,7 @@ public struct DispatchListener: Service {
     public static let cacheChannel = "intake_cache"
 
     let database: Database
-    let signals: DispatchSignals
+    let onJob: @Sendable (String?) -> Void
     let channel: String
     let onCacheChange: @Sendable (String) -> Void
     let onListening: @Sendable (Bool) -> Void
@@ -29,14 +30,14 @@ public struct DispatchListener: Service {
 
     public init(
         database: Database,
-        signals: DispatchSignals,
         channel: String = Self.channel,
+        onJob: @escaping @Sendable (String?) -> Void,
         onCacheChange: @escaping @Sendable (String) -> Void = { _ in },
         onListening: @escaping @Sendable (Bool) -> Void = { _ in },
         logger: Logger
     ) {
         self.database = database
-        self.signals = signals
+        self.onJob = onJob
         self.channel = channel
         self.onCacheChange = onCacheChange
         self.onListening = onListening
@@ -47,14 +48,14 @@ public struct DispatchListener: Service {
         defer { onListening(false) }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                try await cancelWhenGracefulShutdown { [database, channel, signals, onCacheChange, onListening, logger] in
+                try await cancelWhenGracefulShutdown { [database, channel, onJob, onCacheChange, onListening, logger] in
                     try await database.client.withConnection { connection in
                         try await connection.listen(on: channel) { jobs in
                             try await connection.listen(on: Self.cacheChannel) { changes in
                                 onListening(true)
                                 logger.info("listening for database notifications")
                                 try await withThrowingTaskGroup(of: Void.self) { group in
-                                    group.addTask { for try await notification in jobs { signals.ring(payload: notification.payload) } }
+                                    group.addTask { for try await notification in jobs { onJob(notification.payload) } }
                                     group.addTask { for try await notification in changes { onCacheChange(notification.payload) } }
                                     // Either stream ending means the connection is gone.
                                     try await group.next()
@@ -74,7 +75,7 @@ public struct DispatchListener: Service {
             }
             onListening(false)
             // Any gap is covered by waiters' polls; ring once so nobody waits a full interval.
-            signals.any.ring()
+            onJob(nil)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }

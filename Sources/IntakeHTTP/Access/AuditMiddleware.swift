@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 import IntakeStorage
 import Logging

@@ -68,8 +68,10 @@ public final class DispatchSignals: Sendable {
         }
     }
 
-    /// A notification's payload is the destination id, or empty for a job with none yet.
-    public func ring(payload: String) {
+    /// What `DispatchListener` hears: a job's destination id, empty for a job with none yet, or
+    /// nil after a gap in listening (any job may have come: every waiter checks).
+    public func ring(payload: String?) {
+        guard let payload else { return any.ring() }
         if let id = UUID(uuidString: payload) {
             let bell = bells.withLock { $0[id] }
             bell?.ring()

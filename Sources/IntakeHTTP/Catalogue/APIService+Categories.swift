@@ -1,6 +1,7 @@
 import Foundation
 import IntakeAPI
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 import IntakeStorage
 

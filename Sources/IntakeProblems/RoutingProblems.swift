@@ -1,3 +1,5 @@
+import IntakeCore
+
 /// The two ways routing can fail, as apps see them.
 extension APIError {
     /// No council covers the point: the service does not operate there.

@@ -1,4 +1,7 @@
-/// An error a client can act on, rendered as an RFC 9457 problem by the HTTP layer.
+import IntakeCore
+
+/// An error a client can act on, rendered as an RFC 9457 problem by the REST API (and turned into
+/// an Open311 error by the facade).
 ///
 /// `code` is the stable, machine-readable name clients branch on; `title` and `detail` are for
 /// people. Field errors name the offending field with a JSON pointer.
@@ -31,20 +34,6 @@ public struct APIError: Error, Sendable, Equatable {
         self.fieldErrors = fieldErrors
         self.retryAfter = retryAfter
         self.headers = headers
-    }
-}
-
-/// One invalid field: where it is (RFC 6901 pointer into the request body or `/query/name`)
-/// and what is wrong with it.
-public struct FieldError: Sendable, Equatable, Codable {
-    public var pointer: String
-    public var detail: String
-    public var code: String?
-
-    public init(pointer: String, detail: String, code: String? = nil) {
-        self.pointer = pointer
-        self.detail = detail
-        self.code = code
     }
 }
 
@@ -133,4 +122,11 @@ extension APIError {
         title: "Internal server error",
         detail: "Something went wrong on our side. The request id identifies it in our logs."
     )
+}
+
+extension APIError {
+    /// A domain rule broken: 422 `validation_failed`, naming each field.
+    public init(_ failure: ValidationFailure) {
+        self = .validation(failure.fieldErrors, detail: failure.detail)
+    }
 }

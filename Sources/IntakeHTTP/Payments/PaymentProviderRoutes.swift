@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import IntakeClients
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 import IntakeStorage
 

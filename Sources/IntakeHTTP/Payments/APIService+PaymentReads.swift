@@ -2,6 +2,7 @@ import Foundation
 import IntakeAPI
 import IntakeClients
 import IntakeCore
+import IntakeProblems
 import IntakeServices
 import IntakeStorage
 import OpenAPIRuntime

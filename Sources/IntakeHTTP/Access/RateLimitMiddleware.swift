@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import IntakeCore
 import IntakeOpen311
+import IntakeProblems
 import IntakeServices
 
 /// The process's request quotas (see `IntakeConfig`): writes per client key, public reads per

@@ -1,7 +1,6 @@
 import Foundation
 import IntakeCore
-import Logging
-import PostgresNIO
+import IntakeStorage
 
 /// Imports council boundaries from a GeoJSON FeatureCollection as ONS and OS Boundary-Line
 /// publish them: one feature per council, a property naming it and optionally one coding it.
@@ -43,13 +42,8 @@ public struct BoundaryImporter: Sendable {
         public var description: String
     }
 
-    let database: Database
-    let logger: Logger
-
-    public init(database: Database, logger: Logger) {
-        self.database = database
-        self.logger = logger
-    }
+    let boundaries: BoundaryStore
+    let caches: ProcessCaches
 
     /// `progress(done, total)` is called after each feature.
     public func importCollection(
@@ -98,61 +92,25 @@ public struct BoundaryImporter: Sendable {
         let slug = NewCouncil.slug(fromName: name)
         guard NewCouncil.isValidSlug(slug) else { return failed("its name gives no usable slug", name: name) }
 
-        let logger = self.logger
-        let tier = options.tier
-        let matchCode = code
         do {
-            return try await database.withTransaction { connection in
-                let checked = try await BoundaryStore.check(geometryJSON, on: connection, logger: logger)
-                let rows = try await connection.query(
-                    """
-                    SELECT id, slug FROM councils
-                    WHERE (\(matchCode)::text IS NOT NULL AND code = \(matchCode))
-                       OR (\(matchCode)::text IS NULL AND slug = \(slug))
-                    """,
-                    logger: logger
-                )
-                var existing: (UUID, String)?
-                for try await row in rows.decode((UUID, String).self) { existing = row }
-                let result: FeatureOutcome.Result
-                if let (id, existingSlug) = existing {
-                    _ = try await connection.query(
-                        """
-                        UPDATE councils
-                        SET boundary = ST_Multi(ST_ForcePolygonCCW(ST_SetSRID(ST_GeomFromGeoJSON(\(geometryJSON)), 4326))),
-                            updated_at = now()
-                        WHERE id = \(id)
-                        """,
-                        logger: logger
-                    )
-                    result = .updated(slug: existingSlug)
-                } else {
-                    _ = try await connection.query(
-                        """
-                        INSERT INTO councils (slug, name, tier, code, boundary)
-                        VALUES (\(slug), \(name), \(tier.rawValue), \(matchCode),
-                                ST_Multi(ST_ForcePolygonCCW(ST_SetSRID(ST_GeomFromGeoJSON(\(geometryJSON)), 4326))))
-                        """,
-                        logger: logger
-                    )
-                    result = .created(slug: slug)
+            let (imported, checked) = try await boundaries.importBoundary(
+                name: name,
+                slug: slug,
+                code: code,
+                tier: options.tier,
+                geometryJSON: geometryJSON
+            )
+            caches.changed("catalogue")
+            let result: FeatureOutcome.Result =
+                switch imported {
+                case .created(let slug): .created(slug: slug)
+                case .updated(let slug): .updated(slug: slug)
                 }
-                return FeatureOutcome(
-                    index: index,
-                    name: name,
-                    result: result,
-                    warnings: checked.warnings,
-                    vertices: checked.vertices
-                )
-            }
+            return FeatureOutcome(index: index, name: name, result: result, warnings: checked.warnings, vertices: checked.vertices)
         } catch let invalid as BoundaryStore.Invalid {
             return failed(invalid.reason, name: name)
-        } catch let error as PostgresTransactionError {
-            if let invalid = error.closureError as? BoundaryStore.Invalid { return failed(invalid.reason, name: name) }
-            if DatabaseErrors.sqlState(error) == "23505" {
-                return failed("another council already has the slug '\(slug)'", name: name)
-            }
-            throw error
+        } catch is BoundaryStore.SlugTaken {
+            return failed("another council already has the slug '\(slug)'", name: name)
         }
     }
 }
