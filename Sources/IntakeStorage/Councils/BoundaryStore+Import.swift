@@ -38,15 +38,7 @@ extension BoundaryStore {
                 var existing: (UUID, String)?
                 for try await row in rows.decode((UUID, String).self) { existing = row }
                 if let (id, existingSlug) = existing {
-                    _ = try await connection.query(
-                        """
-                        UPDATE councils
-                        SET boundary = ST_Multi(ST_ForcePolygonCCW(ST_SetSRID(ST_GeomFromGeoJSON(\(geometryJSON)), 4326))),
-                            updated_at = now()
-                        WHERE id = \(id)
-                        """,
-                        logger: logger
-                    )
+                    try await Self.setBoundary(of: id, to: geometryJSON, on: connection, logger: logger)
                     return (.updated(slug: existingSlug), checked)
                 }
                 _ = try await connection.query(

@@ -33,17 +33,30 @@ public struct BoundaryStore: Sendable {
         let logger = self.logger
         return try await database.withTransaction { connection in
             let checked = try await Self.check(geometryJSON, on: connection, logger: logger)
-            _ = try await connection.query(
-                """
-                UPDATE councils
-                SET boundary = ST_Multi(ST_ForcePolygonCCW(ST_SetSRID(ST_GeomFromGeoJSON(\(geometryJSON)), 4326))),
-                    updated_at = now()
-                WHERE id = \(councilID)
-                """,
-                logger: logger
-            )
+            try await Self.setBoundary(of: councilID, to: geometryJSON, on: connection, logger: logger)
             return checked
         }
+    }
+
+    /// Writes a checked geometry as the council's boundary: a MultiPolygon, exterior rings
+    /// counter-clockwise (RFC 7946), in WGS 84.
+    static func setBoundary(
+        of councilID: UUID,
+        to geometryJSON: String,
+        on connection: PostgresConnection,
+        logger: Logger
+    )
+        async throws
+    {
+        _ = try await connection.query(
+            """
+            UPDATE councils
+            SET boundary = ST_Multi(ST_ForcePolygonCCW(ST_SetSRID(ST_GeomFromGeoJSON(\(geometryJSON)), 4326))),
+                updated_at = now()
+            WHERE id = \(councilID)
+            """,
+            logger: logger
+        )
     }
 
     /// Validity checks on a geometry, in one round trip.
