@@ -61,7 +61,9 @@ extension Runtime {
     static func runProcess(_ settings: SettingsOptions, label: String, roles: ProcessRoles) async throws {
         let config = try loadConfig(settings)
         let (logger, metrics) = bootstrap(config, label: label)
-        let migrations = try migrations(config)
+        // The API's readiness compares the database with the build's migrations; a worker alone
+        // does not read them.
+        let migrations = roles.contains(.api) ? try migrations(config) : MigrationSet(files: [])
         try await withDatabase(config, logger: logger) { database in
             try await prepareSecrets(database, logger: logger)
             let app = AppServices(config: config, database: database, logger: logger)

@@ -107,6 +107,30 @@ import Testing
         }
     }
 
+    /// A feature whose code matches no council but whose name gives a slug another council has
+    /// is reported and skipped; the features after it are still imported.
+    @Test func aSlugAnotherCouncilHasIsReportedAndTheRestImport() async throws {
+        try await withTestDatabase { testDB in
+            try await testDB.withDatabase { database in
+                let importer = BoundaryImporter(boundaries: BoundaryStore(database: database, logger: .quiet), caches: ProcessCaches())
+                let outcomes = try await importer.importCollection(
+                    Self.collection([
+                        Self.feature(name: "Alpha", code: "E07000001", geometry: Self.square),
+                        Self.feature(name: "Alpha", code: "E07000002", geometry: Self.square),
+                        Self.feature(name: "Beta", code: "E07000003", geometry: Self.square),
+                    ]),
+                    options: options
+                )
+                #expect(
+                    outcomes.map(\.result) == [
+                        .created(slug: "alpha"), .failed(reason: "another council already has the slug 'alpha'"), .created(slug: "beta"),
+                    ]
+                )
+                #expect(try await CouncilStore(database: database, logger: .quiet).list().map(\.slug) == ["alpha", "beta"])
+            }
+        }
+    }
+
     @Test func somethingOtherThanAFeatureCollectionIsRefusedWhole() async throws {
         try await withTestDatabase { testDB in
             try await testDB.withDatabase { database in
