@@ -80,7 +80,9 @@ import Testing
         #expect(fields["PATCH /v1/councils/{slug}/categories/{code}"] == properties("CategoryUpdate"))
         #expect(fields["POST /v1/councils/{slug}/destinations"] == properties("DestinationCreate"))
         #expect(fields["PATCH /v1/councils/{slug}/destinations/{name}"] == properties("DestinationUpdate"))
-        #expect(fields.count == 6)
+        #expect(fields["PUT /v1/councils/{slug}/notify-settings"] == properties("NotifySettingsPut"))
+        #expect(RequestBodyMiddleware.nestedFields["templates"] == properties("NotifyTemplates"))
+        #expect(fields.count == 7)
     }
 
     /// A concrete path for a template.

@@ -59,6 +59,8 @@ import Testing
         "GET /v1/payment-intents/{id}": ["401", "pass", "404", "pass", "pass"],
         "GET /v1/councils/{slug}/payment-settings": ["401", "403", "404", "pass", "pass"],
         "PUT /v1/councils/{slug}/payment-settings": ["401", "403", "403", "403", "pass"],
+        "GET /v1/councils/{slug}/notify-settings": ["401", "403", "404", "pass", "pass"],
+        "PUT /v1/councils/{slug}/notify-settings": ["401", "403", "404", "pass", "pass"],
         "GET /v1/councils/{slug}/payments": ["401", "403", "404", "pass", "pass"],
         "GET /v1/councils/{slug}/payments/reconciliation": ["401", "403", "404", "pass", "pass"],
     ]
@@ -82,6 +84,20 @@ import Testing
             let reportID = try await PullQueueTests.seeded(testDB, reports: 1)[0]
             let messageID = try await testDB.withDatabase(poolSize: 1) { database in
                 try await DispatchFixtures.scalar(database, "SELECT message_id FROM dispatch_jobs WHERE report_id = '\(reportID)'", as: UUID.self)
+            }
+            // Barchester sends notifications, so its settings can be read by those allowed to.
+            try await testDB.withDatabase(poolSize: 1) { database in
+                let barchester = try await DispatchFixtures.scalar(database, "SELECT id FROM councils WHERE slug = 'barchester'", as: UUID.self)
+                try await NotifySettingsStore(database: database, logger: .quiet).put(
+                    councilID: try #require(barchester),
+                    NotifySettings(
+                        apiKey: NotifyAPIKey(parsing: FakeNotify.apiKey)!,
+                        templates: [:],
+                        emailReplyToID: nil,
+                        smsSenderID: nil,
+                        channels: [.email]
+                    )
+                )
             }
             let keys: [Caller: HTTPFields] = [
                 .none: [:],

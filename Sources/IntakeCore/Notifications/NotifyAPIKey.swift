@@ -10,19 +10,23 @@ public struct NotifyAPIKey: Sendable, Equatable {
     /// The HMAC key of the token's signature.
     public var secret: String
 
-    /// Nil when `text` is not a Notify key.
+    /// Nil when `text` is not a Notify key. Read in code points, as the contract's pattern is.
     public init?(parsing text: String) {
-        // 36 characters per UUID, a hyphen before each, and a name of at least one character.
+        let scalars = Array(text.unicodeScalars)
         let uuidLength = 36
-        guard text.count >= 2 * (uuidLength + 1) + 1 else { return nil }
-        let secret = String(text.suffix(uuidLength))
-        let rest = text.dropLast(uuidLength)
-        guard rest.hasSuffix("-") else { return nil }
-        let service = String(rest.dropLast().suffix(uuidLength))
-        let nameAndHyphen = rest.dropLast().dropLast(uuidLength)
-        guard nameAndHyphen.hasSuffix("-"), nameAndHyphen.count >= 2 else { return nil }
+        // A name of at least one code point, then "-{uuid}-{uuid}".
+        guard scalars.count >= 2 * (uuidLength + 1) + 1 else { return nil }
+        func string(_ slice: ArraySlice<Unicode.Scalar>) -> String { String(String.UnicodeScalarView(slice)) }
+        let secret = string(scalars.suffix(uuidLength))
+        let serviceEnd = scalars.count - uuidLength - 1
+        let service = string(scalars[(serviceEnd - uuidLength)..<serviceEnd])
+        let nameEnd = serviceEnd - uuidLength - 1
+        guard scalars[serviceEnd] == "-", scalars[nameEnd] == "-", nameEnd >= 1 else { return nil }
         guard UUID(uuidString: service) != nil, UUID(uuidString: secret) != nil else { return nil }
-        self.name = String(nameAndHyphen.dropLast())
+        let name = scalars[..<nameEnd]
+        // The name is free text but for control characters, as the contract's pattern says.
+        guard !name.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return nil }
+        self.name = string(name)
         // As written in the key: the secret's exact characters are the signing key.
         self.serviceID = service
         self.secret = secret

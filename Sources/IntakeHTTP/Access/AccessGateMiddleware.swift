@@ -57,6 +57,8 @@ enum AccessRule: Sendable, Equatable {
         "GET /v1/payment-intents/{id}": .roles(Set(Role.allCases)),
         "GET /v1/councils/{slug}/payment-settings": .councilStaff,
         "PUT /v1/councils/{slug}/payment-settings": .roles([.admin]),
+        "GET /v1/councils/{slug}/notify-settings": .councilStaff,
+        "PUT /v1/councils/{slug}/notify-settings": .councilStaff,
         "GET /v1/councils/{slug}/payments": .councilStaff,
         "GET /v1/councils/{slug}/payments/reconciliation": .councilStaff,
     ]

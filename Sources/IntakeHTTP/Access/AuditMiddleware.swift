@@ -28,6 +28,7 @@ enum AuditedRoute {
         "POST /v1/councils/{slug}/destinations/{name}/dead/{message_id}/redrive": "destination.dead.redrive",
         "POST /v1/backoffice/queues/{queue}/dead/{message_id}/redrive": "queue.dead.redrive",
         "PUT /v1/councils/{slug}/payment-settings": "payment_settings.put",
+        "PUT /v1/councils/{slug}/notify-settings": "notify_settings.put",
     ]
 
     /// Back offices' everyday work, recorded in each case's own timeline instead.

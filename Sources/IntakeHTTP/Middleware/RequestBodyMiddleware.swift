@@ -16,8 +16,9 @@ struct RequestBodyMiddleware: RouterMiddleware {
     let maxJSONBodyBytes: Int
     let maxMediaBytes: Int
 
-    /// The fields of each create and PATCH body (a test checks them against the contract's
-    /// CouncilCreate/Update, CategoryCreate/Update, DestinationCreate/Update). The contract has
+    /// The fields of each create, PATCH and settings body (a test checks them against the
+    /// contract's CouncilCreate/Update, CategoryCreate/Update, DestinationCreate/Update,
+    /// NotifySettingsPut). The contract has
     /// no nullable field, so a null for one of them is refused naming it; other members are the
     /// caller's and are ignored.
     static let bodyFields: [String: Set<String>] = [
@@ -27,6 +28,7 @@ struct RequestBodyMiddleware: RouterMiddleware {
         "PATCH /v1/councils/{slug}/categories/{code}": categoryFields,
         "POST /v1/councils/{slug}/destinations": destinationFields.union(["name", "kind"]),
         "PATCH /v1/councils/{slug}/destinations/{name}": destinationFields.union(["enabled"]),
+        "PUT /v1/councils/{slug}/notify-settings": ["api_key", "templates", "email_reply_to_id", "sms_sender_id", "channels"],
     ]
     private static let categoryFields: Set<String> = [
         "name", "description", "group", "keywords", "attributes", "photo_required", "anonymous_allowed", "contact_required",
@@ -38,6 +40,7 @@ struct RequestBodyMiddleware: RouterMiddleware {
         "contact": ["email", "phone", "website"],
         "attributes": ["code", "description", "datatype", "datatype_description", "required", "variable", "order", "values"],
         "values": ["key", "name"],
+        "templates": Set(NotifySettings.Template.allCases.map(\.rawValue)),
     ]
     private static let destinationFields: Set<String> = [
         "default", "url", "open311_api_key", "open311_jurisdiction_id", "timeout_seconds", "max_attempts",

@@ -38,6 +38,7 @@ public struct AppServices: Sendable {
     let paymentSettings: PaymentSettingsStore
     let sandboxPayments: SandboxPaymentStore
     let open311Store: Open311Store
+    let notifySettings: NotifySettingsStore
 
     // Services, one per feature, and the shared steps of requests.
     public let councils: CouncilService
@@ -48,6 +49,7 @@ public struct AppServices: Sendable {
     public let dispatch: DispatchService
     public let payments: PaymentService
     public let open311: Open311Service
+    public let notifications: NotificationService
     public let intake: IntakeService
     public let authentication: KeyAuthentication
     public let audit: AuditTrail
@@ -85,6 +87,7 @@ public struct AppServices: Sendable {
         paymentSettings = PaymentSettingsStore(database: database, logger: logger)
         sandboxPayments = SandboxPaymentStore(database: database, logger: logger)
         open311Store = Open311Store(database: database, logger: logger)
+        notifySettings = NotifySettingsStore(database: database, logger: logger)
 
         routingCatalogue = RoutingCatalogue(routing: routing, caches: caches)
         councils = CouncilService(councils: councilStore, boundaries: boundaries, caches: caches)
@@ -99,6 +102,7 @@ public struct AppServices: Sendable {
             addressGuard: DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations)
         )
         open311 = Open311Service(store: open311Store)
+        notifications = NotificationService(settingsStore: notifySettings)
         authentication = KeyAuthentication(store: keys, caches: caches)
         audit = AuditTrail(store: auditLog, councils: councilStore)
         intake = IntakeService(reports: reportStore, catalogue: routingCatalogue)

@@ -31,6 +31,12 @@ public struct SealedSecretsStore: Sendable {
             key: "council_id",
             purpose: PaymentSettingsStore.webhookSecretPurpose
         ),
+        Column(
+            table: "council_notify_settings",
+            column: "api_key",
+            key: "council_id",
+            purpose: NotifySettingsStore.apiKeyPurpose
+        ),
     ]
 
     /// What is stored: values sealed under each key id, and values still in plain text.
@@ -63,6 +69,14 @@ public struct SealedSecretsStore: Sendable {
         self.logger = logger
     }
 
+    /// A table a later migration adds is not there until that migration has run (a new
+    /// process may start before it).
+    static func exists(_ table: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger)
+        for try await exists in rows.decode(Bool.self) { return exists }
+        return false
+    }
+
     public func census() async throws -> Census {
         let logger = self.logger
         return try await database.withConnection { connection in
@@ -74,6 +88,7 @@ public struct SealedSecretsStore: Sendable {
             )
             for try await exists in tables.decode(Bool.self) where !exists { return census }
             for column in Self.columns {
+                guard try await Self.exists(column.table, on: connection, logger: logger) else { continue }
                 let rows = try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
@@ -119,6 +134,7 @@ public struct SealedSecretsStore: Sendable {
         return try await database.withTransaction { connection in
             var rewritten = 0
             for column in Self.columns {
+                guard try await Self.exists(column.table, on: connection, logger: logger) else { continue }
                 let rows = try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
