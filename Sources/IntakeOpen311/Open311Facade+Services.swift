@@ -40,7 +40,7 @@ extension Open311Facade {
     func serviceDefinition(_ code: String, _ query: Open311Form) async throws -> Open311Reply {
         do {
             let council = try await requiredJurisdiction(query)
-            guard let category = try await categories.find(code: code, councilID: council.id), category.retiredAt == nil else {
+            guard let category = try await catalogue.find(code: code, councilID: council.id), category.retiredAt == nil else {
                 throw Open311Failure.notFound("\(council.name) has no service with the code '\(code)'.")
             }
             return Open311Reply(

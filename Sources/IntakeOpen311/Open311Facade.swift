@@ -21,7 +21,6 @@ public struct Open311Facade: Sendable {
     let maxMediaBytes: Int
     let keys: KeyAuthentication
     let councils: CouncilService
-    let categories: CatalogueService
     let catalogue: CatalogueService
     let intake: IntakeService
     let reports: ReportService
@@ -37,7 +36,6 @@ public struct Open311Facade: Sendable {
         self.maxMediaBytes = services.config.maxMediaBytes
         self.keys = services.authentication
         self.councils = services.councils
-        self.categories = services.catalogue
         self.catalogue = services.catalogue
         self.intake = services.intake
         self.reports = services.reports

@@ -36,17 +36,16 @@ struct KeysCommand: AsyncParsableCommand {
             try await Runtime.withDatabase(config, logger: logger) { [council, label] database in
                 var asked = ["role": role.rawValue, "label": label]
                 if let council { asked["council"] = council }
+                let app = AppServices(config: config, database: database, logger: logger)
                 let audit = try await CommandLineAudit.begin(
-                    database,
-                    config: config,
-                    logger: logger,
+                    app,
                     action: "api_key.create",
                     command: "keys create",
                     councilSlug: council,
                     changes: asked
                 )
                 do {
-                    let created = try await AppServices(config: config, database: database, logger: logger).access
+                    let created = try await app.access
                         .create(role: role, councilSlug: council, label: label, expiresAt: expiresAt)
 
                     let scope = created.councilSlug.map { " for council \($0)" } ?? ""
@@ -86,16 +85,15 @@ struct KeysCommand: AsyncParsableCommand {
             // A whole key pasted instead of its prefix: only the prefix is used, shown or kept.
             let prefix = APIKeyToken(parsing: self.prefix)?.displayPrefix ?? self.prefix
             try await Runtime.withDatabase(config, logger: logger) { [prefix] database in
+                let app = AppServices(config: config, database: database, logger: logger)
                 let audit = try await CommandLineAudit.begin(
-                    database,
-                    config: config,
-                    logger: logger,
+                    app,
                     action: "api_key.revoke",
                     command: "keys revoke",
                     councilSlug: nil,
                     target: ["prefix": prefix]
                 )
-                let revoked = try await AppServices(config: config, database: database, logger: logger).access.revoke(prefix: prefix)
+                let revoked = try await app.access.revoke(prefix: prefix)
                 try await audit.complete(status: revoked ? 204 : 404, notes: [:])
                 if revoked {
                     print("revoked \(prefix)")

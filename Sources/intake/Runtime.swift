@@ -90,16 +90,13 @@ struct CommandLineAudit {
     let id: Int64
 
     static func begin(
-        _ database: Database,
-        config: IntakeConfig,
-        logger: Logger,
+        _ app: AppServices,
         action: String,
         command: String,
         councilSlug: String?,
         target: [String: String] = [:],
         changes: [String: String] = [:]
     ) async throws -> CommandLineAudit {
-        let app = AppServices(config: config, database: database, logger: logger)
         let trail = app.audit
         var councilID: UUID?
         if let councilSlug { councilID = try await app.councils.find(slug: councilSlug)?.id }

@@ -10,6 +10,9 @@ public struct NotifyAPIKey: Sendable, Equatable {
     /// The HMAC key of the token's signature.
     public var secret: String
 
+    /// The key as Notify shows it.
+    public var text: String { "\(name)-\(serviceID)-\(secret)" }
+
     /// Nil when `text` is not a Notify key. Read in code points, as the contract's pattern is.
     public init?(parsing text: String) {
         let scalars = Array(text.unicodeScalars)

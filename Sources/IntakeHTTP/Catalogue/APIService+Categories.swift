@@ -9,14 +9,14 @@ extension APIService {
     func listCategories(_ input: Operations.ListCategories.Input) async throws -> Operations.ListCategories.Output {
         let slug = input.path.slug
         guard let council = try await councils.find(slug: slug) else { throw APIError.councilNotFound(slug) }
-        let all = try await categories.list(councilID: council.id, includeRetired: input.query.includeRetired ?? false)
+        let all = try await catalogue.list(councilID: council.id, includeRetired: input.query.includeRetired ?? false)
         return .ok(.init(body: .json(.init(categories: all.map(Components.Schemas.Category.init)))))
     }
 
     func getCategory(_ input: Operations.GetCategory.Input) async throws -> Operations.GetCategory.Output {
         let slug = input.path.slug
         guard let council = try await councils.find(slug: slug) else { throw APIError.councilNotFound(slug) }
-        guard let category = try await categories.find(code: input.path.code, councilID: council.id) else {
+        guard let category = try await catalogue.find(code: input.path.code, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
         return .ok(.init(body: .json(.init(category))))
@@ -41,7 +41,7 @@ extension APIService {
         try definition.validate()
         try await checkDestination(definition.destination, councilID: council.id)
         do {
-            let created = try await categories.create(definition, councilID: council.id)
+            let created = try await catalogue.create(definition, councilID: council.id)
             return .created(.init(body: .json(.init(created))))
         } catch is CatalogueService.CodeTaken {
             throw APIError.conflict(
@@ -55,7 +55,7 @@ extension APIService {
         let slug = input.path.slug
         let (_, council) = try await auth.requireCouncilStaff(of: try await councils.find(slug: slug), slug: slug)
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
-        guard let existing = try await categories.find(code: input.path.code, councilID: council.id) else {
+        guard let existing = try await catalogue.find(code: input.path.code, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
         var definition = existing.definition
@@ -72,7 +72,7 @@ extension APIService {
         if let destination = body.destination { definition.destination = destination.isEmpty ? nil : destination }
         try definition.validate()
         if body.destination != nil { try await checkDestination(definition.destination, councilID: council.id) }
-        guard let updated = try await categories.update(definition, councilID: council.id) else {
+        guard let updated = try await catalogue.update(definition, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
         return .ok(.init(body: .json(.init(updated))))
@@ -89,7 +89,7 @@ extension APIService {
     func retireCategory(_ input: Operations.RetireCategory.Input) async throws -> Operations.RetireCategory.Output {
         let slug = input.path.slug
         let (_, council) = try await auth.requireCouncilStaff(of: try await councils.find(slug: slug), slug: slug)
-        guard let retired = try await categories.retire(code: input.path.code, councilID: council.id) else {
+        guard let retired = try await catalogue.retire(code: input.path.code, councilID: council.id) else {
             throw APIError.categoryNotFound(input.path.code, council: slug)
         }
         return .ok(.init(body: .json(.init(retired))))

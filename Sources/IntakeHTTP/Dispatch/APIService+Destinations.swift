@@ -185,7 +185,7 @@ extension APIService {
     }
 
     func deadList(destinationID: UUID, limit: Int, after: Int64?) async throws -> Components.Schemas.DeadMessageList {
-        let dead = try await pull.dead(destinationID: destinationID, limit: limit + 1, after: after)
+        let dead = try await destinations.dead(destinationID: destinationID, limit: limit + 1, after: after)
         let page = dead.prefix(limit)
         return .init(
             messages: page.map {
@@ -206,7 +206,7 @@ extension APIService {
 
     func redrive(destinationID: UUID, messageID raw: String) async throws {
         guard let messageID = UUID(uuidString: raw) else { throw APIError.messageNotFound(raw) }
-        switch try await pull.redrive(destinationID: destinationID, messageID: messageID) {
+        switch try await destinations.redrive(destinationID: destinationID, messageID: messageID) {
         case .redriven: return
         case .notFound: throw APIError.messageNotFound(raw)
         case .notDead: throw APIError.conflict("The message \(raw) is not dead.", code: "not_dead")

@@ -60,13 +60,13 @@ extension APIService {
         var received: [PullQueue.Received] = []
         while true {
             let generation = bell.generation
-            received = try await pull.receive(destinationID: queue.id, max: max, visibilitySeconds: visibility, holder: holder)
+            received = try await destinations.receive(destinationID: queue.id, max: max, visibilitySeconds: visibility, holder: holder)
             let now = ContinuousClock.now
             if !received.isEmpty || now >= deadline || Task.isCancelled { break }
             // A notification for this queue wakes the wait; the 1 s cap is the backstop.
             await bell.wait(after: generation, timeout: min(deadline - now, .seconds(1)))
         }
-        let built = try await queueMessages.build(
+        let built = try await destinations.build(
             received.map {
                 .init(
                     messageID: $0.messageID,
@@ -99,7 +99,7 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
         guard let messageID = UUID(uuidString: input.path.messageId) else { throw APIError.messageNotFound(input.path.messageId) }
         let receipt = try Self.receipt(body.receiptHandle, pointer: "/receipt_handle")
-        let results = try await pull.ack(destinationID: queue.id, [(messageID, receipt)])
+        let results = try await destinations.ack(destinationID: queue.id, [(messageID, receipt)])
         switch results[messageID] ?? .notFound {
         case .acked: return .noContent(.init())
         case .notFound: throw APIError.messageNotFound(input.path.messageId)
@@ -128,7 +128,7 @@ extension APIService {
             }
             entries.append((messageID, receipt))
         }
-        let results = try await pull.ack(destinationID: queue.id, entries)
+        let results = try await destinations.ack(destinationID: queue.id, entries)
         var acknowledged: [String] = []
         for (messageID, _) in entries {
             let id = messageID.uuidString.lowercased()
@@ -161,7 +161,7 @@ extension APIService {
             throw APIError.validation(
                 [FieldError(pointer: "/visibility_timeout", detail: "must be 0–43200 seconds", code: "out_of_range")])
         }
-        switch try await pull.changeVisibility(
+        switch try await destinations.changeVisibility(
             destinationID: queue.id,
             messageID: messageID,
             receipt: receipt,

@@ -16,15 +16,12 @@ struct APIService: APIProtocol {
     var database: Database { app.database }
     var keys: AccessService { app.access }
     var councils: CouncilService { app.councils }
-    var categories: CatalogueService { app.catalogue }
     var catalogue: CatalogueService { app.catalogue }
     var reports: ReportService { app.reports }
     var intake: IntakeService { app.intake }
     var idempotent: IdempotentRequests { app.idempotent }
     var media: MediaService { app.media }
     var destinations: DispatchService { app.dispatch }
-    var pull: DispatchService { app.dispatch }
-    var queueMessages: DispatchService { app.dispatch }
     var payments: PaymentService { app.payments }
     var audit: AuditTrail { app.audit }
     var signals: DispatchSignals { app.signals }

@@ -119,17 +119,12 @@ public struct AppServices: Sendable {
         )
     }
 
-    /// Checks destination addresses before every connection (and when they are saved).
-    var addressGuard: DestinationAddressGuard {
-        DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations)
-    }
-
     /// The dispatch loop with its housekeeping. Each worker has its own HTTP client, with as
     /// many connections per host as it can have calls in flight, shut down when the loop ends.
     public func worker(workerID: String = AppServices.workerID()) -> DispatchWorker {
         let sender = Sender(
             client: Sender.makeClient(connectionsPerHost: config.workerLanes * config.workerBatchSize),
-            addressGuard: addressGuard
+            addressGuard: dispatch.addressGuard
         )
         let dispatcher = Dispatcher(
             queue: pushQueue,

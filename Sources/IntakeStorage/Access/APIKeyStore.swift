@@ -23,15 +23,13 @@ public struct APIKeyStore: Sendable {
         public var expiresAt: Date?
     }
 
+    /// The council named for a back-office key does not exist. (Which roles take a council is
+    /// `AccessService`'s rule.)
     public enum CreateError: Error, Equatable {
-        case councilRequired
-        case councilNotAllowed
         case unknownCouncil(String)
     }
 
     public func create(role: Role, councilSlug: String?, label: String, expiresAt: Date?) async throws -> Created {
-        if role == .backoffice && councilSlug == nil { throw CreateError.councilRequired }
-        if role != .backoffice && councilSlug != nil { throw CreateError.councilNotAllowed }
         let token = APIKeyToken.generate()
         let hash = Data(token.secretHash)
         let logger = self.logger

@@ -69,26 +69,25 @@ public struct SealedSecretsStore: Sendable {
         self.logger = logger
     }
 
-    /// A table a later migration adds is not there until that migration has run (a new
-    /// process may start before it).
-    static func exists(_ table: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        let rows = try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger)
-        for try await exists in rows.decode(Bool.self) { return exists }
-        return false
+    /// The secret columns whose tables exist: before the first migration there are none, and a
+    /// table a later migration adds is not there until it has run (a new process may start
+    /// before it). One query for all of them.
+    static func presentColumns(on connection: PostgresConnection, logger: Logger) async throws -> [Column] {
+        let tables = Array(Set(columns.map(\.table)))
+        let rows = try await connection.query(
+            "SELECT t FROM unnest(\(tables)::text[]) AS t WHERE to_regclass(t) IS NOT NULL",
+            logger: logger
+        )
+        var present: Set<String> = []
+        for try await table in rows.decode(String.self) { present.insert(table) }
+        return columns.filter { present.contains($0.table) }
     }
 
     public func census() async throws -> Census {
         let logger = self.logger
         return try await database.withConnection { connection in
             var census = Census()
-            // Before the first migration there is nothing to count.
-            let tables = try await connection.query(
-                "SELECT to_regclass('destinations') IS NOT NULL AND to_regclass('council_payment_settings') IS NOT NULL",
-                logger: logger
-            )
-            for try await exists in tables.decode(Bool.self) where !exists { return census }
-            for column in Self.columns {
-                guard try await Self.exists(column.table, on: connection, logger: logger) else { continue }
+            for column in try await Self.presentColumns(on: connection, logger: logger) {
                 let rows = try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
@@ -133,8 +132,7 @@ public struct SealedSecretsStore: Sendable {
         let logger = self.logger
         return try await database.withTransaction { connection in
             var rewritten = 0
-            for column in Self.columns {
-                guard try await Self.exists(column.table, on: connection, logger: logger) else { continue }
+            for column in try await Self.presentColumns(on: connection, logger: logger) {
                 let rows = try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """

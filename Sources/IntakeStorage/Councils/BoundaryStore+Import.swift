@@ -51,10 +51,6 @@ extension BoundaryStore {
                 )
                 return (.created(slug: slug), checked)
             }
-        } catch let error as PostgresTransactionError {
-            if let invalid = error.closureError as? Invalid { throw invalid }
-            if DatabaseErrors.sqlState(error) == "23505" { throw SlugTaken() }
-            throw error
         } catch let error where DatabaseErrors.sqlState(error) == "23505" {
             throw SlugTaken()
         }

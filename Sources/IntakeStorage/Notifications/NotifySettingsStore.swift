@@ -63,12 +63,9 @@ public struct NotifySettingsStore: Sendable {
 
     public func put(councilID: UUID, _ settings: NotifySettings) async throws {
         let logger = self.logger
-        let apiKey = try database.secrets.seal(
-            "\(settings.apiKey.name)-\(settings.apiKey.serviceID)-\(settings.apiKey.secret)",
-            purpose: Self.apiKeyPurpose
-        )
+        let apiKey = try database.secrets.seal(settings.apiKey.text, purpose: Self.apiKeyPurpose)
         let templates = String(
-            decoding: try JSONEncoder.sorted.encode(Dictionary(uniqueKeysWithValues: settings.templates.map { ($0.key.rawValue, $0.value) })),
+            decoding: try CaseMessage.encoder.encode(Dictionary(uniqueKeysWithValues: settings.templates.map { ($0.key.rawValue, $0.value) })),
             as: UTF8.self
         )
         let channels = NotifySettings.Channel.allCases.filter(settings.channels.contains).map(\.rawValue)
@@ -85,14 +82,5 @@ public struct NotifySettingsStore: Sendable {
                 logger: logger
             )
         }
-    }
-}
-
-extension JSONEncoder {
-    /// Keys in order, so the same settings are stored as the same text.
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
     }
 }
