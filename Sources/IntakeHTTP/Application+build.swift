@@ -86,6 +86,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     for (method, path) in Open311Facade.routes { routes.add(method: method, path: path) }
     // Providers' webhooks and the sandbox provider's payer page (HTML, not JSON API).
     PaymentProviderRoutes(payments: app.payments, councils: app.councils).register(on: router, routes: routes)
+    NotifyCallbackRoutes(notifications: app.notifications).register(on: router, routes: routes)
     StaticRoutes.register(
         on: router,
         routes: routes,

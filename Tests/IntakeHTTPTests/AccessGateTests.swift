@@ -39,7 +39,8 @@ import Testing
                 // A hand-written route (`/metrics` checks its admin key itself, and a metrics-only
                 // listener serves it without one): the gate is for the generated API.
                 operation = ""
-            } else if line.hasPrefix("      security:"), !operation.isEmpty {
+            } else if line.hasPrefix("      security:"), !line.hasSuffix("[]"), !operation.isEmpty {
+                // (`security: []`: open to anyone, as the links in messages are.)
                 secured.insert(operation)
             }
         }
@@ -81,8 +82,9 @@ import Testing
         #expect(fields["POST /v1/councils/{slug}/destinations"] == properties("DestinationCreate"))
         #expect(fields["PATCH /v1/councils/{slug}/destinations/{name}"] == properties("DestinationUpdate"))
         #expect(fields["PUT /v1/councils/{slug}/notify-settings"] == properties("NotifySettingsPut"))
+        #expect(fields["POST /v1/alerts"] == properties("AlertCreate"))
         #expect(RequestBodyMiddleware.nestedFields["templates"] == properties("NotifyTemplates"))
-        #expect(fields.count == 7)
+        #expect(fields.count == 8)
     }
 
     /// A concrete path for a template.

@@ -238,7 +238,7 @@ enum ContractQueryParameters {
     }
 
     /// The tags of the routes the generated server does not serve (openapi-generator-config.yaml).
-    static let handWrittenTags: Set<String> = ["open311", "payment-provider", "sandbox", "metrics"]
+    static let handWrittenTags: Set<String> = ["open311", "payment-provider", "sandbox", "metrics", "notify-callbacks"]
 
     /// operationId → its query parameters, with `type` one of string, integer, number, boolean,
     /// array or enum; generated operations only.

@@ -19,6 +19,24 @@ public final class FakeNotify: Sendable {
         public var kind: String
         public var body: [String: any Sendable]
         public var token: String
+        /// The request body as sent.
+        public var raw: Data
+
+        /// `personalisation` as sent: text values as strings, lists as arrays of strings.
+        public var personalisation: [String: any Sendable] {
+            guard let object = try? JSONSerialization.jsonObject(with: raw) as? [String: Any],
+                let values = object["personalisation"] as? [String: Any]
+            else { return [:] }
+            return values.mapValues { value -> any Sendable in
+                if let list = value as? [String] { return list }
+                return value as? String ?? String(describing: value)
+            }
+        }
+
+        public func text(_ name: String) -> String? { personalisation[name] as? String }
+        public var reference: String? { body["reference"] as? String }
+        public var templateID: String? { body["template_id"] as? String }
+        public var recipient: String? { (body["email_address"] ?? body["phone_number"]) as? String }
     }
 
     public let receiver: HTTPReceiver
@@ -37,6 +55,13 @@ public final class FakeNotify: Sendable {
 
     public var url: String { receiver.url }
     public var notifications: [Accepted] { accepted.withLock { $0 } }
+
+    /// Waits up to `timeout` for at least `count` accepted notifications.
+    public func waitFor(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [Accepted] {
+        let deadline = ContinuousClock.now + timeout
+        while notifications.count < count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        return notifications
+    }
     public func stop() async { await receiver.stop() }
 
     func respond(_ request: HTTPReceiver.Request) -> HTTPReceiver.Reply {
@@ -63,7 +88,7 @@ public final class FakeNotify: Sendable {
             if let object = value as? [String: String] { return object }
             return String(describing: value)
         }
-        accepted.withLock { $0.append(Accepted(id: id, kind: kind, body: sendable, token: token)) }
+        accepted.withLock { $0.append(Accepted(id: id, kind: kind, body: sendable, token: token, raw: request.body)) }
         let reference = (body["reference"] as? String).map { "\"\($0)\"" } ?? "null"
         return HTTPReceiver.Reply(
             status: 201,
@@ -101,7 +126,13 @@ public final class FakeNotify: Sendable {
         if let extra = body.keys.first(where: { !allowed.contains($0) }) { return "Additional properties are not allowed (\(extra) was unexpected)" }
         guard body[recipient] is String else { return "\(recipient) is a required property" }
         guard let template = body["template_id"] as? String, UUID(uuidString: template) != nil else { return "template_id is not a valid UUID" }
-        if let personalisation = body["personalisation"], !(personalisation is [String: Any]) { return "personalisation is not an object" }
+        if let personalisation = body["personalisation"] {
+            guard let values = personalisation as? [String: Any] else { return "personalisation is not an object" }
+            // Notify takes text (and numbers) or lists of them, which it shows as bullets.
+            for (name, value) in values where !(value is String || value is [String] || value is NSNumber) {
+                return "personalisation \(name) is not a string or a list"
+            }
+        }
         if let reference = body["reference"], !(reference is String) { return "reference is not a string" }
         if let id = body[sender], !((id as? String).map { UUID(uuidString: $0) != nil } ?? false) { return "\(sender) is not a valid UUID" }
         return nil

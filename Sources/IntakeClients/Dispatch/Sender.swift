@@ -44,6 +44,8 @@ public struct Sender: Sendable {
         case (.open311, .payment):
             return DeliveryResult(statusCode: nil, error: "Open311 destinations do not take payments", durationMilliseconds: 0)
         case (.pull, _): return DeliveryResult(statusCode: nil, error: "pull queues are not pushed", durationMilliseconds: 0)
+        case (.notify, _):
+            return DeliveryResult(statusCode: nil, error: "the notification destination carries messages to people only", durationMilliseconds: 0)
         }
     }
 

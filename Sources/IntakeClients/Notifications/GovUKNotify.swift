@@ -27,7 +27,7 @@ public struct GovUKNotify: Sendable {
     public struct Email: Sendable, Equatable, Encodable {
         public var emailAddress: String
         public var templateID: String
-        public var personalisation: [String: String]
+        public var personalisation: [String: PersonalisationValue]
         /// Ours, for matching delivery receipts: the message's id.
         public var reference: String?
         public var emailReplyToID: String?
@@ -35,7 +35,7 @@ public struct GovUKNotify: Sendable {
         public init(
             emailAddress: String,
             templateID: String,
-            personalisation: [String: String],
+            personalisation: [String: PersonalisationValue],
             reference: String?,
             emailReplyToID: String? = nil
         ) {
@@ -58,11 +58,11 @@ public struct GovUKNotify: Sendable {
     public struct SMS: Sendable, Equatable, Encodable {
         public var phoneNumber: String
         public var templateID: String
-        public var personalisation: [String: String]
+        public var personalisation: [String: PersonalisationValue]
         public var reference: String?
         public var smsSenderID: String?
 
-        public init(phoneNumber: String, templateID: String, personalisation: [String: String], reference: String?, smsSenderID: String? = nil) {
+        public init(phoneNumber: String, templateID: String, personalisation: [String: PersonalisationValue], reference: String?, smsSenderID: String? = nil) {
             self.phoneNumber = phoneNumber
             self.templateID = templateID
             self.personalisation = personalisation

@@ -76,6 +76,8 @@ public struct IntakeConfig: Sendable {
     public var secrets: SecretKeyring = .none
     /// GOV.UK Pay's public API (a test or stub server in development).
     public var govukPayBaseURL: String = "https://publicapi.payments.service.gov.uk"
+    /// GOV.UK Notify's public API, where the worker sends emails and texts (a fake in tests).
+    public var govukNotifyBaseURL: String = "https://api.notifications.service.gov.uk"
 
     public init(
         database: DatabaseSettings,
@@ -130,6 +132,12 @@ public struct IntakeConfig: Sendable {
             throw ConfigError(setting: "GOVUK_PAY_BASE_URL", message: "expected an http or https URL, got '\(pay)'")
         }
         config.govukPayBaseURL = pay
+        let notify = source.string("GOVUK_NOTIFY_BASE_URL", default: config.govukNotifyBaseURL)
+        guard let notifyURL = URL(string: notify), ["http", "https"].contains(notifyURL.scheme?.lowercased() ?? ""), notifyURL.host != nil
+        else {
+            throw ConfigError(setting: "GOVUK_NOTIFY_BASE_URL", message: "expected an http or https URL, got '\(notify)'")
+        }
+        config.govukNotifyBaseURL = notify
         config.corsAllowedOrigins = try corsOrigins(source.string("CORS_ALLOWED_ORIGINS", default: ""))
         config.metricsPort = try source.int("METRICS_PORT", default: 0, range: 0...65535)
         config.rateLimitWritesPerMinute = try source.int("RATE_LIMIT_WRITES_PER_MINUTE", default: 1200, range: 0...1_000_000)

@@ -13,6 +13,13 @@ public struct DeliveryResult: Sendable, Equatable {
     public var durationMilliseconds: Int
     /// Open311: what the council's server answered.
     public var answer: Open311Outbound.Answer?
+    /// The receiver's id for what it accepted (GOV.UK Notify's notification id).
+    public var providerID: String?
+    /// The receiver refused for good (Notify's 400 and 403): retrying cannot succeed.
+    public var refused: Bool = false
+    /// Why nothing was sent, when nothing should be (an erased address, an unsubscribed
+    /// recipient, a council that stopped sending): the job ends without a call.
+    public var skipReason: String?
 
     public init(
         statusCode: Int?,
@@ -21,8 +28,14 @@ public struct DeliveryResult: Sendable, Equatable {
         error: String? = nil,
         timedOut: Bool = false,
         durationMilliseconds: Int,
-        answer: Open311Outbound.Answer? = nil
+        answer: Open311Outbound.Answer? = nil,
+        providerID: String? = nil,
+        refused: Bool = false,
+        skipReason: String? = nil
     ) {
+        self.providerID = providerID
+        self.refused = refused
+        self.skipReason = skipReason
         self.statusCode = statusCode
         self.retryAfterSeconds = retryAfterSeconds
         self.responseExcerpt = responseExcerpt
@@ -59,6 +72,8 @@ public struct DeliveryOutcome: Sendable, Equatable {
         case gone
         /// The Open311 server answered with a token: resolved on the next attempt.
         case awaitingToken = "awaiting_token"
+        /// Nothing to send any more (see `DeliveryResult.skipReason`): the job is done.
+        case skipped
     }
 
     public var kind: Kind
@@ -81,6 +96,9 @@ public struct DeliveryOutcome: Sendable, Equatable {
         schedule: RetrySchedule,
         using random: inout some RandomNumberGenerator
     ) -> DeliveryOutcome {
+        if let reason = result.skipReason {
+            return DeliveryOutcome(kind: .skipped, delaySeconds: 0, error: reason)
+        }
         if result.statusCode == 410 {
             return DeliveryOutcome(kind: .gone, delaySeconds: 0, error: "the endpoint answered 410 Gone")
         }
@@ -94,7 +112,7 @@ public struct DeliveryOutcome: Sendable, Equatable {
             return DeliveryOutcome(kind: .delivered, delaySeconds: 0, error: nil)
         }
         let error = result.error ?? "HTTP \(result.statusCode.map(String.init) ?? "error")"
-        guard attempt < maxAttempts else { return DeliveryOutcome(kind: .dead, delaySeconds: 0, error: error) }
+        guard attempt < maxAttempts, !result.refused else { return DeliveryOutcome(kind: .dead, delaySeconds: 0, error: error) }
         let slowDown = result.timedOut || [429, 502, 504].contains(result.statusCode ?? 0)
         let delay = schedule.delay(
             afterAttempt: attempt,

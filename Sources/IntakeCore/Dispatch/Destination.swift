@@ -5,6 +5,9 @@ import Foundation
 public struct Destination: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable, Codable {
         case pull, webhook, open311
+        /// The council's messages to people (GOV.UK Notify, alert webhooks): made by the service
+        /// on first use, not by operators.
+        case notify
     }
 
     public var id: UUID
@@ -155,6 +158,12 @@ public struct DestinationDefinition: Sendable, Equatable {
             if url != nil {
                 errors.append(
                     FieldError(pointer: "/url", detail: "a pull queue has no URL: the back office reads it through this API", code: "not_allowed")
+                )
+            }
+        case .notify:
+            if url != nil || isDefault || receivesPayments {
+                errors.append(
+                    FieldError(pointer: "/kind", detail: "the notification destination takes no URL, cases or payments", code: "not_allowed")
                 )
             }
         case .webhook, .open311:

@@ -27,20 +27,28 @@ public struct NotifySettings: Sendable, Equatable {
     public var emailReplyToID: String?
     public var smsSenderID: String?
     public var channels: Set<Channel>
+    /// The bearer token Notify's callbacks carry (set in Notify's API integration page); sealed
+    /// at rest, never shown. Without one, callbacks are refused.
+    public var callbackToken: String?
 
     public init(
         apiKey: NotifyAPIKey,
         templates: [Template: String],
         emailReplyToID: String?,
         smsSenderID: String?,
-        channels: Set<Channel>
+        channels: Set<Channel>,
+        callbackToken: String? = nil
     ) {
+        self.callbackToken = callbackToken
         self.apiKey = apiKey
         self.templates = templates
         self.emailReplyToID = emailReplyToID
         self.smsSenderID = smsSenderID
         self.channels = channels
     }
+
+    /// Notify asks for a callback token of at least 10 characters.
+    public static let callbackTokenLength = 10...1000
 
     /// Field errors for ids that are not UUIDs (the templates' pointers are `/templates/{name}`).
     public static func idProblems(templates: [String: String], emailReplyToID: String?, smsSenderID: String?) -> [FieldError] {

@@ -82,6 +82,9 @@ public struct NewReport: Sendable, Equatable {
     /// question's type, and hide the reporter's name unless the category requires it.
     public var source: Source = .api
     public enum Source: Sendable, Equatable { case api, open311 }
+    /// The reporter's choice (`notify: false`): no email or text about this report. The default
+    /// tells them, when they gave an address and the council sends messages.
+    public var notify: Bool = true
     /// Open311 `account_id` and `device_id`.
     public var accountID: String?
     public var deviceID: String?

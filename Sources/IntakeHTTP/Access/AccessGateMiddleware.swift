@@ -59,6 +59,7 @@ enum AccessRule: Sendable, Equatable {
         "PUT /v1/councils/{slug}/payment-settings": .roles([.admin]),
         "GET /v1/councils/{slug}/notify-settings": .councilStaff,
         "PUT /v1/councils/{slug}/notify-settings": .councilStaff,
+        "POST /v1/alerts": .roles([.client]),
         "GET /v1/councils/{slug}/payments": .councilStaff,
         "GET /v1/councils/{slug}/payments/reconciliation": .councilStaff,
     ]

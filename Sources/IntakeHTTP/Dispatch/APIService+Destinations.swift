@@ -76,6 +76,12 @@ extension APIService {
 
     func deleteDestination(_ input: Operations.DeleteDestination.Input) async throws -> Operations.DeleteDestination.Output {
         let council = try await staffCouncil(input.path.slug)
+        if let existing = try await destinations.find(name: input.path.name, councilID: council.id), existing.kind == .notify {
+            throw APIError.conflict(
+                "'\(input.path.name)' carries \(council.name)'s messages to people; it is made by the service and cannot be deleted.",
+                code: "destination_managed"
+            )
+        }
         do {
             guard try await destinations.delete(name: input.path.name, councilID: council.id) else {
                 throw APIError.destinationNotFound(input.path.name)

@@ -18,7 +18,7 @@ struct RequestBodyMiddleware: RouterMiddleware {
 
     /// The fields of each create, PATCH and settings body (a test checks them against the
     /// contract's CouncilCreate/Update, CategoryCreate/Update, DestinationCreate/Update,
-    /// NotifySettingsPut). The contract has
+    /// NotifySettingsPut, AlertCreate). The contract has
     /// no nullable field, so a null for one of them is refused naming it; other members are the
     /// caller's and are ignored.
     static let bodyFields: [String: Set<String>] = [
@@ -28,7 +28,12 @@ struct RequestBodyMiddleware: RouterMiddleware {
         "PATCH /v1/councils/{slug}/categories/{code}": categoryFields,
         "POST /v1/councils/{slug}/destinations": destinationFields.union(["name", "kind"]),
         "PATCH /v1/councils/{slug}/destinations/{name}": destinationFields.union(["enabled"]),
-        "PUT /v1/councils/{slug}/notify-settings": ["api_key", "templates", "email_reply_to_id", "sms_sender_id", "channels"],
+        "PUT /v1/councils/{slug}/notify-settings": [
+            "api_key", "templates", "email_reply_to_id", "sms_sender_id", "channels", "callback_token",
+        ],
+        "POST /v1/alerts": [
+            "kind", "report_id", "lat", "lon", "radius_metres", "council", "category", "email", "webhook_url", "frequency",
+        ],
     ]
     private static let categoryFields: Set<String> = [
         "name", "description", "group", "keywords", "attributes", "photo_required", "anonymous_allowed", "contact_required",

@@ -12,13 +12,14 @@ extension APIService {
         guard let settings = try await app.notifications.settings(councilID: council.id) else {
             throw APIError.notFound("\(council.name) has no Notify settings: it sends no notifications yet.")
         }
-        return .ok(.init(body: .json(.init(settings, council: council))))
+        return .ok(.init(body: .json(.init(settings, council: council, baseURL: config.publicBaseURL))))
     }
 
     func putNotifySettings(_ input: Operations.PutNotifySettings.Input) async throws -> Operations.PutNotifySettings.Output {
         let council = try await staffCouncil(input.path.slug)
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
         var errors: [FieldError] = []
+        let stored = try await app.notifications.settings(councilID: council.id)
         var key: NotifyAPIKey?
         if let text = body.apiKey {
             key = text.unicodeScalars.count <= 300 ? NotifyAPIKey(parsing: text) : nil
@@ -33,7 +34,7 @@ extension APIService {
             }
         } else {
             // Write-only: left out, the stored key stays.
-            key = try await app.notifications.settings(councilID: council.id)?.apiKey
+            key = stored?.apiKey
             if key == nil {
                 errors.append(FieldError(pointer: "/api_key", detail: "is required until a key is stored", code: "required"))
             }
@@ -44,6 +45,18 @@ extension APIService {
             emailReplyToID: body.emailReplyToId,
             smsSenderID: body.smsSenderId
         )
+        if let token = body.callbackToken,
+            !NotifySettings.callbackTokenLength.contains(token.unicodeScalars.count)
+                || !token.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) })
+        {
+            errors.append(
+                FieldError(
+                    pointer: "/callback_token",
+                    detail: "must be 10–1000 printable ASCII characters without spaces",
+                    code: "invalid_callback_token"
+                )
+            )
+        }
         if let channels = body.channels, channels.count > 2 {
             errors.append(FieldError(pointer: "/channels", detail: "must list at most 2 channels", code: "invalid_length"))
         }
@@ -53,10 +66,12 @@ extension APIService {
             templates: templates.mapValues { $0.lowercased() },
             emailReplyToID: body.emailReplyToId?.lowercased(),
             smsSenderID: body.smsSenderId?.lowercased(),
-            channels: Set((body.channels ?? [.email]).compactMap { NotifySettings.Channel(rawValue: $0.rawValue) })
+            channels: Set((body.channels ?? [.email]).compactMap { NotifySettings.Channel(rawValue: $0.rawValue) }),
+            // Write-only, like the key: left out, the stored token stays.
+            callbackToken: body.callbackToken ?? stored?.callbackToken
         )
         try await app.notifications.putSettings(councilID: council.id, settings)
-        return .ok(.init(body: .json(.init(settings, council: council))))
+        return .ok(.init(body: .json(.init(settings, council: council, baseURL: config.publicBaseURL))))
     }
 
     static func templates(_ wire: Components.Schemas.NotifyTemplates?) -> [NotifySettings.Template: String] {
@@ -73,7 +88,7 @@ extension APIService {
 }
 
 extension Components.Schemas.NotifySettings {
-    init(_ settings: NotifySettings, council: Council) {
+    init(_ settings: NotifySettings, council: Council, baseURL: String) {
         let templates = settings.templates
         self.init(
             council: council.slug,
@@ -91,7 +106,10 @@ extension Components.Schemas.NotifySettings {
             ),
             emailReplyToId: settings.emailReplyToID,
             smsSenderId: settings.smsSenderID,
-            channels: NotifySettings.Channel.allCases.filter(settings.channels.contains).compactMap { .init(rawValue: $0.rawValue) }
+            channels: NotifySettings.Channel.allCases.filter(settings.channels.contains).compactMap { .init(rawValue: $0.rawValue) },
+            callbackTokenSet: settings.callbackToken != nil,
+            deliveryReceiptUrl: "\(baseURL)/v1/notify-callbacks/\(council.slug)",
+            receivedTextUrl: "\(baseURL)/v1/notify-callbacks/\(council.slug)/received-text"
         )
     }
 }

@@ -133,7 +133,7 @@ enum ReportInput {
         }
         if !errors.isEmpty { throw APIError.validation(errors) }
         let reporter = body.reporter.map { ReporterContact(name: $0.name, email: $0.email, phone: $0.phone) }
-        return NewReport(
+        var report = NewReport(
             categoryCode: body.category,
             position: position,
             description: body.description,
@@ -143,6 +143,8 @@ enum ReportInput {
             anonymous: body.anonymous ?? false,
             photoIDs: photoIDs
         )
+        report.notify = body.notify ?? true
+        return report
     }
 
     /// The request body in one canonical form (sorted keys), so the same request hashes the same.

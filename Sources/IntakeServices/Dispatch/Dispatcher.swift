@@ -16,6 +16,8 @@ public struct Dispatcher: Sendable {
     let destinations: DestinationStore
     let messages: QueueMessages
     let sender: Sender
+    /// Messages to people travel the same queue (a council's `notify` destination).
+    let notifications: NotificationOutbox?
     let schedule: RetrySchedule
     /// The calls a lane keeps in flight (`WORKER_BATCH_SIZE`).
     let batchSize: Int
@@ -28,6 +30,7 @@ public struct Dispatcher: Sendable {
         destinations: DestinationStore,
         messages: QueueMessages,
         sender: Sender,
+        notifications: NotificationOutbox? = nil,
         schedule: RetrySchedule = .standard,
         batchSize: Int,
         leaseMargin: Double,
@@ -38,6 +41,7 @@ public struct Dispatcher: Sendable {
         self.destinations = destinations
         self.messages = messages
         self.sender = sender
+        self.notifications = notifications
         self.schedule = schedule
         self.batchSize = batchSize
         self.leaseMargin = leaseMargin
@@ -81,8 +85,9 @@ public struct Dispatcher: Sendable {
         )
         guard !jobs.isEmpty else { return 0 }
         let targets = try await destinations.find(ids: Array(Set(jobs.map(\.destinationID))))
+        let messageJobs = jobs.filter { $0.notificationID != nil }
         let built = try await messages.build(
-            jobs.map {
+            jobs.filter { $0.notificationID == nil }.map {
                 .init(
                     messageID: $0.messageID,
                     eventType: $0.eventType,
@@ -92,11 +97,34 @@ public struct Dispatcher: Sendable {
                 )
             }
         )
+        let prepared = try await notifications?.prepare(messageJobs.compactMap(\.notificationID)) ?? [:]
         for job in jobs {
             let destination = targets[job.destinationID]
-            let message = built[job.messageID]
+            let call: @Sendable () async -> DeliveryResult
+            if let notificationID = job.notificationID {
+                let outbox = notifications
+                let message = prepared[notificationID]
+                call = {
+                    guard let outbox else {
+                        return DeliveryResult(statusCode: nil, error: "this worker does not send notifications", durationMilliseconds: 0)
+                    }
+                    return await outbox.send(message)
+                }
+            } else {
+                let message = built[job.messageID]
+                call = { [sender] in
+                    guard let destination, let message else {
+                        return DeliveryResult(
+                            statusCode: nil,
+                            error: "the case (or payment) or its destination no longer exists",
+                            durationMilliseconds: 0
+                        )
+                    }
+                    return await sender.deliver(message, to: destination, open311Token: job.open311Token)
+                }
+            }
             lane.handOver(destinationID: job.destinationID) {
-                let completion = await attempt(job, to: destination, message: message)
+                let completion = await attempt(job, maxAttempts: destination?.maxAttempts, call: call)
                 await finish(completion, destination: destination, in: lane)
             }
         }
@@ -104,20 +132,20 @@ public struct Dispatcher: Sendable {
     }
 
     /// Makes one call and decides what follows it.
-    func attempt(_ job: PushQueue.Job, to destination: Destination?, message: QueueMessage?) async -> PushQueue.Completion {
+    func attempt(
+        _ job: PushQueue.Job,
+        maxAttempts: Int?,
+        call: @Sendable () async -> DeliveryResult
+    ) async
+        -> PushQueue.Completion
+    {
         let startedAt = Date()
-        let result: DeliveryResult
-        if let destination, let message {
-            result = await sender.deliver(message, to: destination, open311Token: job.open311Token)
-        } else {
-            result = DeliveryResult(statusCode: nil, error: "the case (or payment) or its destination no longer exists", durationMilliseconds: 0)
-        }
-        let maxAttempts = destination?.maxAttempts ?? job.attempt
+        let result = await call()
         var random = SystemRandomNumberGenerator()
         let outcome = DeliveryOutcome.decide(
             result,
             attempt: job.attempt,
-            maxAttempts: maxAttempts,
+            maxAttempts: maxAttempts ?? job.attempt,
             schedule: schedule,
             using: &random
         )

@@ -7,7 +7,8 @@ import Synchronization
 /// deleting photos never attached to a report after 24 hours, pruning delivered jobs after 24
 /// hours and attempt records after 7 days, routing jobs whose council had no destination
 /// for them when they were written, and expiring payment intents left unpaid (after asking
-/// their provider).
+/// their provider), queueing alerts' daily digests, and the message log's retention (no address
+/// kept 30 days after its message; ended alert subscriptions gone 30 days after).
 /// Safe with many workers: each step skips rows another worker holds, or is idempotent.
 public final class Maintenance: Sendable {
     let reports: ReportStore
@@ -16,6 +17,7 @@ public final class Maintenance: Sendable {
     let queue: PushQueue?
     let destinations: DestinationStore?
     let payments: PaymentService?
+    let notifications: NotificationStore?
     let contactRetentionDays: Int
     let interval: Duration
     let logger: Logger
@@ -28,11 +30,13 @@ public final class Maintenance: Sendable {
         queue: PushQueue? = nil,
         destinations: DestinationStore? = nil,
         payments: PaymentService? = nil,
+        notifications: NotificationStore? = nil,
         contactRetentionDays: Int,
         interval: Duration = .seconds(60),
         logger: Logger
     ) {
         self.payments = payments
+        self.notifications = notifications
         self.queue = queue
         self.destinations = destinations
         self.reports = reports
@@ -64,16 +68,19 @@ public final class Maintenance: Sendable {
         try await destinations?.routeWaitingJobs()
         let expired = try await payments?.expireDue() ?? 0
         let events = try await payments?.pruneProviderEvents() ?? 0
-        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 {
+        let digests = try await notifications?.queueDigests() ?? 0
+        let messages = try await notifications?.applyRetention() ?? 0
+        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 || digests > 0 || messages > 0 {
             logger.info(
                 "maintenance",
                 metadata: [
                     "contacts_erased": "\(erased)", "idempotency_keys_pruned": "\(pruned)", "unattached_photos_deleted": "\(photos)",
                     "dispatch_rows_pruned": "\(jobs)", "payment_intents_expired": "\(expired)",
-                    "provider_events_pruned": "\(events)",
+                    "provider_events_pruned": "\(events)", "alert_digests_queued": "\(digests)",
+                    "notification_rows_retired": "\(messages)",
                 ]
             )
         }
-        return erased + pruned + photos + jobs + expired + events
+        return erased + pruned + photos + jobs + expired + events + digests + messages
     }
 }

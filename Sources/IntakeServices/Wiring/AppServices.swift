@@ -39,6 +39,7 @@ public struct AppServices: Sendable {
     let sandboxPayments: SandboxPaymentStore
     let open311Store: Open311Store
     let notifySettings: NotifySettingsStore
+    let notificationStore: NotificationStore
 
     // Services, one per feature, and the shared steps of requests.
     public let councils: CouncilService
@@ -88,6 +89,7 @@ public struct AppServices: Sendable {
         sandboxPayments = SandboxPaymentStore(database: database, logger: logger)
         open311Store = Open311Store(database: database, logger: logger)
         notifySettings = NotifySettingsStore(database: database, logger: logger)
+        notificationStore = NotificationStore(database: database, logger: logger, baseURL: config.publicBaseURL)
 
         routingCatalogue = RoutingCatalogue(routing: routing, caches: caches)
         councils = CouncilService(councils: councilStore, boundaries: boundaries, caches: caches)
@@ -102,7 +104,16 @@ public struct AppServices: Sendable {
             addressGuard: DestinationAddressGuard(allowPrivate: config.allowPrivateDestinations)
         )
         open311 = Open311Service(store: open311Store)
-        notifications = NotificationService(settingsStore: notifySettings)
+        notifications = NotificationService(
+            settingsStore: notifySettings,
+            store: notificationStore,
+            reports: reportStore,
+            councils: councilStore,
+            categories: categories,
+            routing: routing,
+            links: NotificationLinks(keyring: config.secrets, baseURL: config.publicBaseURL),
+            keyring: config.secrets
+        )
         authentication = KeyAuthentication(store: keys, caches: caches)
         audit = AuditTrail(store: auditLog, councils: councilStore)
         intake = IntakeService(reports: reportStore, catalogue: routingCatalogue)
@@ -126,26 +137,8 @@ public struct AppServices: Sendable {
             client: Sender.makeClient(connectionsPerHost: config.workerLanes * config.workerBatchSize),
             addressGuard: dispatch.addressGuard
         )
-        let dispatcher = Dispatcher(
-            queue: pushQueue,
-            destinations: destinations,
-            messages: queueMessages,
-            sender: sender,
-            batchSize: config.workerBatchSize,
-            leaseMargin: config.workerLeaseMargin,
-            workerID: workerID,
-            logger: logger
-        )
-        let maintenance = Maintenance(
-            reports: reportStore,
-            idempotency: idempotency,
-            media: mediaStore,
-            queue: pushQueue,
-            destinations: destinations,
-            payments: payments,
-            contactRetentionDays: config.contactRetentionDays,
-            logger: logger
-        )
+        let dispatcher = dispatcher(sender: sender, workerID: workerID)
+        let maintenance = maintenance()
         let logger = logger
         return DispatchWorker(
             pollInterval: config.workerPollInterval,
@@ -160,6 +153,56 @@ public struct AppServices: Sendable {
             },
             onStop: { await sender.shutdown() }
         )
+    }
+
+    /// The dispatcher a worker's lanes run: case events, payments and messages to people.
+    func dispatcher(sender: Sender, workerID: String) -> Dispatcher {
+        let outbox = NotificationOutbox(
+            store: notificationStore,
+            settings: notifySettings,
+            sender: NotificationSender(notifyBaseURL: config.govukNotifyBaseURL, webhooks: sender),
+            links: NotificationLinks(keyring: config.secrets, baseURL: config.publicBaseURL)
+        )
+        return Dispatcher(
+            queue: pushQueue,
+            destinations: destinations,
+            messages: queueMessages,
+            sender: sender,
+            notifications: outbox,
+            batchSize: config.workerBatchSize,
+            leaseMargin: config.workerLeaseMargin,
+            workerID: workerID,
+            logger: logger
+        )
+    }
+
+    /// The worker's housekeeping.
+    public func maintenance() -> Maintenance {
+        Maintenance(
+            reports: reportStore,
+            idempotency: idempotency,
+            media: mediaStore,
+            queue: pushQueue,
+            destinations: destinations,
+            payments: payments,
+            notifications: notificationStore,
+            contactRetentionDays: config.contactRetentionDays,
+            logger: logger
+        )
+    }
+
+    /// One dispatch pass on its own, waiting for its calls (tests and tools): returns how many
+    /// jobs it claimed.
+    public func dispatchOnce() async throws -> Int {
+        let sender = Sender(client: Sender.makeClient(), addressGuard: dispatch.addressGuard)
+        do {
+            let claimed = try await dispatcher(sender: sender, workerID: "one-off").runOnce()
+            await sender.shutdown()
+            return claimed
+        } catch {
+            await sender.shutdown()
+            throw error
+        }
     }
 
     /// Names the lease holder in the jobs table, for operators: host and process id.

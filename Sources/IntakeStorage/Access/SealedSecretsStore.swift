@@ -37,6 +37,18 @@ public struct SealedSecretsStore: Sendable {
             key: "council_id",
             purpose: NotifySettingsStore.apiKeyPurpose
         ),
+        Column(
+            table: "council_notify_settings",
+            column: "callback_token",
+            key: "council_id",
+            purpose: NotifySettingsStore.callbackTokenPurpose
+        ),
+        Column(
+            table: "alert_subscriptions",
+            column: "webhook_secret",
+            key: "id",
+            purpose: NotificationStore.webhookSecretPurpose
+        ),
     ]
 
     /// What is stored: values sealed under each key id, and values still in plain text.
@@ -69,18 +81,23 @@ public struct SealedSecretsStore: Sendable {
         self.logger = logger
     }
 
-    /// The secret columns whose tables exist: before the first migration there are none, and a
-    /// table a later migration adds is not there until it has run (a new process may start
-    /// before it). One query for all of them.
+    /// The secret columns that exist: before the first migration there are none, and a column
+    /// a later migration adds is not there until it has run (a new process may start before
+    /// it). One query for all of them.
     static func presentColumns(on connection: PostgresConnection, logger: Logger) async throws -> [Column] {
-        let tables = Array(Set(columns.map(\.table)))
+        let tables = columns.map(\.table)
+        let names = columns.map(\.column)
         let rows = try await connection.query(
-            "SELECT t FROM unnest(\(tables)::text[]) AS t WHERE to_regclass(t) IS NOT NULL",
+            """
+            SELECT t || '.' || c FROM unnest(\(tables)::text[], \(names)::text[]) AS x(t, c)
+            WHERE to_regclass(t) IS NOT NULL
+              AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(t) AND a.attname = c AND NOT a.attisdropped)
+            """,
             logger: logger
         )
         var present: Set<String> = []
-        for try await table in rows.decode(String.self) { present.insert(table) }
-        return columns.filter { present.contains($0.table) }
+        for try await name in rows.decode(String.self) { present.insert(name) }
+        return columns.filter { present.contains($0.table + "." + $0.column) }
     }
 
     public func census() async throws -> Census {

@@ -31,6 +31,8 @@ public struct PushQueue: Sendable {
         public var reportID: UUID?
         public var eventID: Int64?
         public var paymentIntentID: UUID?
+        /// A message to a person (GOV.UK Notify, an alert webhook).
+        public var notificationID: UUID?
         public var destinationID: UUID
         public var open311Token: String?
     }
@@ -85,7 +87,7 @@ public struct PushQueue: Sendable {
                     \(unescaped: Self.leaseUpdate(seconds: leaseSeconds, holder: holder))
                 )
                 SELECT id, message_id, receipt, event_type, attempts, report_id, event_id, destination_id, open311_token,
-                       payment_intent_id
+                       payment_intent_id, notification_id
                 FROM claimed WHERE state = 'running'
                 ORDER BY id
                 """,
@@ -103,6 +105,7 @@ public struct PushQueue: Sendable {
                         reportID: row.reportID,
                         eventID: row.eventID,
                         paymentIntentID: row.paymentIntentID,
+                        notificationID: row.notificationID,
                         destinationID: row.destinationID,
                         open311Token: row.open311Token
                     )
@@ -123,6 +126,7 @@ public struct PushQueue: Sendable {
         var destinationID: UUID
         var open311Token: String?
         var paymentIntentID: UUID?
+        var notificationID: UUID?
 
         init(columns: RowColumns) throws {
             id = try columns("id")
@@ -135,6 +139,7 @@ public struct PushQueue: Sendable {
             destinationID = try columns("destination_id")
             open311Token = try columns("open311_token")
             paymentIntentID = try columns("payment_intent_id")
+            notificationID = try columns("notification_id")
         }
     }
 
@@ -198,14 +203,17 @@ public struct PushQueue: Sendable {
         let durations = completions.map(\.result.durationMilliseconds)
         let statusCodes = completions.map { $0.result.statusCode ?? -1 }
         let excerpts = completions.map { $0.result.responseExcerpt ?? "" }
+        let providerIDs = completions.map { $0.result.providerID ?? "" }
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
                 WITH input AS (
                     SELECT * FROM unnest(\(ids)::int8[], \(receipts)::uuid[], \(states)::text[], \(delays)::float8[],
                         \(errors)::text[], \(references)::text[], \(tokens)::text[], \(outcomes)::text[],
-                        \(startedAt)::timestamptz[], \(durations)::int8[], \(statusCodes)::int8[], \(excerpts)::text[])
-                    AS t(id, receipt, state, delay, error, reference, token, outcome, started_at, duration, status_code, excerpt)
+                        \(startedAt)::timestamptz[], \(durations)::int8[], \(statusCodes)::int8[], \(excerpts)::text[],
+                        \(providerIDs)::text[])
+                    AS t(id, receipt, state, delay, error, reference, token, outcome, started_at, duration, status_code, excerpt,
+                        provider_id)
                 ), updated AS (
                     UPDATE dispatch_jobs j SET state = i.state,
                         run_at = now() + make_interval(secs => i.delay),
@@ -214,7 +222,7 @@ public struct PushQueue: Sendable {
                         open311_token = COALESCE(NULLIF(i.token, ''), j.open311_token)
                     FROM input i
                     WHERE j.id = i.id AND j.receipt = i.receipt AND j.state = 'running'
-                    RETURNING j.id, j.report_id, j.event_type, j.state, j.destination_id, j.message_id, j.attempts
+                    RETURNING j.id, j.report_id, j.event_type, j.state, j.destination_id, j.message_id, j.attempts, j.notification_id
                 ), references_set AS (
                     UPDATE reports r SET external_reference = i.reference, updated_at = now()
                     FROM updated u JOIN input i ON i.id = u.id
@@ -227,7 +235,24 @@ public struct PushQueue: Sendable {
                     UPDATE destinations d SET disabled_at = now(), updated_at = now(),
                         disabled_reason = 'the endpoint answered 410 Gone'
                     FROM updated u JOIN input i ON i.id = u.id
-                    WHERE d.id = u.destination_id AND i.outcome = 'gone' AND d.disabled_at IS NULL
+                    WHERE d.id = u.destination_id AND i.outcome = 'gone' AND d.disabled_at IS NULL AND u.notification_id IS NULL
+                ), messages AS (
+                    -- A message Notify accepted is `sending` until its delivery receipt; a webhook's
+                    -- 2xx is its delivery. A receipt that came first is not overwritten.
+                    UPDATE notifications n SET updated_at = now(),
+                        state = CASE WHEN i.outcome = 'skipped' THEN 'skipped'
+                                     WHEN u.state = 'dead' THEN 'failed'
+                                     WHEN n.channel = 'webhook' THEN 'delivered'
+                                     ELSE 'sending' END,
+                        state_reason = NULLIF(i.error, ''),
+                        provider_id = COALESCE(NULLIF(i.provider_id, ''), n.provider_id)
+                    FROM updated u JOIN input i ON i.id = u.id
+                    WHERE n.id = u.notification_id AND u.state IN ('done', 'dead') AND n.state IN ('queued', 'failed')
+                ), gone_subscriptions AS (
+                    -- A subscriber's endpoint that answers 410 Gone has unsubscribed.
+                    UPDATE alert_subscriptions s SET state = 'unsubscribed', unsubscribed_at = now()
+                    FROM updated u JOIN input i ON i.id = u.id JOIN notifications n ON n.id = u.notification_id
+                    WHERE s.id = n.subscription_id AND i.status_code = 410 AND s.state <> 'unsubscribed'
                 ), attempts AS (
                     INSERT INTO dispatch_attempts (destination_id, message_id, event_type, attempt, started_at, duration_ms,
                         outcome, status_code, response_excerpt, error)
@@ -247,7 +272,7 @@ public struct PushQueue: Sendable {
 
     static func state(after outcome: DeliveryOutcome.Kind) -> String {
         switch outcome {
-        case .delivered: "done"
+        case .delivered, .skipped: "done"
         case .dead: "dead"
         // A 410 leaves the job waiting for the destination to be enabled again.
         case .retry, .gone, .awaitingToken: "pending"

@@ -99,14 +99,19 @@ extension ReportStore {
     }
 
     /// Erases a report's contact details now (right to erasure), with the idempotency record of
-    /// its creation (whose sealed answer held them). The public record stays. False when there is
+    /// its creation (whose sealed answer held them) and the addresses in its messages to the
+    /// reporter (messages not yet sent are then skipped). The public record stays. False when there is
     /// no such report.
     public func eraseContact(reportID: UUID) async throws -> Bool {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
-                WITH answers AS (DELETE FROM idempotency_keys WHERE report_id = \(reportID))
+                WITH answers AS (DELETE FROM idempotency_keys WHERE report_id = \(reportID)),
+                messages AS (
+                    UPDATE notifications SET address = NULL, updated_at = now()
+                    WHERE report_id = \(reportID) AND audience = 'reporter' AND address IS NOT NULL
+                )
                 UPDATE reports SET reporter_name = NULL, reporter_email = NULL, reporter_phone = NULL,
                     reporter_account_id = NULL, reporter_device_id = NULL,
                     contact_erased_at = COALESCE(contact_erased_at, now())
@@ -140,6 +145,9 @@ extension ReportStore {
                     RETURNING r.id
                 ), answers AS (
                     DELETE FROM idempotency_keys k USING erased WHERE k.report_id = erased.id
+                ), messages AS (
+                    UPDATE notifications n SET address = NULL, updated_at = now()
+                    FROM erased WHERE n.report_id = erased.id AND n.audience = 'reporter' AND n.address IS NOT NULL
                 )
                 SELECT count(*)::int FROM erased
                 """,

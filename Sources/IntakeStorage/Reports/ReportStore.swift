@@ -122,10 +122,10 @@ public struct ReportStore: Sendable {
             ), report AS (
                 INSERT INTO reports (reference, council_id, category_id, location, address, description, attributes,
                     reporter_name, reporter_email, reporter_phone, anonymous, tracking_token_hash, client_key_id,
-                    media_urls, source_attributes, reporter_account_id, reporter_device_id)
+                    media_urls, source_attributes, reporter_account_id, reporter_device_id, notify)
                 SELECT next_report_reference($1, $3::text), $1, category.id, ST_SetSRID(ST_MakePoint($4, $5), 4326),
                     $6::text, $7::text, $8::jsonb, $9::text, $10::text, $11::text, $12, $13, $14::uuid, $15::text[],
-                    $16::jsonb, $17::text, $18::text
+                    $16::jsonb, $17::text, $18::text, $20
                 FROM category
                 RETURNING id, reference, status, created_at, updated_at
             ), created AS (
@@ -152,7 +152,7 @@ public struct ReportStore: Sendable {
         init(_ insert: Insert) throws {
             let input = insert.report
             let reporter = input.reporter ?? ReporterContact()
-            var bindings = PostgresBindings(capacity: 19)
+            var bindings = PostgresBindings(capacity: 20)
             bindings.append(insert.category.council.id)
             bindings.append(insert.category.code)
             bindings.append(ReportRules.referencePrefix(for: insert.category.code))
@@ -172,6 +172,7 @@ public struct ReportStore: Sendable {
             bindings.append(input.accountID)
             bindings.append(input.deviceID)
             bindings.append("Sent to \(insert.category.council.name)")
+            bindings.append(input.notify)
             self.bindings = bindings
         }
 
