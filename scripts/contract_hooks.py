@@ -19,6 +19,8 @@ SEMANTIC_PROBLEMS = {
     "category_not_available_here",  # the councils there do not handle the category
     "invalid_boundary",  # PostGIS finds the rings do not make a valid area
     "not_an_image",  # an upload is recognised by its bytes, not by anything a schema states
+    "outside_councils",  # an area alert's centre that no council covers (stored boundaries)
+    "email_alerts_unavailable",  # the sending council has no Notify settings for email alerts
 }
 
 # (pointer, code) of field errors that no schema can foresee.
@@ -28,6 +30,7 @@ SEMANTIC_FIELDS = {
     ("/expires_at", "out_of_range"),  # a key's expiry must be in the future
     ("/council", "unknown_council"),  # a backoffice key's council must exist
     ("/url", "private_address"),  # the host is, or resolves to, an address inside the network
+    ("/webhook_url", "private_address"),  # likewise an alert's webhook
     ("/api_key", "required"),  # GOV.UK Pay's key: required unless one is stored
     ("/webhook_secret", "required"),  # likewise its webhook secret
     ("/account_reference/pattern", "invalid_pattern"),  # a regular expression that does not compile

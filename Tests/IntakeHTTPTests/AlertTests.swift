@@ -172,7 +172,11 @@ import Testing
                 let (status, json) = try await Self.subscribe(world, body)
                 return (status, ((json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["pointer"] as? String })
             }
-            #expect(try await refused(#"{"kind": "area", "lat": 52.3, "lon": -1.9, "email": "a@example.org"}"#) == (.unprocessableContent, ["/radius_metres"]))
+            #expect(
+                try await refused(#"{"kind": "area", "lat": 52.3, "lon": -1.9, "email": "a@example.org"}"#) == (
+                    .unprocessableContent, ["/radius_metres"]
+                )
+            )
             #expect(
                 try await refused(#"{"kind": "area", "lat": 52.3, "lon": -1.9, "radius_metres": 99, "email": "a@example.org"}"#)
                     == (.unprocessableContent, ["/radius_metres"])

@@ -44,7 +44,13 @@ import Testing
         }
 
         /// A report through the API, with the reporter's contact details.
-        func report(email: String? = "harding@example.org", phone: String? = nil, notify: Bool? = nil, lat: Double = 52.3, lon: Double = -1.9)
+        func report(
+            email: String? = "harding@example.org",
+            phone: String? = nil,
+            notify: Bool? = nil,
+            lat: Double = 52.3,
+            lon: Double = -1.9
+        )
             async throws -> String
         {
             var reporter: [String] = [#""name": "Septimus Harding""#]
@@ -68,7 +74,10 @@ import Testing
             #expect(status == .ok, "\(json)")
         }
 
-        func settings(channels: [String] = ["email"], templates: [NotifySettings.Template: String] = NotificationTests.templates)
+        func settings(
+            channels: [String] = ["email"],
+            templates: [NotifySettings.Template: String] = NotificationTests.templates
+        )
             async throws
         {
             let names = templates.map { #""\#($0.key.rawValue)": "\#($0.value)""# }.joined(separator: ", ")
@@ -81,7 +90,11 @@ import Testing
             #expect(status == .ok, "\(json)")
         }
 
-        func callback(_ body: String, path: String = "", token: String? = NotificationTests.callbackToken) async throws -> (
+        func callback(
+            _ body: String,
+            path: String = "",
+            token: String? = NotificationTests.callbackToken
+        ) async throws -> (
             HTTPResponse.Status, [String: Any]
         ) {
             var headers: HTTPFields = [.contentType: "application/json"]
@@ -293,7 +306,9 @@ import Testing
             world.notify.failWith.withLock { $0 = 503 }
             try await world.sql("UPDATE dispatch_jobs SET run_at = now() WHERE notification_id IS NOT NULL")
             #expect(try await world.services.dispatchOnce() == 1)
-            let retries = try await world.count("SELECT count(*)::int FROM dispatch_attempts WHERE outcome = 'retry' AND event_type = 'notify.report_received'")
+            let retries = try await world.count(
+                "SELECT count(*)::int FROM dispatch_attempts WHERE outcome = 'retry' AND event_type = 'notify.report_received'"
+            )
             #expect(retries == 2)
             #expect(try await world.services.notifications.log(reportID: UUID(uuidString: id)).map(\.state) == ["queued"])
             world.notify.failWith.withLock { $0 = nil }

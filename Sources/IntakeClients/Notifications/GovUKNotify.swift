@@ -62,7 +62,13 @@ public struct GovUKNotify: Sendable {
         public var reference: String?
         public var smsSenderID: String?
 
-        public init(phoneNumber: String, templateID: String, personalisation: [String: PersonalisationValue], reference: String?, smsSenderID: String? = nil) {
+        public init(
+            phoneNumber: String,
+            templateID: String,
+            personalisation: [String: PersonalisationValue],
+            reference: String?,
+            smsSenderID: String? = nil
+        ) {
             self.phoneNumber = phoneNumber
             self.templateID = templateID
             self.personalisation = personalisation

@@ -40,10 +40,12 @@ public struct LinkToken: Sendable, Equatable {
         let mac = Array(bytes[17...])
         let keys = [keyring.current].compactMap { $0 } + keyring.previous
         guard keys.contains(where: { Secrets.constantTimeEquals(Self.mac(payload, key: $0), mac) }) else { return nil }
-        let subject = UUID(uuid: (
-            bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
-            bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15], bytes[16]
-        ))
+        let subject = UUID(
+            uuid: (
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15], bytes[16]
+            )
+        )
         return LinkToken(purpose, subject)
     }
 

@@ -35,6 +35,7 @@ public enum NotifyCallback {
     public static func receipt(from body: [UInt8]) throws(Malformed) -> Receipt {
         let object = try object(body)
         guard let id = object["id"] as? String else { throw .missing("id") }
+        guard isPlain(id, upTo: 200) else { throw .invalid("id") }
         guard let reference = object["reference"] as? String else { throw .missing("reference") }
         guard let messageID = UUID(uuidString: reference) else { throw .invalid("reference") }
         guard let statusText = object["status"] as? String else { throw .missing("status") }
@@ -46,8 +47,14 @@ public enum NotifyCallback {
     public static func receivedText(from body: [UInt8]) throws(Malformed) -> ReceivedText {
         let object = try object(body)
         guard let source = object["source_number"] as? String, !source.isEmpty else { throw .missing("source_number") }
+        guard isPlain(source, upTo: 50) else { throw .invalid("source_number") }
         guard let message = object["message"] as? String else { throw .missing("message") }
         return ReceivedText(sourceNumber: source, message: message)
+    }
+
+    /// Short, and free of control characters (PostgreSQL text cannot hold NUL).
+    static func isPlain(_ text: String, upTo limit: Int) -> Bool {
+        text.unicodeScalars.count <= limit && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     static func object(_ body: [UInt8]) throws(Malformed) -> [String: Any] {
