@@ -14,3 +14,6 @@ scripts/bench-routing.sh
 echo
 echo "== Dispatch =="
 scripts/bench-dispatch.sh
+echo
+echo "== Notifications =="
+scripts/bench-notify.sh

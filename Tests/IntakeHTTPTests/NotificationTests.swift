@@ -202,6 +202,14 @@ import Testing
             #expect(result["result"] as? String == "recorded")
             let states = try await world.services.notifications.log(reportID: UUID(uuidString: id)).map(\.state)
             #expect(states == ["delivered", "sending", "sending", "sending"])
+            // The callback token is a secret: never shown, never in the audit log, sealed at rest.
+            let settings = try await world.client.execute(uri: NotifySettingsTests.uri, method: .get, headers: world.staff) { $0.json }
+            #expect(settings["callback_token_set"] as? Bool == true)
+            #expect(settings["delivery_receipt_url"] as? String == "\(world.services.config.publicBaseURL)/v1/notify-callbacks/barchester")
+            let admin = try await bearer(world.testDB, role: .admin)
+            let audit = try await world.client.execute(uri: "/v1/audit?council=barchester", method: .get, headers: admin) { $0.text }
+            #expect(audit.contains("notify_settings.put") && !audit.contains(Self.callbackToken))
+            #expect(!(try await StoredSecrets.values(world.testDB)).joined().contains(Self.callbackToken))
         }
     }
 

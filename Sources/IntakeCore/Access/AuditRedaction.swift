@@ -7,7 +7,7 @@ public enum AuditRedaction {
     /// Fields whose values are secrets wherever they appear in a body.
     public static let secretFields: Set<String> = [
         "api_key", "webhook_secret", "open311_api_key", "secret", "signing_secret", "previous_secret", "key", "password",
-        "token", "tracking_token", "client_secret",
+        "token", "tracking_token", "client_secret", "callback_token",
     ]
     /// Strings longer than this keep their start and say how long they were.
     public static let maxStringCharacters = 500
