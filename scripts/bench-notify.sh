@@ -3,8 +3,10 @@
 # which checks every request's JWT as Notify does):
 #  1. messages sent per second: N reports with a reporter's email are written as intake writes
 #     them (the database queues each one's report_received message in the same statement), then
-#     the release worker, with its default lanes and batch size, sends them; timed from the
-#     worker's start until the last message's job is done. Beside it, the stand-in's own ceiling:
+#     the release worker sends them (WORKER_BATCH_SIZE 200 and WORKER_LANES 4, as the dispatch
+#     benchmark runs it; BENCH_BATCH / BENCH_LANES change them); timed from the worker's start
+#     until the last message's job is done. BENCH_PGSS=1 also prints the statements' times from
+#     pg_stat_statements (when the server preloads it). Beside it, the stand-in's own ceiling:
 #     wrk POSTing the same request with a valid token.
 #  2. delay from a back-office status change to the reporter's email request at the stand-in:
 #     status changes through the API at a steady rate while the worker runs with every setting at
@@ -77,9 +79,11 @@ $Q -c "
   )
   INSERT INTO report_events (report_id, kind, status, actor) SELECT id, 'created', 'open', 'reporter' FROM r" >/dev/null
 ENQUEUE_END=$(now)
+[ -n "${BENCH_PGSS:-}" ] && $Q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
 QUEUED=$($Q -c "SELECT count(*) FROM dispatch_jobs WHERE notification_id IS NOT NULL")
 START=$(now)
-LOG_LEVEL=warning GOVUK_NOTIFY_BASE_URL="http://127.0.0.1:$SINK_PORT" "$BIN" worker >"$WORK/worker.log" 2>&1 &
+WORKER_BATCH_SIZE=${BENCH_BATCH:-200} WORKER_LANES=${BENCH_LANES:-4} DB_POOL_SIZE=${BENCH_POOL:-20} \
+  LOG_LEVEL=warning GOVUK_NOTIFY_BASE_URL="http://127.0.0.1:$SINK_PORT" "$BIN" worker >"$WORK/worker.log" 2>&1 &
 WORKER_PID=$!
 PIDS+=($WORKER_PID)
 DEADLINE=$(( $(date +%s) + 600 ))
@@ -90,6 +94,7 @@ while :; do
   sleep 0.05
 done
 END=$(now)
+[ -n "${BENCH_PGSS:-}" ] && $Q -c "SELECT round(total_exec_time)::int AS ms, calls, round(mean_exec_time::numeric, 3) AS mean, left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12" >&2
 RSS=$(ps -o rss= -p $WORKER_PID | tr -d ' ')
 read -r SENT BAD < <(curl -sf "http://127.0.0.1:$SINK_PORT/count")
 STATES=$($Q -c "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT state, count(*) n FROM notifications GROUP BY state) s")
@@ -154,11 +159,11 @@ while time.time() < deadline:
 delays = sorted(arrived[i] - sent[i] for i in ids if i in arrived)
 def pct(p): return delays[min(len(delays) - 1, int(round(p * (len(delays) - 1))))] if delays else float("nan")
 print(f"{'Status change -> email request at Notify':44} {len(delays)} of {len(ids)} changes at {rate:g}/s, "
-      f"p50 {pct(0.5)} ms, p99 {pct(0.99)} ms, max {delays[-1] if delays else 'n/a'} ms; {len(failures)} API failures")
+      f"p50 {pct(0.5):.0f} ms, p99 {pct(0.99):.0f} ms, max {(delays[-1] if delays else float('nan')):.0f} ms; {len(failures)} API failures")
 PY
 )
 
-printf '%-44s %s\n' "Messages sent (release worker, defaults)" "$QUEUED in $(calc "round($END - $START, 2)") s = ${RATE}/s"
+printf '%-44s %s\n' "Messages sent (worker, batch ${BENCH_BATCH:-200} x ${BENCH_LANES:-4})" "$QUEUED in $(calc "round($END - $START, 2)") s = ${RATE}/s"
 printf '%-44s %s\n' "  queued by intake's statement" "$MESSAGES reports in $(calc "round($ENQUEUE_END - $ENQUEUE_START, 2)") s"
 printf '%-44s %s\n' "  stand-in accepted / bad tokens" "$SENT / $BAD"
 printf '%-44s %s\n' "  message log states" "$STATES"
