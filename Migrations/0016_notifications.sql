@@ -59,6 +59,8 @@ CREATE INDEX alert_subscriptions_council ON alert_subscriptions (council_id) WHE
 CREATE INDEX alert_subscriptions_report ON alert_subscriptions (report_id) WHERE kind = 'report' AND state = 'active';
 CREATE INDEX alert_subscriptions_ended ON alert_subscriptions (unsubscribed_at) WHERE state = 'unsubscribed';
 CREATE INDEX alert_subscriptions_unconfirmed ON alert_subscriptions (created_at) WHERE state = 'pending';
+-- Confirmations sent to one address in the last hour (at most three, whatever they are for).
+CREATE INDEX alert_subscriptions_address ON alert_subscriptions (lower(COALESCE(email, webhook_url)), created_at);
 
 -- What a daily subscription has yet to hear about, gathered into one digest a day.
 CREATE TABLE alert_digest_items (
@@ -115,12 +117,13 @@ CREATE TABLE notification_salt (
 );
 INSERT INTO notification_salt (salt) VALUES (gen_random_uuid()::text || gen_random_uuid()::text);
 
--- Addresses compare normalised: emails in lower case; UK phone numbers as digits from 44
--- (07700 900123, +44 7700 900123 and 447700900123 are one number, as Notify reports senders).
+-- Addresses compare normalised: emails in lower case; phone numbers as international digits
+-- without a prefix, as Notify reports senders (07700 900123, +44 7700 900123, 0044 7700 900123 and
+-- 447700900123 are one number; 0033 1 23 45 67 89 is 33123456789).
 CREATE FUNCTION notification_address_key(channel text, address text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN channel = 'sms' THEN
-        (SELECT CASE WHEN d LIKE '0044%' THEN substr(d, 3) WHEN d LIKE '0%' THEN '44' || substr(d, 2) ELSE d END
+        (SELECT CASE WHEN d LIKE '00%' THEN substr(d, 3) WHEN d LIKE '0%' THEN '44' || substr(d, 2) ELSE d END
          FROM regexp_replace(address, '[^0-9]', '', 'g') AS d)
     ELSE lower(btrim(address)) END
 $$;
@@ -155,6 +158,19 @@ BEGIN
 END
 $$;
 
+-- Cases never go to the notification destination, whatever a category names.
+CREATE OR REPLACE FUNCTION dispatch_destination(council uuid, category uuid) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
+        SELECT d.id FROM categories c
+        JOIN destinations d ON d.council_id = council AND (d.name = c.destination OR d.is_default) AND d.kind <> 'notify'
+        WHERE c.id = category
+        ORDER BY (d.name = c.destination) DESC NULLS LAST
+        LIMIT 1);
+END
+$$;
+
 -- A job carries a case event, a payment or a message.
 ALTER TABLE dispatch_jobs
     ADD COLUMN notification_id uuid REFERENCES notifications (id) ON DELETE CASCADE,
@@ -168,6 +184,20 @@ ALTER TABLE dispatch_attempts
     DROP CONSTRAINT dispatch_attempts_outcome_check,
     ADD CONSTRAINT dispatch_attempts_outcome_check
         CHECK (outcome IN ('delivered', 'retry', 'dead', 'gone', 'awaiting_token', 'skipped'));
+
+-- A message's job that dies (on its last attempt, or when its last lease runs out) leaves the
+-- message `failed`; a redrive that then delivers it moves it on.
+CREATE FUNCTION notification_follows_job() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE notifications SET state = 'failed', state_reason = NEW.last_error, updated_at = now()
+    WHERE id = NEW.notification_id AND state = 'queued';
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER notification_follows_job AFTER UPDATE OF state ON dispatch_jobs
+    FOR EACH ROW WHEN (NEW.notification_id IS NOT NULL AND NEW.state = 'dead' AND OLD.state <> 'dead')
+    EXECUTE FUNCTION notification_follows_job();
 
 -- One message and its job. Messages to one recipient about one thing (a reporter's report, a
 -- subscription) share a group, so they arrive in the order they happened.
@@ -238,6 +268,10 @@ BEGIN
     ELSIF NEW.kind = 'created' THEN
         message := 'report_received';
     ELSIF NEW.kind = 'acknowledged' THEN
+        -- A council that changes its reference acknowledges again: not news to anyone.
+        IF EXISTS (SELECT 1 FROM report_events e WHERE e.report_id = NEW.report_id AND e.id < NEW.id AND e.kind = 'acknowledged') THEN
+            RETURN NULL;
+        END IF;
         message := 'acknowledged';
     ELSE
         RETURN NULL;

@@ -38,25 +38,23 @@ import Testing
                 #"{"kind": "area", "lat": 52.3, "lon": -1.9, "radius_metres": 500, "email": "neighbour@example.org"}"#
             )
             #expect(status == .accepted, "\(created)")
-            #expect(created["created"] as? Bool == true)
             let alert = try #require(created["alert"] as? [String: Any])
             #expect(alert["state"] as? String == "pending")
             #expect(alert["radius_metres"] as? Int == 500)
             #expect(alert["email"] == nil)
-            // Asked again: the same subscription (its confirmation is not sent again within the hour).
+            // Asked again: the same subscription, and its confirmation again.
             let (again, repeated) = try await Self.subscribe(
                 world,
                 #"{"kind": "area", "lat": 52.3, "lon": -1.9, "radius_metres": 500, "email": "Neighbour@example.org"}"#
             )
             #expect(again == .accepted)
-            #expect(repeated["created"] as? Bool == false)
             #expect((repeated["alert"] as? [String: Any])?["id"] as? String == alert["id"] as? String)
 
             // Before confirmation, a new report nearby sends nothing but the confirmations.
             _ = try await world.report(email: nil)
             try await world.deliver()
             let confirmations = world.notify.notifications
-            #expect(confirmations.count == 1)
+            #expect(confirmations.count == 2)
             #expect(confirmations.allSatisfy { $0.templateID == NotificationTests.templates[.alertConfirm] })
             #expect(confirmations[0].recipient == "neighbour@example.org")
             #expect(confirmations[0].text("alert")?.contains("within 500 metres") == true)
@@ -65,6 +63,15 @@ import Testing
             #expect(confirmed == .ok)
             #expect(active["state"] as? String == "active")
             #expect(try await world.get(link).0 == .ok)
+            // Asking again now tells the asker nothing new: not that the address confirmed, not when.
+            let (known, masked) = try await Self.subscribe(
+                world,
+                #"{"kind": "area", "lat": 52.3, "lon": -1.9, "radius_metres": 500, "email": "neighbour@example.org"}"#
+            )
+            #expect(known == .accepted)
+            let shown = try #require(masked["alert"] as? [String: Any])
+            #expect(shown["state"] as? String == "pending")
+            #expect(shown["created_at"] == nil && shown["confirmed_at"] == nil)
 
             // The radius's edge, on the spheroid: 490 m in, 510 m out.
             let inside = try await Self.north(of: 52.3, -1.9, metres: 490, world)
@@ -87,6 +94,21 @@ import Testing
             #expect(world.notify.notifications.filter { $0.templateID == NotificationTests.templates[.alertNewReport] }.count == 1)
             // An ended alert cannot be confirmed back to life.
             #expect(try await world.get(link).0 == .notFound)
+        }
+    }
+
+    @Test func oneAddressGetsAtMostThreeConfirmationsAnHour() async throws {
+        try await NotificationTests.withWorld { world in
+            try await world.settings()
+            for radius in [100, 200, 300, 400, 500] {
+                let (status, _) = try await Self.subscribe(
+                    world,
+                    #"{"kind": "area", "lat": 52.3, "lon": -1.9, "radius_metres": \#(radius), "email": "target@example.org"}"#
+                )
+                #expect(status == .accepted)
+            }
+            try await world.deliver()
+            #expect(world.notify.notifications.filter { $0.recipient == "target@example.org" }.count == 3)
         }
     }
 

@@ -181,6 +181,9 @@ import Testing
 
             let (acknowledged, _) = try await world.post("/v1/backoffice/cases/\(id)/acknowledge", world.staff, #"{"external_reference": "CRM-1"}"#)
             #expect(acknowledged == .ok)
+            // A new council reference is not news: one acknowledgement message only.
+            let (again, _) = try await world.post("/v1/backoffice/cases/\(id)/acknowledge", world.staff, #"{"external_reference": "CRM-2"}"#)
+            #expect(again == .ok)
             try await world.status(id, #"{"status": "in_progress", "public_note": "A crew is on the way."}"#)
             // Only an internal note at the same status: nothing the reporter needs to hear.
             try await world.status(id, #"{"status": "in_progress", "internal_note": "Crew B"}"#)
@@ -358,6 +361,15 @@ import Testing
             ) { ($0.status, $0.json) }
             #expect(deleted == .conflict)
             #expect(problem["code"] as? String == "destination_managed")
+            // Nor can a category send its cases there.
+            let (named, refusal) = try await world.client.execute(
+                uri: "/v1/councils/barchester/categories/fly_tipping",
+                method: .patch,
+                headers: world.staff.merging([.contentType: "application/json"]),
+                body: ByteBuffer(string: #"{"destination": "govuk-notify"}"#)
+            ) { ($0.status, $0.json) }
+            #expect(named == .unprocessableContent)
+            #expect((refusal["errors"] as? [[String: Any]])?.first?["code"] as? String == "unknown_destination")
         }
     }
 

@@ -84,12 +84,13 @@ public struct GovUKNotify: Sendable {
         }
     }
 
-    public func send(_ email: Email, key: NotifyAPIKey) async -> NotifyOutcome {
-        await post("/v2/notifications/email", body: email, key: key)
+    /// `timeoutSeconds` bounds the whole call, the answer's body included (default: the client's).
+    public func send(_ email: Email, key: NotifyAPIKey, timeoutSeconds: Int? = nil) async -> NotifyOutcome {
+        await post("/v2/notifications/email", body: email, key: key, timeoutSeconds: timeoutSeconds)
     }
 
-    public func send(_ sms: SMS, key: NotifyAPIKey) async -> NotifyOutcome {
-        await post("/v2/notifications/sms", body: sms, key: key)
+    public func send(_ sms: SMS, key: NotifyAPIKey, timeoutSeconds: Int? = nil) async -> NotifyOutcome {
+        await post("/v2/notifications/sms", body: sms, key: key, timeoutSeconds: timeoutSeconds)
     }
 
     /// The bearer token for one request, made at `now`.
@@ -106,7 +107,7 @@ public struct GovUKNotify: Sendable {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    func post(_ path: String, body: some Encodable, key: NotifyAPIKey) async -> NotifyOutcome {
+    func post(_ path: String, body: some Encodable, key: NotifyAPIKey, timeoutSeconds: Int? = nil) async -> NotifyOutcome {
         let encoded: Data
         do { encoded = try JSONEncoder().encode(body) } catch { return .refused(status: 0, errors: ["could not encode the message"]) }
         var request = HTTPClientRequest(url: baseURL + path)
@@ -116,9 +117,19 @@ public struct GovUKNotify: Sendable {
         request.headers.add(name: "User-Agent", value: "CivicIntake-Notify/1")
         request.body = .bytes(ByteBuffer(bytes: encoded))
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            let collected = try await response.body.collect(upTo: 256 * 1024)
-            return Self.outcome(status: Int(response.status.code), body: Data(collected.readableBytesView))
+            let limit = timeoutSeconds.map { TimeAmount.seconds(Int64($0)) } ?? timeout
+            let deadline = ContinuousClock.now + .nanoseconds(limit.nanoseconds)
+            let response = try await client.execute(request, timeout: limit)
+            // The client's timeout ends when the headers arrive: the body is read within what is
+            // left, or an answer that stalls would hold the call past its lease and the message
+            // would be sent again by the worker that takes it over.
+            let read = try await Sender.within(deadline) { try await response.body.collect(upTo: 256 * 1024) }
+            guard case .finished(let collected) = read else {
+                // Notify answered (the status is in): a 201 stands even without its body.
+                if response.status.code == 201 { return .sent(notificationID: "") }
+                return .retryLater(reason: "GOV.UK Notify's answer did not arrive in full")
+            }
+            return Self.outcome(status: Int(response.status.code), body: Data((collected ?? ByteBuffer()).readableBytesView))
         } catch {
             return .retryLater(reason: "no answer from GOV.UK Notify: \(String(describing: error).prefix(200))")
         }
@@ -129,10 +140,8 @@ public struct GovUKNotify: Sendable {
     static func outcome(status: Int, body: Data) -> NotifyOutcome {
         if status == 201 || status == 200 {
             struct Created: Decodable { var id: String }
-            guard let created = try? JSONDecoder().decode(Created.self, from: body) else {
-                return .retryLater(reason: "GOV.UK Notify answered \(status) without a notification id")
-            }
-            return .sent(notificationID: created.id)
+            // Notify took the message: sending it again would send it twice, id or not.
+            return .sent(notificationID: (try? JSONDecoder().decode(Created.self, from: body))?.id ?? "")
         }
         let messages = errorMessages(body)
         if status == 429 || status >= 500 {

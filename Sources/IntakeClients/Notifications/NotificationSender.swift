@@ -17,17 +17,22 @@ public struct NotificationSender: Sendable {
         self.webhooks = webhooks
     }
 
-    /// Seconds a subscriber's endpoint has to answer.
-    static let webhookTimeout = 10
-
-    public func send(_ message: NotificationMessage, settings: NotifySettings?, webhookURL: String?, webhookSecret: String?) async -> DeliveryResult {
+    /// `timeoutSeconds` is the council's notification destination's: each call ends within it,
+    /// inside the job's lease.
+    public func send(
+        _ message: NotificationMessage,
+        settings: NotifySettings?,
+        webhookURL: String?,
+        webhookSecret: String?,
+        timeoutSeconds: Int
+    ) async -> DeliveryResult {
         switch message.channel {
-        case .webhook: return await webhook(message, url: webhookURL, secret: webhookSecret)
-        case .email, .sms: return await viaNotify(message, settings: settings)
+        case .webhook: return await webhook(message, url: webhookURL, secret: webhookSecret, timeoutSeconds: timeoutSeconds)
+        case .email, .sms: return await viaNotify(message, settings: settings, timeoutSeconds: timeoutSeconds)
         }
     }
 
-    func viaNotify(_ message: NotificationMessage, settings: NotifySettings?) async -> DeliveryResult {
+    func viaNotify(_ message: NotificationMessage, settings: NotifySettings?, timeoutSeconds: Int) async -> DeliveryResult {
         guard let settings, let templateID = settings.templates[message.message], let address = message.address else {
             return DeliveryResult(statusCode: nil, durationMilliseconds: 0, skipReason: "nothing to send with")
         }
@@ -44,7 +49,8 @@ public struct NotificationSender: Sendable {
                     reference: reference,
                     emailReplyToID: settings.emailReplyToID
                 ),
-                key: settings.apiKey
+                key: settings.apiKey,
+                timeoutSeconds: timeoutSeconds
             )
         default:
             outcome = await notify.send(
@@ -55,14 +61,15 @@ public struct NotificationSender: Sendable {
                     reference: reference,
                     smsSenderID: settings.smsSenderID
                 ),
-                key: settings.apiKey
+                key: settings.apiKey,
+                timeoutSeconds: timeoutSeconds
             )
         }
         let elapsed = ContinuousClock.now - started
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         switch outcome {
         case .sent(let id):
-            return DeliveryResult(statusCode: 201, durationMilliseconds: milliseconds, providerID: id)
+            return DeliveryResult(statusCode: 201, durationMilliseconds: milliseconds, providerID: id.isEmpty ? nil : id)
         case .retryLater(let reason):
             return DeliveryResult(statusCode: nil, error: reason, durationMilliseconds: milliseconds)
         case .refused(let status, let errors):
@@ -75,7 +82,7 @@ public struct NotificationSender: Sendable {
         }
     }
 
-    func webhook(_ message: NotificationMessage, url: String?, secret: String?) async -> DeliveryResult {
+    func webhook(_ message: NotificationMessage, url: String?, secret: String?, timeoutSeconds: Int) async -> DeliveryResult {
         guard let url, let secret else {
             return DeliveryResult(statusCode: nil, durationMilliseconds: 0, skipReason: "the subscription has no endpoint")
         }
@@ -93,7 +100,7 @@ public struct NotificationSender: Sendable {
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
         request.headers.add(name: "webhook-signature", value: WebhookSignature.header(id: id, timestamp: timestamp, body: body, secrets: [secret]))
         request.body = .bytes(ByteBuffer(bytes: body))
-        var result = await webhooks.send(request, timeout: Self.webhookTimeout, parse: false)
+        var result = await webhooks.send(request, timeout: timeoutSeconds, parse: false)
         // 410: the subscriber has gone; the subscription ends (the outbox records it), and the
         // council's notification lane is not disabled as a back office's destination would be.
         if result.statusCode == 410 { result.skipReason = "the subscriber's endpoint answered 410 Gone: unsubscribed" }

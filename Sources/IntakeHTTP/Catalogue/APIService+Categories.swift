@@ -81,9 +81,12 @@ extension APIService {
     /// A category may only name one of its council's destinations: a typo would otherwise send
     /// its cases silently to the default.
     func checkDestination(_ name: String?, councilID: UUID) async throws {
-        guard let name, try await destinations.find(name: name, councilID: councilID) == nil else { return }
+        guard let name else { return }
+        let found = try await destinations.find(name: name, councilID: councilID)
+        // The notification destination carries messages to people, never cases.
+        guard found == nil || found?.kind == .notify else { return }
         throw APIError.validation(
-            [FieldError(pointer: "/destination", detail: "the council has no destination named '\(name)'", code: "unknown_destination")])
+            [FieldError(pointer: "/destination", detail: "the council has no destination named '\(name)' for cases", code: "unknown_destination")])
     }
 
     func retireCategory(_ input: Operations.RetireCategory.Input) async throws -> Operations.RetireCategory.Output {

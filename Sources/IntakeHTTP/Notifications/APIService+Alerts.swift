@@ -44,7 +44,7 @@ extension APIService {
         return .accepted(
             .init(
                 body: .json(
-                    .init(alert: .init(subscribed.subscription), created: subscribed.created, webhookSecret: subscribed.webhookSecret)
+                    .init(alert: .init(subscribed.subscription, showDates: false), webhookSecret: subscribed.webhookSecret)
                 )
             )
         )
@@ -101,7 +101,9 @@ extension APIError {
 }
 
 extension Components.Schemas.Alert {
-    init(_ subscription: AlertSubscription) {
+    /// `showDates` false (the answer to whoever asked for an alert): when it was made and
+    /// confirmed would tell whether the address already had it.
+    init(_ subscription: AlertSubscription, showDates: Bool = true) {
         var reportID: String?
         var council: String?
         var category: String?
@@ -126,8 +128,8 @@ extension Components.Schemas.Alert {
             lon: lon,
             radiusMetres: radius,
             delivery: subscription.email != nil ? .email : .webhook,
-            createdAt: subscription.createdAt,
-            confirmedAt: subscription.confirmedAt
+            createdAt: showDates ? subscription.createdAt : nil,
+            confirmedAt: showDates ? subscription.confirmedAt : nil
         )
     }
 }

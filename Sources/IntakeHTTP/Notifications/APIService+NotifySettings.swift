@@ -19,7 +19,16 @@ extension APIService {
         let council = try await staffCouncil(input.path.slug)
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
         var errors: [FieldError] = []
-        let stored = try await app.notifications.settings(councilID: council.id)
+        // Read only for what the body leaves out. With a new key, stored settings that no longer
+        // open (sealed under a key since dropped) are replaced, not an error: that is the repair.
+        let stored: NotifySettings?
+        if body.apiKey == nil {
+            stored = try await app.notifications.settings(councilID: council.id)
+        } else if body.callbackToken == nil {
+            stored = (try? await app.notifications.settings(councilID: council.id)) ?? nil
+        } else {
+            stored = nil
+        }
         var key: NotifyAPIKey?
         if let text = body.apiKey {
             key = text.unicodeScalars.count <= 300 ? NotifyAPIKey(parsing: text) : nil

@@ -108,7 +108,7 @@ public struct Dispatcher: Sendable {
                     guard let outbox else {
                         return DeliveryResult(statusCode: nil, error: "this worker does not send notifications", durationMilliseconds: 0)
                     }
-                    return await outbox.send(message)
+                    return await outbox.send(message, timeoutSeconds: destination?.timeoutSeconds ?? 10)
                 }
             } else {
                 let message = built[job.messageID]

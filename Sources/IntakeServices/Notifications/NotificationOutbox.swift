@@ -49,8 +49,9 @@ public struct NotificationOutbox: Sendable {
         return prepared
     }
 
-    /// One attempt; a message that has gone (its report or subscription deleted) is skipped.
-    public func send(_ prepared: Prepared?) async -> DeliveryResult {
+    /// One attempt, within `timeoutSeconds` (the notification destination's); a message that has
+    /// gone (its report or subscription deleted) is skipped.
+    public func send(_ prepared: Prepared?, timeoutSeconds: Int) async -> DeliveryResult {
         guard let prepared else {
             return DeliveryResult(statusCode: nil, durationMilliseconds: 0, skipReason: "the message no longer exists")
         }
@@ -62,7 +63,8 @@ public struct NotificationOutbox: Sendable {
             prepared.outgoing.message,
             settings: prepared.settings,
             webhookURL: prepared.outgoing.message.alert?.webhookURL,
-            webhookSecret: prepared.outgoing.webhookSecret
+            webhookSecret: prepared.outgoing.webhookSecret,
+            timeoutSeconds: timeoutSeconds
         )
     }
 }

@@ -37,11 +37,12 @@ public struct NotificationService: Sendable {
         case secretsKeyMissing
     }
 
-    /// A new subscription: its state, and for a webhook its signing secret (shown once).
+    /// The subscription as the asker may see it, and for a webhook its signing secret (shown
+    /// once). An email alert asked again shows `pending` whatever its state, so asking cannot
+    /// tell anyone whether an address already follows something.
     public struct Subscribed: Sendable {
         public var subscription: AlertSubscription
         public var webhookSecret: String?
-        public var created: Bool
     }
 
     /// Checks what the alert names, picks the council that sends its messages, and writes it
@@ -96,12 +97,19 @@ public struct NotificationService: Sendable {
                 webhookURL: alert.webhookURL,
                 webhookSecret: secret,
                 frequency: alert.frequency,
-                fingerprint: alert.fingerprint(senderCouncilID: sender.id),
+                // Webhooks are never merged: each asker gets a subscription and secret of its own
+                // (another's secret must never be handed out).
+                fingerprint: alert.fingerprint(senderCouncilID: sender.id)
+                    + (secret.map { ":" + Secrets.sha256($0).prefix(8).map { String(format: "%02x", $0) }.joined() } ?? ""),
                 clientKeyID: clientKeyID
             )
         )
-        // The secret is shown only when the subscription is new: a repeat cannot read it back.
-        return Subscribed(subscription: subscription, webhookSecret: created ? secret : nil, created: created)
+        var shown = subscription
+        if !created {
+            shown.state = .pending
+            shown.confirmedAt = nil
+        }
+        return Subscribed(subscription: shown, webhookSecret: secret)
     }
 
     func sendsEmail(_ template: NotifySettings.Template, councilID: UUID) async throws -> Bool {

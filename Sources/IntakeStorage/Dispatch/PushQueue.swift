@@ -56,33 +56,33 @@ public struct PushQueue: Sendable {
         let busyIDs = Array(inFlight.keys)
         let busyRooms = busyIDs.map { perDestination - inFlight[$0, default: 0] }
         return try await database.withConnection { connection in
-            // `due` locks the oldest claimable jobs (skipping those another worker is locking);
-            // `candidates` keeps each destination's first ones up to its room. The window runs
-            // over the locked rows because FOR UPDATE and window functions cannot share a level;
-            // rows locked but not kept are let go when the statement ends, untouched.
+            // Destination by destination (each through its queue index): the oldest claimable
+            // jobs of each push destination with room, up to its room, locked (skipping those
+            // another worker is locking); then the oldest of those overall. Scanning the due jobs
+            // of all destinations in one order instead read past every job of a destination whose
+            // room was used up (a backlog of 20,000 messages to one council's Notify made each
+            // claim cost 25-50 ms for nothing). Rows locked but not kept are let go when the
+            // statement ends, untouched.
             let rows = try await connection.query(
                 """
                 WITH busy AS (
                     SELECT * FROM unnest(\(busyIDs)::uuid[], \(busyRooms)::int8[]) AS b(destination_id, room)
                 ), due AS (
-                    SELECT j.id, j.destination_id, j.run_at FROM dispatch_jobs j
-                    JOIN destinations d ON d.id = j.destination_id
-                    WHERE j.state IN ('pending', 'running') AND j.run_at <= now()
-                      AND d.kind <> 'pull' AND d.disabled_at IS NULL
-                      AND NOT EXISTS (SELECT 1 FROM busy b WHERE b.destination_id = j.destination_id AND b.room <= 0)
-                      AND NOT EXISTS (
-                          SELECT 1 FROM dispatch_jobs e
-                          WHERE e.group_key = j.group_key AND e.id < j.id AND e.state IN ('pending', 'running'))
-                    ORDER BY j.run_at, j.id
-                    LIMIT \(limit)
-                    FOR UPDATE OF j SKIP LOCKED
+                    SELECT x.id, x.run_at FROM destinations d
+                    LEFT JOIN busy b ON b.destination_id = d.id
+                    CROSS JOIN LATERAL (
+                        SELECT j.id, j.run_at FROM dispatch_jobs j
+                        WHERE j.destination_id = d.id AND j.state IN ('pending', 'running') AND j.run_at <= now()
+                          AND NOT EXISTS (
+                              SELECT 1 FROM dispatch_jobs e
+                              WHERE e.group_key = j.group_key AND e.id < j.id AND e.state IN ('pending', 'running'))
+                        ORDER BY j.run_at, j.id
+                        LIMIT LEAST(COALESCE(b.room, \(perDestination)), \(limit))
+                        FOR UPDATE OF j SKIP LOCKED
+                    ) x
+                    WHERE d.kind <> 'pull' AND d.disabled_at IS NULL AND COALESCE(b.room, \(perDestination)) > 0
                 ), candidates AS (
-                    SELECT ranked.id FROM (
-                        SELECT due.id, COALESCE(b.room, \(perDestination)) AS room,
-                            row_number() OVER (PARTITION BY due.destination_id ORDER BY due.run_at, due.id) AS place
-                        FROM due LEFT JOIN busy b ON b.destination_id = due.destination_id
-                    ) ranked
-                    WHERE ranked.place <= ranked.room
+                    SELECT id FROM due ORDER BY run_at, id LIMIT \(limit)
                 ), claimed AS (
                     \(unescaped: Self.leaseUpdate(seconds: leaseSeconds, holder: holder))
                 )

@@ -55,7 +55,8 @@ extension NotificationStore {
 
     /// Writes a pending subscription and queues its confirmation. The same alert asked again
     /// (same target and address) while pending or active is not written twice: a pending one
-    /// gets its confirmation again (at most once an hour), an active one nothing. Returns the subscription, whether it
+    /// gets its confirmation again, an active one nothing. An address gets at most three
+    /// confirmations an hour. Returns the subscription, whether it
     /// is new, and whether a confirmation was queued.
     public func subscribe(_ new: NewSubscription) async throws -> (AlertSubscription, created: Bool, queued: Bool) {
         let logger = self.logger
@@ -88,18 +89,18 @@ extension NotificationStore {
             }
             guard let id else { throw NoRowReturned() }
             guard state == "pending" else { return (id, created, false) }
-            // Asked again while pending: another confirmation, but at most one an hour, so the
-            // endpoint cannot be used to flood someone's inbox.
-            if !created {
-                let recent = try await connection.query(
-                    """
-                    SELECT count(*)::int FROM notifications
-                    WHERE subscription_id = \(id) AND message = 'alert_confirm' AND created_at > now() - interval '1 hour'
-                    """,
-                    logger: logger
-                )
-                if try await recent.decode(Int.self).first(where: { _ in true }) ?? 0 > 0 { return (id, created, false) }
-            }
+            // At most three confirmations an hour to one address, whatever they are for, so the
+            // endpoint cannot be used to flood someone's inbox (the subscription still waits).
+            let recent = try await connection.query(
+                """
+                SELECT count(*)::int FROM alert_subscriptions s JOIN notifications n ON n.subscription_id = s.id
+                WHERE lower(COALESCE(s.email, s.webhook_url)) = lower(\(new.email ?? new.webhookURL ?? ""))
+                  AND s.created_at > now() - interval '1 day'
+                  AND n.message = 'alert_confirm' AND n.created_at > now() - interval '1 hour'
+                """,
+                logger: logger
+            )
+            if try await recent.decode(Int.self).first(where: { _ in true }) ?? 0 >= 3 { return (id, created, false) }
             // Its own statement: a volatile function's rows are not visible to the query that calls it.
             _ = try await connection.query(
                 """

@@ -21,7 +21,8 @@ extension NotificationStore {
                       AND EXISTS (SELECT 1 FROM alert_digest_items i WHERE i.subscription_id = s.id)
                     ORDER BY COALESCE(s.last_digest_at, s.confirmed_at, s.created_at)
                     LIMIT \(batch)
-                    FOR UPDATE OF s SKIP LOCKED
+                    -- NO KEY: intake's foreign-key checks on the subscription must not wait for this.
+                    FOR NO KEY UPDATE OF s SKIP LOCKED
                 ), taken AS (
                     DELETE FROM alert_digest_items i USING due WHERE i.subscription_id = due.id
                     RETURNING i.subscription_id, i.report_id, i.event_id
@@ -57,8 +58,10 @@ extension NotificationStore {
                 """
                 WITH addresses AS (
                     UPDATE notifications SET address = NULL, updated_at = now()
-                    WHERE id IN (SELECT id FROM notifications
-                                 WHERE address IS NOT NULL AND created_at < now() - make_interval(days => \(addressDays)::int)
+                    WHERE id IN (SELECT n.id FROM notifications n
+                                 WHERE n.address IS NOT NULL AND n.created_at < now() - make_interval(days => \(addressDays)::int)
+                                   AND NOT EXISTS (SELECT 1 FROM dispatch_jobs j
+                                                   WHERE j.notification_id = n.id AND j.state IN ('pending', 'running'))
                                  LIMIT \(batch))
                     RETURNING 1
                 ), ended AS (
