@@ -83,8 +83,9 @@ import Testing
         #expect(fields["PATCH /v1/councils/{slug}/destinations/{name}"] == properties("DestinationUpdate"))
         #expect(fields["PUT /v1/councils/{slug}/notify-settings"] == properties("NotifySettingsPut"))
         #expect(fields["POST /v1/alerts"] == properties("AlertCreate"))
+        #expect(fields["POST /v1/alerts/erase"] == properties("AlertSubscriberErase"))
         #expect(RequestBodyMiddleware.nestedFields["templates"] == properties("NotifyTemplates"))
-        #expect(fields.count == 8)
+        #expect(fields.count == 9)
     }
 
     /// A concrete path for a template.

@@ -112,6 +112,30 @@ import Testing
         }
     }
 
+    @Test func aSubscriberIsErasedAtOnceAndTheAuditLogKeepsNoAddress() async throws {
+        try await NotificationTests.withWorld { world in
+            try await world.settings()
+            for body in [
+                #"{"kind": "council", "council": "barchester", "email": "Leaving@example.org"}"#,
+                #"{"kind": "area", "lat": 52.3, "lon": -1.9, "radius_metres": 300, "email": "leaving@example.org"}"#,
+                #"{"kind": "area", "lat": 52.3, "lon": -1.9, "radius_metres": 300, "email": "staying@example.org"}"#,
+            ] {
+                #expect(try await Self.subscribe(world, body).0 == .accepted)
+            }
+            try await world.deliver()
+            let admin = try await bearer(world.testDB, role: .admin)
+            let (status, result) = try await world.post("/v1/alerts/erase", admin, #"{"email": "leaving@example.org"}"#)
+            #expect(status == .ok)
+            #expect(result["subscriptions_erased"] as? Int == 2)
+            #expect(try await world.count("SELECT count(*)::int FROM alert_subscriptions") == 1)
+            #expect(try await world.count("SELECT count(*)::int FROM notifications WHERE lower(address) LIKE 'leaving%'") == 0)
+            let audit = try await world.client.execute(uri: "/v1/audit", method: .get, headers: admin) { $0.text }
+            #expect(audit.contains("alert_subscriber.erase"))
+            #expect(!audit.lowercased().contains("leaving@example.org"))
+            #expect(try await world.post("/v1/alerts/erase", world.staff, #"{"email": "staying@example.org"}"#).0 == .forbidden)
+        }
+    }
+
     @Test func aDailyCouncilAlertGathersTheDayIntoOneDigest() async throws {
         try await NotificationTests.withWorld { world in
             try await world.settings(templates: NotificationTests.templates.filter { $0.key != .reportReceived })

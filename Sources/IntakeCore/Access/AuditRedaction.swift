@@ -16,7 +16,9 @@ public enum AuditRedaction {
     public static let redacted = "[redacted]"
 
     /// JSON text of an object, for the entry's `changes`.
-    public static func changes(body: Data, contentType: String?) -> String {
+    /// `alsoRedact`: fields that are personal data on this route (an erasure request's address,
+    /// which must not outlive the erasure in the audit log).
+    public static func changes(body: Data, contentType: String?, alsoRedact: Set<String> = []) -> String {
         if body.isEmpty { return "{}" }
         let isJSON = (contentType ?? "application/json").lowercased().contains("json")
         guard isJSON,
@@ -24,7 +26,7 @@ public enum AuditRedaction {
         else {
             return #"{"body_bytes":\#(body.count)}"#
         }
-        let cleaned = redact(root)
+        let cleaned = redact(root, also: alsoRedact)
         let wrapped: Any = cleaned is [String: Any] ? cleaned : ["body": cleaned]
         guard let data = try? JSONSerialization.data(withJSONObject: wrapped, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             return #"{"body_bytes":\#(body.count)}"#
@@ -32,16 +34,17 @@ public enum AuditRedaction {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func redact(_ value: Any) -> Any {
+    static func redact(_ value: Any, also: Set<String> = []) -> Any {
         switch value {
         case let object as [String: Any]:
             var out: [String: Any] = [:]
             for (key, child) in object {
-                out[key] = secretFields.contains(key.lowercased()) && !(child is NSNull) ? redacted : redact(child)
+                let secret = secretFields.contains(key.lowercased()) || also.contains(key.lowercased())
+                out[key] = secret && !(child is NSNull) ? redacted : redact(child, also: also)
             }
             return out
         case let array as [Any]:
-            var kept = array.prefix(maxArrayItems).map(redact)
+            var kept = array.prefix(maxArrayItems).map { redact($0, also: also) }
             if array.count > maxArrayItems { kept.append("… (\(array.count) items)") }
             return kept
         case let text as String where text.count > maxStringCharacters:

@@ -29,7 +29,12 @@ enum AuditedRoute {
         "POST /v1/backoffice/queues/{queue}/dead/{message_id}/redrive": "queue.dead.redrive",
         "PUT /v1/councils/{slug}/payment-settings": "payment_settings.put",
         "PUT /v1/councils/{slug}/notify-settings": "notify_settings.put",
+        "POST /v1/alerts/erase": "alert_subscriber.erase",
     ]
+
+    /// Fields kept out of the entry on a route besides the secrets everywhere: the address an
+    /// erasure removes must not stay behind in the audit log.
+    static let personalFields: [String: Set<String>] = ["alert_subscriber.erase": ["email"]]
 
     /// Back offices' everyday work, recorded in each case's own timeline instead.
     static let unaudited: Set<String> = [
@@ -78,7 +83,11 @@ struct AuditMiddleware: RouterMiddleware {
             method: request.method.rawValue,
             route: path,
             target: target,
-            changes: AuditRedaction.changes(body: Data(body.readableBytesView), contentType: request.headers[.contentType])
+            changes: AuditRedaction.changes(
+                body: Data(body.readableBytesView),
+                contentType: request.headers[.contentType],
+                alsoRedact: AuditedRoute.personalFields[action] ?? []
+            )
         )
         let id = try await trail.begin(event)
         let response: Response

@@ -31,6 +31,7 @@ struct RequestBodyMiddleware: RouterMiddleware {
         "PUT /v1/councils/{slug}/notify-settings": [
             "api_key", "templates", "email_reply_to_id", "sms_sender_id", "channels", "callback_token",
         ],
+        "POST /v1/alerts/erase": ["email"],
         "POST /v1/alerts": [
             "kind", "report_id", "lat", "lon", "radius_metres", "council", "category", "email", "webhook_url", "frequency",
         ],

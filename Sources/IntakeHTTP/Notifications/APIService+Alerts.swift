@@ -50,6 +50,16 @@ extension APIService {
         )
     }
 
+    func eraseAlertSubscriber(_ input: Operations.EraseAlertSubscriber.Input) async throws -> Operations.EraseAlertSubscriber.Output {
+        _ = try await auth.require([.admin])
+        guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("Send application/json.") }
+        guard TextRules.looksLikeEmail(body.email) else {
+            throw APIError.validation([FieldError(pointer: "/email", detail: "is not an email address", code: "invalid_email")])
+        }
+        let erased = try await app.notifications.eraseSubscriber(email: body.email)
+        return .ok(.init(body: .json(.init(subscriptionsErased: erased))))
+    }
+
     func confirmAlert(_ input: Operations.ConfirmAlert.Input) async throws -> Operations.ConfirmAlert.Output {
         guard let subscription = try await app.notifications.confirm(token: input.path.token) else {
             throw APIError.notFound("This confirmation link is not valid, or its alert has ended.")

@@ -146,6 +146,9 @@ public struct NotificationService: Sendable {
 
     public func subscription(id: UUID) async throws -> AlertSubscription? { try await store.subscription(id: id) }
 
+    /// Erases every alert of an email address now, with their messages. Returns how many.
+    public func eraseSubscriber(email: String) async throws -> Int { try await store.eraseSubscriber(email: email) }
+
     // MARK: Notify's callbacks
 
     public enum CallbackRefusal: Error, Equatable {

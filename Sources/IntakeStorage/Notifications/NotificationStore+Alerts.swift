@@ -174,6 +174,26 @@ extension NotificationStore {
         }
     }
 
+    /// Erases a subscriber now (right to erasure): every alert subscription of the address, and
+    /// with them their messages (the log's addresses). Suppressions stay: they hold no address,
+    /// and a bounce or STOP must still be honoured. Returns how many subscriptions went.
+    public func eraseSubscriber(email: String) async throws -> Int {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                WITH erased AS (
+                    DELETE FROM alert_subscriptions WHERE lower(COALESCE(email, webhook_url)) = lower(\(email)) AND email IS NOT NULL
+                    RETURNING id
+                )
+                SELECT count(*)::int FROM erased
+                """,
+                logger: logger
+            )
+            return try await rows.decode(Int.self).first(where: { _ in true }) ?? 0
+        }
+    }
+
     /// Stops the reporter's messages about one report. False when there is no such report.
     public func unsubscribeReporter(reportID: UUID) async throws -> Bool {
         let logger = self.logger
