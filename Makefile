@@ -21,7 +21,8 @@ format:
 
 ## test: the layer check, the format check, the same database bootstrap (plus headless Chromium for the payment page's browser
 ## test, installed if missing), the contract check (schemathesis, about a minute and a half),
-## then the whole test suite, suites in parallel (at most six tests hold a database at once, see
+## the Notify interop check (GOV.UK Notify's own Python client judges our tokens and the
+## stand-in), then the whole test suite, suites in parallel (at most six tests hold a database at once, see
 ## Tests/IntakeTestSupport/TestDatabase.swift).
 test: db-up
 	scripts/check-layers.sh
@@ -30,6 +31,7 @@ test: db-up
 	$(DB) clean-tests
 	swift build --build-tests
 	scripts/contract.sh
+	scripts/notify-interop.sh
 	$(WITH_DB_ENV) swift test --skip-build
 
 ## bench: release build, then the benchmarks against the local database (figures printed as tables)

@@ -5,7 +5,9 @@
 // It also stands in for GOV.UK Notify: `POST /v2/notifications/email` and `/sms` answer 201
 // with a notification id, after checking the bearer JWT as Notify does when NOTIFY_SECRET and
 // NOTIFY_SERVICE_ID are set (HS256 signature, `iss`, `iat` within 30 s). GET /notify-log lists
-// each accepted one as "<arrival, unix ms> <template_id> <report_url>".
+// each accepted one as "<arrival, unix ms> <template_id> <report_url>"; GET /notify-token gives
+// the last accepted request's bearer token (for `make test`'s check of it with Notify's own
+// Python client library).
 import Crypto
 import Foundation
 import HTTPTypes
@@ -25,6 +27,7 @@ let counter = Counter()
 let notifySecret = ProcessInfo.processInfo.environment["NOTIFY_SECRET"].map { SymmetricKey(data: Data($0.utf8)) }
 let notifyService = ProcessInfo.processInfo.environment["NOTIFY_SERVICE_ID"]
 let notifyLog = Mutex<[String]>([])
+let lastToken = Mutex<String>("")
 
 func base64URLDecoded(_ text: Substring) -> Data? {
     var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
@@ -69,6 +72,8 @@ router.post("/v2/notifications/:kind") { request, _ -> Response in
     let url = (object["personalisation"] as? [String: Any])?["report_url"] as? String ?? "-"
     let arrival = Int(Date().timeIntervalSince1970 * 1000)
     notifyLog.withLock { $0.append("\(arrival) \(template) \(url)") }
+    let token = String(request.headers[.authorization]?.dropFirst("Bearer ".count) ?? "")
+    lastToken.withLock { $0 = token }
     counter.value.add(1, ordering: .relaxed)
     let id = UUID().uuidString.lowercased()
     return Response(
@@ -77,6 +82,7 @@ router.post("/v2/notifications/:kind") { request, _ -> Response in
         body: .init(byteBuffer: ByteBuffer(string: #"{"id": "\#(id)", "reference": null, "content": {}, "uri": "", "template": {}}"#))
     )
 }
+router.get("/notify-token") { _, _ in lastToken.withLock { $0 } }
 router.get("/notify-log") { _, _ in notifyLog.withLock { $0.joined(separator: "\n") } + "\n" }
 router.post("**") { request, _ -> Response in
     let body = try await request.body.collect(upTo: 1 << 20)
