@@ -31,6 +31,7 @@ SEMANTIC_FIELDS = {
     ("/council", "unknown_council"),  # a backoffice key's council must exist
     ("/url", "private_address"),  # the host is, or resolves to, an address inside the network
     ("/webhook_url", "private_address"),  # likewise an alert's webhook
+    ("/password", "weak_password"),  # a staff password that is the email address or the name
     ("/api_key", "required"),  # GOV.UK Pay's key: required unless one is stored
     ("/webhook_secret", "required"),  # likewise its webhook secret
     ("/account_reference/pattern", "invalid_pattern"),  # a regular expression that does not compile

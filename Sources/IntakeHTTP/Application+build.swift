@@ -87,6 +87,11 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     // Providers' webhooks and the sandbox provider's payer page (HTML, not JSON API).
     PaymentProviderRoutes(payments: app.payments, councils: app.councils).register(on: router, routes: routes)
     NotifyCallbackRoutes(notifications: app.notifications).register(on: router, routes: routes)
+    ConsoleRoutes(
+        staff: app.staff,
+        reports: app.reports,
+        servedOverTLS: deps.config.publicBaseURL.lowercased().hasPrefix("https://")
+    ).register(on: router, routes: routes)
     StaticRoutes.register(
         on: router,
         routes: routes,

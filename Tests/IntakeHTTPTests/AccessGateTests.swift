@@ -85,7 +85,8 @@ import Testing
         #expect(fields["POST /v1/alerts"] == properties("AlertCreate"))
         #expect(fields["POST /v1/alerts/erase"] == properties("AlertSubscriberErase"))
         #expect(RequestBodyMiddleware.nestedFields["templates"] == properties("NotifyTemplates"))
-        #expect(fields.count == 9)
+        #expect(fields["POST /v1/councils/{slug}/staff"] == properties("StaffCreate"))
+        #expect(fields.count == 10)
     }
 
     /// A concrete path for a template.

@@ -63,6 +63,7 @@ import Testing
         "PUT /v1/councils/{slug}/notify-settings": ["401", "403", "404", "pass", "pass"],
         "POST /v1/alerts": ["401", "pass", "403", "403", "403"],
         "POST /v1/alerts/erase": ["401", "403", "403", "403", "pass"],
+        "POST /v1/councils/{slug}/staff": ["401", "403", "404", "pass", "pass"],
         "GET /v1/councils/{slug}/payments": ["401", "403", "404", "pass", "pass"],
         "GET /v1/councils/{slug}/payments/reconciliation": ["401", "403", "404", "pass", "pass"],
     ]

@@ -76,6 +76,8 @@ public struct IntakeConfig: Sendable {
     public var secrets: SecretKeyring = .none
     /// GOV.UK Pay's public API (a test or stub server in development).
     public var govukPayBaseURL: String = "https://publicapi.payments.service.gov.uk"
+    /// bcrypt's cost for staff passwords (tests lower it; each step doubles the work).
+    public var staffBcryptCost: Int = 12
     /// GOV.UK Notify's public API, where the worker sends emails and texts (a fake in tests).
     public var govukNotifyBaseURL: String = "https://api.notifications.service.gov.uk"
 

@@ -53,6 +53,19 @@ public struct ReportQuery: Sendable, Equatable {
     public var until: Date?
     public var limit: Int
     public var cursor: Cursor?
+    /// Staff search (the console): text found in the description or the reference, any case.
+    public var text: String?
+
+    /// `text` as an ILIKE pattern: its own `%`, `_` and `\` taken literally.
+    public var textPattern: String? {
+        text.map {
+            "%"
+                + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                    of: "_",
+                    with: "\\_"
+                ) + "%"
+        }
+    }
 
     public static let defaultLimit = 50
     public static let maxLimit = 200

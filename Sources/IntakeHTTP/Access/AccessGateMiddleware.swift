@@ -60,6 +60,7 @@ enum AccessRule: Sendable, Equatable {
         "GET /v1/councils/{slug}/notify-settings": .councilStaff,
         "PUT /v1/councils/{slug}/notify-settings": .councilStaff,
         "POST /v1/alerts": .roles([.client]),
+        "POST /v1/councils/{slug}/staff": .councilStaff,
         "POST /v1/alerts/erase": .roles([.admin]),
         "GET /v1/councils/{slug}/payments": .councilStaff,
         "GET /v1/councils/{slug}/payments/reconciliation": .councilStaff,

@@ -30,6 +30,7 @@ enum AuditedRoute {
         "PUT /v1/councils/{slug}/payment-settings": "payment_settings.put",
         "PUT /v1/councils/{slug}/notify-settings": "notify_settings.put",
         "POST /v1/alerts/erase": "alert_subscriber.erase",
+        "POST /v1/councils/{slug}/staff": "staff.create",
     ]
 
     /// Fields kept out of the entry on a route besides the secrets everywhere: the address an

@@ -32,6 +32,7 @@ struct RequestBodyMiddleware: RouterMiddleware {
             "api_key", "templates", "email_reply_to_id", "sms_sender_id", "channels", "callback_token",
         ],
         "POST /v1/alerts/erase": ["email"],
+        "POST /v1/councils/{slug}/staff": ["email", "name", "role", "password"],
         "POST /v1/alerts": [
             "kind", "report_id", "lat", "lon", "radius_metres", "council", "category", "email", "webhook_url", "frequency",
         ],

@@ -11,6 +11,8 @@ public struct ReportService: Sendable {
 
     public func list(_ query: ReportQuery) async throws -> ReportStore.Page { try await reports.list(query) }
 
+    public func statusCounts(_ query: ReportQuery) async throws -> [ReportStatus: Int] { try await reports.statusCounts(query) }
+
     /// Open reports of a category within `radiusMetres` of a point, nearest first, with their
     /// distances in metres.
     public func nearby(

@@ -40,6 +40,7 @@ public struct AppServices: Sendable {
     let open311Store: Open311Store
     let notifySettings: NotifySettingsStore
     let notificationStore: NotificationStore
+    let staffStore: StaffStore
 
     // Services, one per feature, and the shared steps of requests.
     public let councils: CouncilService
@@ -51,6 +52,7 @@ public struct AppServices: Sendable {
     public let payments: PaymentService
     public let open311: Open311Service
     public let notifications: NotificationService
+    public let staff: StaffService
     public let intake: IntakeService
     public let authentication: KeyAuthentication
     public let audit: AuditTrail
@@ -90,6 +92,7 @@ public struct AppServices: Sendable {
         open311Store = Open311Store(database: database, logger: logger)
         notifySettings = NotifySettingsStore(database: database, logger: logger)
         notificationStore = NotificationStore(database: database, logger: logger, baseURL: config.publicBaseURL)
+        staffStore = StaffStore(database: database, logger: logger)
 
         routingCatalogue = RoutingCatalogue(routing: routing, caches: caches)
         councils = CouncilService(councils: councilStore, boundaries: boundaries, caches: caches)
@@ -114,6 +117,7 @@ public struct AppServices: Sendable {
             links: NotificationLinks(keyring: config.secrets, baseURL: config.publicBaseURL),
             keyring: config.secrets
         )
+        staff = StaffService(store: staffStore, bcryptCost: UInt8(config.staffBcryptCost))
         authentication = KeyAuthentication(store: keys, caches: caches)
         audit = AuditTrail(store: auditLog, councils: councilStore)
         intake = IntakeService(reports: reportStore, catalogue: routingCatalogue)

@@ -30,6 +30,7 @@ extension ReportStore {
                        OR r.location && ST_MakeEnvelope(\(box?.minLon), \(box?.minLat), \(box?.maxLon), \(box?.maxLat), 4326))
                   AND (\(query.since)::timestamptz IS NULL OR r.created_at >= \(query.since))
                   AND (\(query.until)::timestamptz IS NULL OR r.created_at < \(query.until))
+                  AND (\(query.textPattern)::text IS NULL OR r.description ILIKE \(query.textPattern) OR r.reference ILIKE \(query.textPattern))
                   AND (\(query.cursor?.createdAtMicros)::bigint IS NULL
                        OR (r.created_at, r.id) < (timestamptz 'epoch' + \(query.cursor?.createdAtMicros) * interval '1 microsecond',
                                                   \(query.cursor?.id)))
@@ -47,6 +48,33 @@ extension ReportStore {
             }
             guard reports.count > query.limit else { return Page(reports: reports, next: nil) }
             return Page(reports: Array(reports.prefix(query.limit)), next: positions[query.limit - 1])
+        }
+    }
+
+    /// How many of a council's reports match `query` (its status filter and cursor aside), by
+    /// status: the console's counts beside its list.
+    public func statusCounts(_ query: ReportQuery) async throws -> [ReportStatus: Int] {
+        let logger = self.logger
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT r.status, count(*)::int FROM reports r
+                JOIN councils c ON c.id = r.council_id
+                JOIN categories cat ON cat.id = r.category_id
+                WHERE c.slug = \(query.councilSlug ?? "")
+                  AND (\(query.categoryCode)::text IS NULL OR cat.code = \(query.categoryCode))
+                  AND (\(query.since)::timestamptz IS NULL OR r.created_at >= \(query.since))
+                  AND (\(query.until)::timestamptz IS NULL OR r.created_at < \(query.until))
+                  AND (\(query.textPattern)::text IS NULL OR r.description ILIKE \(query.textPattern) OR r.reference ILIKE \(query.textPattern))
+                GROUP BY r.status
+                """,
+                logger: logger
+            )
+            var counts: [ReportStatus: Int] = [:]
+            for try await (status, count) in rows.decode((String, Int).self) {
+                if let status = ReportStatus(rawValue: status) { counts[status] = count }
+            }
+            return counts
         }
     }
 

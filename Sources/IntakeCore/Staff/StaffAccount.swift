@@ -1,0 +1,78 @@
+import Foundation
+
+/// A council officer who works cases in the console. Caseworkers see and move cases; managers
+/// also see reporters' contact details and payments.
+public struct StaffAccount: Sendable, Equatable {
+    public enum Role: String, Sendable, CaseIterable {
+        case caseworker, manager
+    }
+
+    public var id: UUID
+    public var council: CouncilRef
+    public var email: String
+    public var name: String
+    public var role: Role
+    public var createdAt: Date
+
+    public init(id: UUID, council: CouncilRef, email: String, name: String, role: Role, createdAt: Date) {
+        self.id = id
+        self.council = council
+        self.email = email
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+    }
+}
+
+/// A staff account as an admin or the council's back office asks for it.
+public struct NewStaff: Sendable, Equatable {
+    public var email: String
+    public var name: String
+    public var role: StaffAccount.Role
+    public var password: String
+
+    public init(email: String, name: String, role: StaffAccount.Role, password: String) {
+        self.email = email
+        self.name = name
+        self.role = role
+        self.password = password
+    }
+
+    /// NCSC's advice: length over composition rules. 12–128 characters (in code points), not
+    /// only spaces, and not the email address or the name.
+    public static let passwordLength = 12...128
+
+    public func validate() throws(ValidationFailure) {
+        var errors: [FieldError] = []
+        if !TextRules.looksLikeEmail(email) || email.unicodeScalars.count > 254 {
+            errors.append(FieldError(pointer: "/email", detail: "is not an email address", code: "invalid_email"))
+        }
+        let trimmedName = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmedName.isEmpty || name.unicodeScalars.count > 200
+            || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
+            errors.append(FieldError(pointer: "/name", detail: "must be 1–200 characters, not only spaces", code: "invalid_name"))
+        }
+        let length = password.unicodeScalars.count
+        if !Self.passwordLength.contains(length) {
+            errors.append(FieldError(pointer: "/password", detail: "must be 12–128 characters", code: "weak_password"))
+        } else if password.trimmingCharacters(in: .whitespaces).isEmpty
+            || password.lowercased() == email.lowercased() || password.lowercased() == trimmedName.lowercased()
+        {
+            errors.append(FieldError(pointer: "/password", detail: "must not be blank, the email address or the name", code: "weak_password"))
+        }
+        if password.unicodeScalars.contains(where: { $0.value == 0 }) {
+            errors.append(FieldError(pointer: "/password", detail: "must not contain the NUL character", code: "invalid_character"))
+        }
+        if !errors.isEmpty { throw .validation(errors) }
+    }
+}
+
+/// How sign-in failures lock an account: after `maxFailures` in a row it is locked for
+/// `lockout`, whatever password comes next (the failures count again from zero afterwards).
+public enum SignInRules {
+    public static let maxFailures = 5
+    public static let lockout: Duration = .seconds(15 * 60)
+    /// How long a session lasts without signing in again.
+    public static let sessionLifetime: Duration = .seconds(8 * 3600)
+}

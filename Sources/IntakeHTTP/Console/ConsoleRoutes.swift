@@ -1,0 +1,263 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IntakeCore
+import IntakeServices
+import IntakeStorage
+
+/// The staff console under `/console/`: server-rendered pages, no JavaScript, nothing fetched
+/// from elsewhere. Every action goes through the same services as the API.
+///
+/// Sessions: a random token in an `HttpOnly`, `SameSite=Lax` cookie (`Secure` over TLS), stored
+/// only as its SHA-256. Forms carry a CSRF token: before sign-in, a double-submit token (the
+/// same random value in a cookie and the form); after, an HMAC of the session token, so it needs
+/// no storage and dies with the session.
+struct ConsoleRoutes: Sendable {
+    let staff: StaffService
+    let reports: ReportService
+    let servedOverTLS: Bool
+
+    static let sessionCookie = "ci_console"
+    static let loginCSRFCookie = "ci_console_csrf"
+
+    func register(on router: Router<IntakeRequestContext>, routes: RouteTable) {
+        let handler = self
+        router.get("/console/login") { request, _ in handler.loginPage(request) }
+        router.post("/console/login") { request, _ in try await handler.signIn(request) }
+        router.post("/console/logout") { request, _ in try await handler.signOut(request) }
+        router.get("/console/") { request, _ in try await handler.casesPage(request) }
+        router.get("/console/cases.csv") { request, _ in try await handler.casesCSV(request) }
+        for (method, path) in [
+            (HTTPRequest.Method.get, "/console/login"), (.post, "/console/login"), (.post, "/console/logout"), (.get, "/console/"),
+            (.get, "/console/cases.csv"),
+        ] {
+            routes.add(method: method, path: path)
+        }
+    }
+
+    // MARK: Sign-in
+
+    func loginPage(_ request: Request, error: String? = nil, email: String = "", status: HTTPResponse.Status = .ok) -> Response {
+        let csrf = Self.cookie(request, Self.loginCSRFCookie).flatMap { $0.count == 64 ? $0 : nil } ?? Secrets.randomHex(bytes: 32)
+        var values: [String: Any] = ["csrf": csrf, "email": email]
+        if let error { values["error"] = error }
+        var response = page(title: "Sign in", content: ConsoleTemplates.render("login", values), error: error != nil, status: status)
+        response.headers[values: .setCookie].append(cookie(Self.loginCSRFCookie, csrf, maxAge: 3600, sameSite: "Strict"))
+        return response
+    }
+
+    func signIn(_ request: Request) async throws -> Response {
+        let form = try await Self.form(request)
+        guard let sent = form["csrf"], let expected = Self.cookie(request, Self.loginCSRFCookie),
+            Secrets.constantTimeEquals(Array(sent.utf8), Array(expected.utf8))
+        else { return forbidden() }
+        let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = form["password"] ?? ""
+        let refused = "Enter the email address and password of your staff account. After 5 wrong attempts an account is locked for 15 minutes."
+        guard !email.isEmpty, !password.isEmpty, email.unicodeScalars.count <= 254, password.unicodeScalars.count <= 128 else {
+            return loginPage(request, error: refused, email: email, status: .unauthorized)
+        }
+        switch try await staff.signIn(email: email, password: password) {
+        case .signedIn(let token, _):
+            var response = Response(status: .seeOther, headers: [.location: "/console/"])
+            response.headers[values: .setCookie].append(
+                cookie(Self.sessionCookie, token, maxAge: Int(SignInRules.sessionLifetime.components.seconds), sameSite: "Lax")
+            )
+            response.headers[values: .setCookie].append(cookie(Self.loginCSRFCookie, "", maxAge: 0, sameSite: "Strict"))
+            return response
+        case .refused, .locked:
+            // The same answer for both, and for an unknown address: it tells nobody which
+            // addresses have accounts.
+            return loginPage(request, error: refused, email: email, status: .unauthorized)
+        }
+    }
+
+    func signOut(_ request: Request) async throws -> Response {
+        guard let (token, _) = try await session(request) else { return Response(status: .seeOther, headers: [.location: "/console/login"]) }
+        let form = try await Self.form(request)
+        guard let sent = form["csrf"], Secrets.constantTimeEquals(Array(sent.utf8), Array(Self.csrf(for: token).utf8)) else {
+            return forbidden()
+        }
+        try await staff.signOut(token: token)
+        var response = Response(status: .seeOther, headers: [.location: "/console/login"])
+        response.headers[values: .setCookie].append(cookie(Self.sessionCookie, "", maxAge: 0, sameSite: "Lax"))
+        return response
+    }
+
+    /// The signed-in account and its session token, or nil.
+    func session(_ request: Request) async throws -> (String, StaffAccount)? {
+        guard let token = Self.cookie(request, Self.sessionCookie), token.count == 64,
+            token.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }),
+            let account = try await staff.session(token: token)
+        else { return nil }
+        return (token, account)
+    }
+
+    static func csrf(for sessionToken: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("console csrf".utf8), using: SymmetricKey(data: Data(sessionToken.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: Cases
+
+    func casesPage(_ request: Request) async throws -> Response {
+        guard let (token, account) = try await session(request) else {
+            return Response(status: .seeOther, headers: [.location: "/console/login"])
+        }
+        let parameters = request.uri.queryParameters
+        let filters = CaseFilters(parameters)
+        var values: [String: Any] = ["filters": filters.values]
+        var rows: [[String: Any]] = []
+        var counts: [[String: Any]] = []
+        var status: HTTPResponse.Status = .ok
+        switch filters.query(council: account.council.slug, cursor: parameters["cursor"].map(String.init)) {
+        case .failure(let errors):
+            status = .badRequest
+            values["hasErrors"] = true
+            values["errors"] = errors.problems.map { ["field": $0.field, "message": $0.message] }
+            values["caption"] = "Cases"
+        case .success(let query):
+            let page = try await reports.list(query)
+            let byStatus = try await reports.statusCounts(query)
+            rows = page.reports.map(Self.row)
+            counts = ReportStatus.allCases.compactMap { status in
+                byStatus[status].map { ["label": NotificationMessage.label(status), "count": $0] }
+            }
+            let total = byStatus.values.reduce(0, +)
+            values["caption"] = "\(total) \(total == 1 ? "case" : "cases") at \(account.council.name)"
+            if let next = page.next { values["next"] = "/console/?" + filters.queryString(cursor: next.token) }
+        }
+        values["rows"] = rows
+        values["counts"] = counts
+        values["statusOptions"] = filters.statusOptions
+        values["csv"] = "/console/cases.csv?" + filters.queryString(cursor: nil)
+        return page(
+            title: "Cases",
+            content: ConsoleTemplates.render("cases", values),
+            error: status != .ok,
+            status: status,
+            account: account,
+            csrf: Self.csrf(for: token)
+        )
+    }
+
+    func casesCSV(_ request: Request) async throws -> Response {
+        guard let (_, account) = try await session(request) else {
+            return Response(status: .seeOther, headers: [.location: "/console/login"])
+        }
+        guard case .success(var query) = CaseFilters(request.uri.queryParameters).query(council: account.council.slug, cursor: nil) else {
+            return Response(
+                status: .badRequest,
+                headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "Check the filters.\n"))
+            )
+        }
+        query.limit = ReportQuery.maxLimit
+        var lines = ["reference,category,status,reported_at,address,description"]
+        // Bounded: the newest 10,000 that match (narrow the filters for more).
+        while lines.count <= 10_000 {
+            let page = try await reports.list(query)
+            for report in page.reports {
+                lines.append(
+                    [
+                        report.reference, report.category.name, report.status.rawValue, InternetDate.format(report.createdAt), report.address ?? "",
+                        report.description,
+                    ].map(Self.csvField).joined(separator: ",")
+                )
+            }
+            guard let next = page.next else { break }
+            query.cursor = next
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"cases-\(account.council.slug).csv\"",
+                .cacheControl: "no-store",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n"))
+        )
+    }
+
+    static func row(_ report: Report) -> [String: Any] {
+        let description = report.description.count > 160 ? String(report.description.prefix(157)) + "…" : report.description
+        return [
+            "reference": report.reference, "category": report.category.name, "status": NotificationMessage.label(report.status),
+            "reported": InternetDate.format(report.createdAt), "address": report.address ?? "", "description": description,
+        ]
+    }
+
+    /// RFC 4180, and a value a spreadsheet would run as a formula starts with an apostrophe.
+    static func csvField(_ value: String) -> String {
+        var text = value
+        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    // MARK: Pages
+
+    func page(
+        title: String,
+        content: String,
+        error: Bool,
+        status: HTTPResponse.Status,
+        account: StaffAccount? = nil,
+        csrf: String? = nil
+    ) -> Response {
+        var values: [String: Any] = ["title": title, "content": content]
+        if error { values["error"] = true }
+        if let account, let csrf {
+            values["signedIn"] = true
+            values["council"] = account.council.name
+            values["staffName"] = account.name
+            values["staffRole"] = account.role.rawValue
+            values["csrf"] = csrf
+        }
+        return Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                HTTPField.Name("Content-Security-Policy")!:
+                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: ConsoleTemplates.render("layout", values)))
+        )
+    }
+
+    func forbidden() -> Response {
+        page(
+            title: "Form expired",
+            content: "<h1>This form has expired</h1><p><a href=\"/console/login\">Start again</a>.</p>",
+            error: true,
+            status: .forbidden
+        )
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int, sameSite: String) -> String {
+        "\(name)=\(value); Path=/console; Max-Age=\(maxAge); HttpOnly; SameSite=\(sameSite)" + (servedOverTLS ? "; Secure" : "")
+    }
+
+    static func cookie(_ request: Request, _ name: String) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2, parts[0] == name, !parts[1].isEmpty { return parts[1] }
+            }
+        }
+        return nil
+    }
+
+    /// An `application/x-www-form-urlencoded` body (the console's forms are small).
+    static func form(_ request: Request) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if let name = parts.first, fields[name] == nil { fields[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        return fields
+    }
+}

@@ -1,0 +1,124 @@
+import Mustache
+
+/// The console's pages as Mustache templates, compiled into the binary (one file to deploy, no
+/// templates to find at run time). GOV.UK Design System conventions: labels and hints, an error
+/// summary at the top linking to its fields, tables with captions and column headers. `{{ }}`
+/// escapes HTML; `{{{ }}}` is only for a page already rendered here.
+enum ConsoleTemplates {
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in [("layout", layout), ("login", login), ("cases", cases)] {
+            // The templates are constants of this file: a syntax error is a programming error.
+            try! library.register(text, named: name)
+        }
+        return library
+    }()
+
+    static func render(_ name: String, _ values: [String: Any]) -> String {
+        library.render(values, withTemplate: name) ?? ""
+    }
+
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{#error}}Error: {{/error}}{{title}} - Civic Intake console</title>
+        <style>
+        body { font-family: Arial, sans-serif; margin: 0; color: #0b0c0c; line-height: 1.4; }
+        header { background: #0b0c0c; color: #fff; padding: 10px 30px; display: flex; justify-content: space-between; align-items: center; }
+        header a, header button { color: #fff; }
+        main { padding: 20px 30px; max-width: 1100px; }
+        .error-summary { border: 5px solid #d4351c; padding: 15px; margin-bottom: 20px; }
+        .error-summary a { color: #d4351c; font-weight: bold; }
+        .error-message { color: #d4351c; font-weight: bold; display: block; }
+        label { font-weight: bold; display: block; margin-top: 15px; }
+        .hint { color: #505a5f; display: block; }
+        input, select { font-size: 1rem; padding: 5px; border: 2px solid #0b0c0c; }
+        button { font-size: 1rem; padding: 8px 12px; margin-top: 15px; background: #00703c; color: #fff; border: 0; cursor: pointer; }
+        header button { background: none; border: 1px solid #fff; margin: 0; }
+        table { border-collapse: collapse; width: 100%; margin-top: 20px; }
+        caption { text-align: left; font-weight: bold; font-size: 1.2rem; margin-bottom: 10px; }
+        th, td { border-bottom: 1px solid #b1b4b6; padding: 8px 10px 8px 0; text-align: left; vertical-align: top; }
+        .filters { display: flex; flex-wrap: wrap; gap: 0 20px; align-items: flex-end; }
+        :focus { outline: 3px solid #ffdd00; }
+        </style>
+        </head>
+        <body>
+        <header>
+          <span><strong>Civic Intake</strong>{{#council}} · {{council}}{{/council}}</span>
+          {{#signedIn}}
+          <form method="post" action="/console/logout">
+            <span>{{staffName}} ({{staffRole}})</span>
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit" id="sign-out">Sign out</button>
+          </form>
+          {{/signedIn}}
+        </header>
+        <main id="main-content">
+        {{{content}}}
+        </main>
+        </body>
+        </html>
+        """
+
+    static let login = """
+        {{#error}}
+        <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
+          <h2 id="error-summary-title">There is a problem</h2>
+          <ul><li><a href="#email">{{error}}</a></li></ul>
+        </div>
+        {{/error}}
+        <h1>Sign in</h1>
+        <form method="post" action="/console/login" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="email">Email address</label>
+          {{#error}}<span class="error-message" id="email-error">{{error}}</span>{{/error}}
+          <input id="email" name="email" type="email" autocomplete="username" spellcheck="false" value="{{email}}"{{#error}} aria-describedby="email-error"{{/error}}>
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="current-password">
+          <button type="submit" id="sign-in">Sign in</button>
+        </form>
+        """
+
+    static let cases = """
+        {{#hasErrors}}
+        <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
+          <h2 id="error-summary-title">There is a problem</h2>
+          <ul>{{#errors}}<li><a href="#{{field}}">{{message}}</a></li>{{/errors}}</ul>
+        </div>
+        {{/hasErrors}}
+        <h1>Cases</h1>
+        <form method="get" action="/console/" class="filters">
+          <div><label for="status">Status</label>
+            <select id="status" name="status">
+              {{#statusOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statusOptions}}
+            </select></div>
+          <div><label for="category">Category</label><span class="hint">A code, such as fly_tipping</span>
+            <input id="category" name="category" value="{{filters.category}}"></div>
+          <div><label for="from">From</label><span class="hint">For example, 2026-11-01</span>
+            <input id="from" name="from" value="{{filters.from}}"></div>
+          <div><label for="to">To</label><span class="hint">Including this day</span>
+            <input id="to" name="to" value="{{filters.to}}"></div>
+          <div><label for="q">Text</label><span class="hint">In the description or reference</span>
+            <input id="q" name="q" value="{{filters.q}}"></div>
+          <div><button type="submit" id="filter">Filter</button></div>
+        </form>
+        <table id="counts">
+          <caption>Cases by status (these filters)</caption>
+          <thead><tr><th scope="col">Status</th><th scope="col">Cases</th></tr></thead>
+          <tbody>{{#counts}}<tr><td>{{label}}</td><td>{{count}}</td></tr>{{/counts}}</tbody>
+        </table>
+        <table id="cases">
+          <caption>{{caption}}</caption>
+          <thead><tr><th scope="col">Reference</th><th scope="col">Category</th><th scope="col">Status</th>
+            <th scope="col">Reported</th><th scope="col">Where</th><th scope="col">Description</th></tr></thead>
+          <tbody>
+          {{#rows}}<tr><td>{{reference}}</td><td>{{category}}</td><td>{{status}}</td><td>{{reported}}</td><td>{{address}}</td><td>{{description}}</td></tr>{{/rows}}
+          </tbody>
+        </table>
+        {{^rows}}<p id="no-cases">No cases match these filters.</p>{{/rows}}
+        <p>{{#next}}<a href="{{next}}" id="next-page">Next page</a> · {{/next}}<a href="{{csv}}" id="csv">Download these cases as CSV</a></p>
+        """
+}

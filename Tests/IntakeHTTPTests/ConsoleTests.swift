@@ -1,0 +1,257 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import IntakeCore
+import IntakeStorage
+import IntakeTestSupport
+import NIOCore
+import Testing
+
+@testable import IntakeHTTP
+
+/// The staff console: accounts made through the API, sign-in with a session cookie, CSRF tokens
+/// on every form, lock-out, and the case list (only the officer's council, filters, counts, CSV,
+/// hostile text escaped).
+@Suite struct ConsoleTests {
+    static let password = "correct horse battery staple"
+
+    /// bcrypt at its lowest cost: the tests sign in many times.
+    static func withConsole(_ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
+        try await withApp(configure: { $0.staffBcryptCost = 4 }) { client, testDB in
+            _ = try await PullQueueTests.seeded(testDB, reports: 0)
+            let staff = try await bearer(testDB, role: .backoffice, council: "barchester")
+            let (status, json) = try await PullQueueTests.post(
+                client,
+                "/v1/councils/barchester/staff",
+                staff,
+                #"{"email": "officer@barchester.example", "name": "Eleanor Bold", "role": "caseworker", "password": "\#(Self.password)"}"#
+            )
+            #expect(status == .created, "\(json)")
+            try await test(client, testDB)
+        }
+    }
+
+    /// The cookies a response sets, by name, with their attributes.
+    static func cookies(_ response: TestResponse) -> [String: String] {
+        var found: [String: String] = [:]
+        for value in response.headers[values: .setCookie] {
+            if let name = value.split(separator: "=").first { found[String(name)] = value }
+        }
+        return found
+    }
+
+    static func value(_ setCookie: String?) -> String? {
+        setCookie?.split(separator: ";").first?.split(separator: "=", maxSplits: 1).dropFirst().first.map(String.init)
+    }
+
+    /// Signs in through the login form; returns the session cookie header value.
+    static func signIn(
+        _ client: any TestClientProtocol,
+        email: String = "officer@barchester.example",
+        password: String = Self.password
+    )
+        async throws -> (HTTPResponse.Status, String?, String)
+    {
+        let (csrfCookie, csrf) = try await client.execute(uri: "/console/login", method: .get) { response in
+            let cookie = Self.value(Self.cookies(response)["ci_console_csrf"]) ?? ""
+            let page = response.text
+            let field = page.range(of: #"name="csrf" value=""#).map { String(page[$0.upperBound...].prefix(64)) } ?? ""
+            return (cookie, field)
+        }
+        #expect(csrfCookie == csrf && csrf.count == 64)
+        let body =
+            "csrf=\(csrf)&email=\(email.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&password=\(password.replacingOccurrences(of: " ", with: "+"))"
+        return try await client.execute(
+            uri: "/console/login",
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "ci_console_csrf=\(csrf)"],
+            body: ByteBuffer(string: body)
+        ) { response in
+            (response.status, Self.value(Self.cookies(response)["ci_console"]).map { "ci_console=\($0)" }, response.text)
+        }
+    }
+
+    /// The error summary's message, as a sign-in page shows it.
+    static func errorSummary(_ page: String) -> String? {
+        guard let start = page.range(of: ##"<a href="#email">"##), let end = page[start.upperBound...].range(of: "</a>") else { return nil }
+        return String(page[start.upperBound..<end.lowerBound])
+    }
+
+    @Test func staffAccountsAreMadeByTheCouncilAndPasswordsNeverKept() async throws {
+        try await Self.withConsole { client, testDB in
+            let staff = try await bearer(testDB, role: .backoffice, council: "barchester")
+            let (weak, problem) = try await PullQueueTests.post(
+                client,
+                "/v1/councils/barchester/staff",
+                staff,
+                #"{"email": "short@barchester.example", "name": "Short", "role": "manager", "password": "tooshort"}"#
+            )
+            #expect(weak == .unprocessableContent)
+            #expect((problem["errors"] as? [[String: Any]])?.first?["code"] as? String == "weak_password")
+            let (taken, conflict) = try await PullQueueTests.post(
+                client,
+                "/v1/councils/barchester/staff",
+                staff,
+                #"{"email": "OFFICER@barchester.example", "name": "Again", "role": "manager", "password": "another long passphrase"}"#
+            )
+            #expect(taken == .conflict)
+            #expect(conflict["code"] as? String == "staff_exists")
+            let hashes = try await testDB.withDatabase(poolSize: 1) { database in
+                try await DispatchFixtures.scalar(database, "SELECT string_agg(password_hash, ',') FROM staff_accounts", as: String?.self) ?? nil
+            }
+            #expect(hashes?.hasPrefix("$2") == true)
+            #expect(hashes?.contains(Self.password) == false)
+            let admin = try await bearer(testDB, role: .admin)
+            let audit = try await client.execute(uri: "/v1/audit?council=barchester", method: .get, headers: admin) { $0.text }
+            #expect(audit.contains("staff.create") && !audit.contains(Self.password))
+        }
+    }
+
+    @Test func anOfficerSignsInAndSeesOnlyTheirCouncilsCasesEscaped() async throws {
+        try await Self.withConsole { client, testDB in
+            let hostile = #"<script>alert("x")</script> & sofa"#
+            let (ours, theirs): (UUID, UUID) = try await testDB.withDatabase(poolSize: 2) { database in
+                let ours = try await DispatchFixtures.report(database, description: hostile)
+                let theirs = try await DispatchFixtures.plumsteadReport(database)
+                return (ours, theirs)
+            }
+            #expect(try await client.execute(uri: "/console/", method: .get) { $0.headers[.location] } == "/console/login")
+
+            let (status, session, _) = try await Self.signIn(client)
+            #expect(status == .seeOther)
+            let cookie = try #require(session)
+            let page = try await client.execute(uri: "/console/", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
+                #expect(response.headers[.cacheControl] == "no-store")
+                return response.text
+            }
+            let references: (String, String) = try await testDB.withDatabase(poolSize: 1) { database in
+                let first = try await DispatchFixtures.scalar(database, "SELECT reference FROM reports WHERE id = '\(ours)'", as: String.self) ?? ""
+                let second =
+                    try await DispatchFixtures.scalar(database, "SELECT reference FROM reports WHERE id = '\(theirs)'", as: String.self) ?? ""
+                return (first, second)
+            }
+            #expect(page.contains(references.0))
+            #expect(!page.contains("Tyres by the lane"))
+            #expect(!page.contains("<script>alert"))
+            #expect(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; sofa"))
+            #expect(page.contains("Barchester City Council") && page.contains("Eleanor Bold"))
+            #expect(page.contains("<caption>1 case at Barchester City Council</caption>"))
+
+            // Filters: text, status, a bad date named in the error summary.
+            let found = try await client.execute(uri: "/console/?q=SOFA", method: .get, headers: [.cookie: cookie]) { $0.text }
+            #expect(found.contains(references.0))
+            let none = try await client.execute(uri: "/console/?status=closed", method: .get, headers: [.cookie: cookie]) { $0.text }
+            #expect(none.contains(#"id="no-cases""#))
+            let (bad, summary) = try await client.execute(uri: "/console/?from=2026-13-40", method: .get, headers: [.cookie: cookie]) {
+                ($0.status, $0.text)
+            }
+            #expect(bad == .badRequest)
+            #expect(summary.contains(##"<a href="#from">Enter the from date as YYYY-MM-DD</a>"##))
+
+            // The filtered list as CSV, formulas defused.
+            let csv = try await client.execute(uri: "/console/cases.csv?q=sofa", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.headers[.contentType] == "text/csv; charset=utf-8")
+                return response.text
+            }
+            let lines = csv.split(separator: "\r\n")
+            #expect(lines.first == "reference,category,status,reported_at,address,description")
+            #expect(lines.count == 2)
+            #expect(lines.last?.contains(#""<script>alert(""x"")</script> & sofa""#) == true)
+            #expect(ConsoleRoutesCSV.field("=HYPERLINK(\"x\")") == #""'=HYPERLINK(""x"")""#)
+        }
+    }
+
+    @Test func failedSignInsAreRefusedAlikeAndLockTheAccount() async throws {
+        try await Self.withConsole { client, _ in
+            // No CSRF token: refused before anything is checked.
+            let missing = try await client.execute(
+                uri: "/console/login",
+                method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "email=officer%40barchester.example&password=x")
+            ) { $0.status }
+            #expect(missing == .forbidden)
+
+            let (unknown, noSession, unknownPage) = try await Self.signIn(client, email: "nobody@barchester.example")
+            #expect(unknown == .unauthorized && noSession == nil)
+            for _ in 0..<SignInRules.maxFailures {
+                let (status, session, page) = try await Self.signIn(client, password: "not the password at all")
+                #expect(status == .unauthorized && session == nil)
+                // The same words for a wrong password and an unknown address.
+                #expect(page.contains(##"<a href="#email">"##))
+                #expect(Self.errorSummary(page) == Self.errorSummary(unknownPage) && Self.errorSummary(page) != nil)
+            }
+            // Locked: even the right password is refused for now.
+            let (locked, lockedSession, _) = try await Self.signIn(client)
+            #expect(locked == .unauthorized && lockedSession == nil)
+        }
+    }
+
+    @Test func signingOutNeedsTheFormsTokenAndEndsTheSession() async throws {
+        try await Self.withConsole { client, _ in
+            let (_, session, _) = try await Self.signIn(client)
+            let cookie = try #require(session)
+            let page = try await client.execute(uri: "/console/", method: .get, headers: [.cookie: cookie]) { $0.text }
+            let csrf = try #require(page.range(of: #"name="csrf" value=""#).map { String(page[$0.upperBound...].prefix(64)) })
+            let forged = try await client.execute(
+                uri: "/console/logout",
+                method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                body: ByteBuffer(string: "csrf=\(String(repeating: "0", count: 64))")
+            ) { $0.status }
+            #expect(forged == .forbidden)
+            let signedOut = try await client.execute(
+                uri: "/console/logout",
+                method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                body: ByteBuffer(string: "csrf=\(csrf)")
+            ) { response in
+                #expect(Self.cookies(response)["ci_console"]?.contains("Max-Age=0") == true)
+                return response.status
+            }
+            #expect(signedOut == .seeOther)
+            #expect(
+                try await client.execute(uri: "/console/", method: .get, headers: [.cookie: cookie]) { $0.headers[.location] } == "/console/login"
+            )
+        }
+    }
+
+    @Test func theSessionCookieIsHttpOnlyLaxAndScopedToTheConsole() async throws {
+        try await withApp(configure: {
+            $0.staffBcryptCost = 4
+            $0.publicBaseURL = "https://intake.example"
+        }) { client, testDB in
+            _ = try await PullQueueTests.seeded(testDB, reports: 0)
+            let staff = try await bearer(testDB, role: .backoffice, council: "barchester")
+            _ = try await PullQueueTests.post(
+                client,
+                "/v1/councils/barchester/staff",
+                staff,
+                #"{"email": "officer@barchester.example", "name": "Eleanor Bold", "role": "manager", "password": "\#(Self.password)"}"#
+            )
+            let (csrf, setCookie) = try await client.execute(uri: "/console/login", method: .get) { response in
+                (Self.value(Self.cookies(response)["ci_console_csrf"]) ?? "", Self.cookies(response)["ci_console_csrf"] ?? "")
+            }
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("Secure") && setCookie.contains("Path=/console"))
+            let session = try await client.execute(
+                uri: "/console/login",
+                method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "ci_console_csrf=\(csrf)"],
+                body: ByteBuffer(
+                    string: "csrf=\(csrf)&email=officer%40barchester.example&password=\(Self.password.replacingOccurrences(of: " ", with: "+"))"
+                )
+            ) { Self.cookies($0)["ci_console"] ?? "" }
+            #expect(session.contains("HttpOnly"))
+            #expect(session.contains("SameSite=Lax"))
+            #expect(session.contains("Secure"))
+            #expect(session.contains("Path=/console"))
+        }
+    }
+}
+
+/// The CSV field rule, reachable from the tests.
+enum ConsoleRoutesCSV {
+    static func field(_ value: String) -> String { ConsoleRoutes.csvField(value) }
+}
