@@ -25,3 +25,9 @@ CREATE TABLE staff_sessions (
 );
 CREATE INDEX staff_sessions_expiry ON staff_sessions (expires_at);
 CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
+
+-- What officers do in the console is in the audit log beside what keys do: the actor is
+-- `staff:<email>` with the role `staff`.
+ALTER TABLE audit_events
+    DROP CONSTRAINT audit_events_actor_role_check,
+    ADD CONSTRAINT audit_events_actor_role_check CHECK (actor_role IN ('admin', 'backoffice', 'operator', 'staff'));

@@ -90,6 +90,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
     ConsoleRoutes(
         staff: app.staff,
         reports: app.reports,
+        audit: app.audit,
         servedOverTLS: deps.config.publicBaseURL.lowercased().hasPrefix("https://")
     ).register(on: router, routes: routes)
     StaticRoutes.register(

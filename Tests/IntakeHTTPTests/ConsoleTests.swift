@@ -218,6 +218,58 @@ import Testing
         }
     }
 
+    @Test func anOfficerWorksACaseThroughTheSameRulesAndTheAuditLog() async throws {
+        try await Self.withConsole { client, testDB in
+            let (ours, theirs): (UUID, UUID) = try await testDB.withDatabase(poolSize: 2) { database in
+                (try await DispatchFixtures.report(database), try await DispatchFixtures.plumsteadReport(database))
+            }
+            let id = ours.uuidString.lowercased()
+            let (_, session, _) = try await Self.signIn(client)
+            let cookie = try #require(session)
+            let page = try await client.execute(uri: "/console/cases/\(id)", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .ok)
+                return response.text
+            }
+            #expect(page.contains("Sofa dumped in the close.") && page.contains("waste_type") && page.contains("created"))
+            // A caseworker does not see the reporter; a manager would.
+            #expect(!page.contains("harding@example.org") && !page.contains(#"id="reporter""#))
+            let other = try await client.execute(uri: "/console/cases/\(theirs.uuidString.lowercased())", method: .get, headers: [.cookie: cookie]) {
+                $0.status
+            }
+            #expect(other == .notFound)
+            let csrf = try #require(page.range(of: #"name="csrf" value=""#).map { String(page[$0.upperBound...].prefix(64)) })
+
+            func change(_ body: String) async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(
+                    uri: "/console/cases/\(id)/status",
+                    method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                    body: ByteBuffer(string: body)
+                ) { ($0.status, $0.text) }
+            }
+            #expect(try await change("status=fixed").0 == .forbidden)
+            let (moved, _) = try await change("csrf=\(csrf)&status=fixed&public_note=Cleared+today&internal_note=Crew+B%3A+%3Cb%3Eok%3C%2Fb%3E")
+            #expect(moved == .seeOther)
+            // The public timeline has the change and its public note, never the internal one.
+            let events = try await BackOfficeAnswerTests.timeline(client, ours)
+            #expect(events.last?["status"] as? String == "fixed")
+            #expect(events.last?["public_note"] as? String == "Cleared today")
+            #expect(events.last?["internal_note"] == nil)
+            let after = try await client.execute(uri: "/console/cases/\(id)", method: .get, headers: [.cookie: cookie]) { $0.text }
+            #expect(after.contains("Crew B: &lt;b&gt;ok&lt;/b&gt;"))
+            // The same rules as the API: a fixed case can only be reopened.
+            let (refused, explained) = try await change("csrf=\(csrf)&status=in_progress")
+            #expect(refused == .unprocessableContent)
+            #expect(explained.contains(##"<a href="#new-status">A case cannot move from fixed to in progress</a>"##))
+            let admin = try await bearer(testDB, role: .admin)
+            let audit = try await client.execute(uri: "/v1/audit?action=case.status.change", method: .get, headers: admin) { $0.json }
+            let entries = (audit["events"] as? [[String: Any]]) ?? []
+            #expect(entries.count == 2)
+            #expect((entries.first?["actor"] as? [String: Any])?["key_prefix"] as? String == "staff:officer@barchester.example")
+            #expect(Set(entries.compactMap { $0["status"] as? Int }) == [303, 422])
+        }
+    }
+
     @Test func theSessionCookieIsHttpOnlyLaxAndScopedToTheConsole() async throws {
         try await withApp(configure: {
             $0.staffBcryptCost = 4

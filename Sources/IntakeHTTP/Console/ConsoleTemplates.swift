@@ -7,7 +7,7 @@ import Mustache
 enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("login", login), ("cases", cases)] {
+        for (name, text) in [("layout", layout), ("login", login), ("cases", cases), ("case", casePage)] {
             // The templates are constants of this file: a syntax error is a programming error.
             try! library.register(text, named: name)
         }
@@ -82,6 +82,58 @@ enum ConsoleTemplates {
         </form>
         """
 
+    static let casePage = """
+        {{#hasErrors}}
+        <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
+          <h2 id="error-summary-title">There is a problem</h2>
+          <ul>{{#errors}}<li><a href="#{{field}}">{{message}}</a></li>{{/errors}}</ul>
+        </div>
+        {{/hasErrors}}
+        <p><a href="/console/">Back to cases</a></p>
+        <h1>{{reference}}: {{category}}</h1>
+        <table id="case">
+          <caption>The case</caption>
+          <tbody>
+            <tr><th scope="row">Status</th><td id="status-now">{{status}}</td></tr>
+            <tr><th scope="row">Reported</th><td>{{reported}}</td></tr>
+            <tr><th scope="row">Where</th><td>{{address}} ({{lat}}, {{lon}})</td></tr>
+            <tr><th scope="row">Description</th><td>{{description}}</td></tr>
+            {{#attributes}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/attributes}}
+            {{#councilReference}}<tr><th scope="row">Council reference</th><td>{{councilReference}}</td></tr>{{/councilReference}}
+          </tbody>
+        </table>
+        {{#hasPhotos}}<h2>Photos</h2>{{/hasPhotos}}
+        {{#photos}}<img src="/v1/media/{{.}}" alt="Photo sent with the report" width="240">{{/photos}}
+        {{#reporter}}
+        <table id="reporter">
+          <caption>Reporter (managers only)</caption>
+          <tbody>
+            <tr><th scope="row">Name</th><td>{{name}}</td></tr>
+            <tr><th scope="row">Email</th><td>{{email}}</td></tr>
+            <tr><th scope="row">Phone</th><td>{{phone}}</td></tr>
+          </tbody>
+        </table>
+        {{/reporter}}
+        <table id="timeline">
+          <caption>Timeline</caption>
+          <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Public note</th><th scope="col">Internal note</th></tr></thead>
+          <tbody>{{#timeline}}<tr><td>{{when}}</td><td>{{what}}</td><td>{{publicNote}}</td><td>{{internalNote}}</td></tr>{{/timeline}}</tbody>
+        </table>
+        <h2>Change the status</h2>
+        <form method="post" action="/console/cases/{{id}}/status">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="new-status">New status</label>
+          <select id="new-status" name="status">
+            {{#nextStatuses}}<option value="{{value}}">{{label}}</option>{{/nextStatuses}}
+          </select>
+          <label for="public_note">Public note</label><span class="hint">Shown on the public timeline and sent to the reporter</span>
+          <textarea id="public_note" name="public_note" rows="3" cols="60"></textarea>
+          <label for="internal_note">Internal note</label><span class="hint">Only your council sees this</span>
+          <textarea id="internal_note" name="internal_note" rows="3" cols="60"></textarea>
+          <button type="submit" id="change-status">Save</button>
+        </form>
+        """
+
     static let cases = """
         {{#hasErrors}}
         <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
@@ -115,7 +167,7 @@ enum ConsoleTemplates {
           <thead><tr><th scope="col">Reference</th><th scope="col">Category</th><th scope="col">Status</th>
             <th scope="col">Reported</th><th scope="col">Where</th><th scope="col">Description</th></tr></thead>
           <tbody>
-          {{#rows}}<tr><td>{{reference}}</td><td>{{category}}</td><td>{{status}}</td><td>{{reported}}</td><td>{{address}}</td><td>{{description}}</td></tr>{{/rows}}
+          {{#rows}}<tr><td><a href="/console/cases/{{id}}">{{reference}}</a></td><td>{{category}}</td><td>{{status}}</td><td>{{reported}}</td><td>{{address}}</td><td>{{description}}</td></tr>{{/rows}}
           </tbody>
         </table>
         {{^rows}}<p id="no-cases">No cases match these filters.</p>{{/rows}}
