@@ -91,6 +91,8 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         staff: app.staff,
         reports: app.reports,
         audit: app.audit,
+        dispatch: app.dispatch,
+        councils: app.councils,
         servedOverTLS: deps.config.publicBaseURL.lowercased().hasPrefix("https://")
     ).register(on: router, routes: routes)
     StaticRoutes.register(

@@ -270,6 +270,70 @@ import Testing
         }
     }
 
+    @Test func theQueuesPageShowsDeadLettersAndRedrivesThem() async throws {
+        try await Self.withConsole { client, testDB in
+            let reportID = try await testDB.withDatabase(poolSize: 1) { database in
+                let id = try await DispatchFixtures.report(database)
+                _ = try await DispatchFixtures.scalar(
+                    database,
+                    "UPDATE dispatch_jobs SET state = 'dead', attempts = 10, finished_at = now(), last_error = 'refused <b>loudly</b>' WHERE report_id = '\(id)' RETURNING 1",
+                    as: Int.self
+                )
+                return id
+            }
+            let (_, session, _) = try await Self.signIn(client)
+            let cookie = try #require(session)
+            let page = try await client.execute(uri: "/console/queues", method: .get, headers: [.cookie: cookie]) { $0.text }
+            #expect(page.contains(#"<h2 id="queue-cases">cases</h2>"#))
+            #expect(page.contains("refused &lt;b&gt;loudly&lt;/b&gt;"))
+            let messageID = try await testDB.withDatabase(poolSize: 1) { database in
+                try await DispatchFixtures.scalar(
+                    database,
+                    "SELECT message_id::text FROM dispatch_jobs WHERE report_id = '\(reportID)'",
+                    as: String.self
+                )
+                    ?? ""
+            }
+            #expect(page.contains("/console/queues/cases/dead/\(messageID)/redrive"))
+            let csrf = try #require(page.range(of: #"name="csrf" value=""#).map { String(page[$0.upperBound...].prefix(64)) })
+            let status = try await client.execute(
+                uri: "/console/queues/cases/dead/\(messageID)/redrive",
+                method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                body: ByteBuffer(string: "csrf=\(csrf)")
+            ) { $0.status }
+            #expect(status == .seeOther)
+            let state = try await testDB.withDatabase(poolSize: 1) { database in
+                try await DispatchFixtures.scalar(database, "SELECT state FROM dispatch_jobs WHERE report_id = '\(reportID)'", as: String.self)
+            }
+            #expect(state == "pending")
+            let admin = try await bearer(testDB, role: .admin)
+            let audit = try await client.execute(uri: "/v1/audit?action=destination.dead.redrive", method: .get, headers: admin) { $0.text }
+            #expect(audit.contains("staff:officer@barchester.example"))
+        }
+    }
+
+    @Test func theMapDrawsTheBoundaryAndOpenCasesAsLinks() async throws {
+        try await Self.withConsole { client, testDB in
+            let (open, closed): (UUID, UUID) = try await testDB.withDatabase(poolSize: 1) { database in
+                let open = try await DispatchFixtures.report(database, description: "Open one")
+                let closed = try await DispatchFixtures.report(database, description: "Closed one")
+                _ = try await DispatchFixtures.scalar(
+                    database,
+                    "UPDATE reports SET status = 'fixed', closed_at = now() WHERE id = '\(closed)' RETURNING 1",
+                    as: Int.self
+                )
+                return (open, closed)
+            }
+            let (_, session, _) = try await Self.signIn(client)
+            let page = try await client.execute(uri: "/console/map", method: .get, headers: [.cookie: try #require(session)]) { $0.text }
+            #expect(page.contains(#"<svg id="map""#))
+            #expect(page.contains(#"<path d="M "#))
+            #expect(page.contains(#"<a href="/console/cases/\#(open.uuidString.lowercased())"><circle cx="-1.9" cy="-52.3""#))
+            #expect(!page.contains(closed.uuidString.lowercased()))
+        }
+    }
+
     @Test func theSessionCookieIsHttpOnlyLaxAndScopedToTheConsole() async throws {
         try await withApp(configure: {
             $0.staffBcryptCost = 4

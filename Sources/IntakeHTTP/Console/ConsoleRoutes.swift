@@ -17,6 +17,8 @@ struct ConsoleRoutes: Sendable {
     let staff: StaffService
     let reports: ReportService
     let audit: AuditTrail
+    let dispatch: DispatchService
+    let councils: CouncilService
     let servedOverTLS: Bool
 
     static let sessionCookie = "ci_console"
@@ -32,13 +34,24 @@ struct ConsoleRoutes: Sendable {
         router.get("/console/cases/:id") { request, context in
             try await handler.casePage(request, id: context.parameters.get("id") ?? "")
         }
+        router.get("/console/queues") { request, _ in try await handler.queuesPage(request) }
+        router.post("/console/queues/:name/dead/:message/redrive") { request, context in
+            try await handler.redrive(
+                request,
+                queue: context.parameters.get("name") ?? "",
+                message: context.parameters.get("message") ?? "",
+                requestID: context.requestID
+            )
+        }
+        router.get("/console/map") { request, _ in try await handler.mapPage(request) }
         router.post("/console/cases/:id/status") { request, context in
             try await handler.changeStatus(request, id: context.parameters.get("id") ?? "", requestID: context.requestID)
         }
         for (method, path) in [
             (HTTPRequest.Method.get, "/console/login"), (.post, "/console/login"), (.post, "/console/logout"), (.get, "/console/"),
             (.get, "/console/cases.csv"),
-            (.get, "/console/cases/:id"), (.post, "/console/cases/:id/status"),
+            (.get, "/console/cases/:id"), (.post, "/console/cases/:id/status"), (.get, "/console/queues"),
+            (.post, "/console/queues/:name/dead/:message/redrive"), (.get, "/console/map"),
         ] {
             routes.add(method: method, path: path)
         }
@@ -329,6 +342,117 @@ struct ConsoleRoutes: Sendable {
         }
         try await audit.complete(id: entry, status: 303, notes: [:])
         return Response(status: .seeOther, headers: [.location: "/console/cases/\(report.id.uuidString.lowercased())"])
+    }
+
+    // MARK: Queues
+
+    func queuesPage(_ request: Request) async throws -> Response {
+        guard let (token, account) = try await session(request) else {
+            return Response(status: .seeOther, headers: [.location: "/console/login"])
+        }
+        let csrf = Self.csrf(for: token)
+        let stats = Dictionary(uniqueKeysWithValues: try await dispatch.stats(councilID: account.council.id).map { ($0.destinationID, $0) })
+        var queues: [[String: Any]] = []
+        for destination in try await dispatch.list(councilID: account.council.id) {
+            let figures = stats[destination.id]
+            let attempts = try await dispatch.attempts(destinationID: destination.id, limit: 20)
+            let dead = try await dispatch.dead(destinationID: destination.id, limit: 50, after: nil)
+            queues.append([
+                "name": destination.name, "kind": destination.kind.rawValue, "depth": figures?.depth ?? 0, "inFlight": figures?.inFlight ?? 0,
+                "oldest": Self.age(figures?.oldestAgeSeconds ?? 0), "dead": figures?.dead ?? 0,
+                "enabled": destination.disabledAt == nil ? "yes" : "no: \(destination.disabledReason ?? "disabled")",
+                "attempts": attempts.map { attempt -> [String: Any] in
+                    [
+                        "when": InternetDate.format(attempt.startedAt), "type": attempt.eventType, "attempt": attempt.attempt,
+                        "outcome": attempt.outcome.rawValue, "status": attempt.statusCode.map(String.init) ?? "none",
+                        "ms": attempt.durationMilliseconds, "excerpt": attempt.error ?? attempt.responseExcerpt ?? "",
+                    ]
+                },
+                "deadMessages": dead.map { message -> [String: Any] in
+                    [
+                        "id": message.messageID.uuidString.lowercased(), "type": message.eventType, "attempts": message.attempts,
+                        "error": message.lastError ?? "", "died": message.diedAt.map(InternetDate.format) ?? "", "queue": destination.name,
+                        "csrf": csrf,
+                    ]
+                },
+            ])
+        }
+        return page(
+            title: "Queues",
+            content: ConsoleTemplates.render("queues", ["queues": queues, "council": account.council.name]),
+            error: false,
+            status: .ok,
+            account: account,
+            csrf: csrf
+        )
+    }
+
+    static func age(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<1: "none"
+        case ..<120: "\(Int(seconds)) s"
+        case ..<7200: "\(Int(seconds / 60)) min"
+        default: "\(Int(seconds / 3600)) h"
+        }
+    }
+
+    /// Puts a dead message back in its queue, as the destinations API does, audited.
+    func redrive(_ request: Request, queue: String, message: String, requestID: String) async throws -> Response {
+        guard let (token, account) = try await session(request) else {
+            return Response(status: .seeOther, headers: [.location: "/console/login"])
+        }
+        let form = try await Self.form(request)
+        guard let sent = form["csrf"], Secrets.constantTimeEquals(Array(sent.utf8), Array(Self.csrf(for: token).utf8)) else {
+            return forbidden()
+        }
+        guard let destination = try await dispatch.find(name: queue, councilID: account.council.id), let messageID = UUID(uuidString: message) else {
+            return notFound(account: account, token: token)
+        }
+        let entry = try await audit.begin(
+            AuditEvent(
+                requestID: requestID,
+                actor: .init(keyID: nil, keyPrefix: "staff:\(account.email)", role: "staff", councilSlug: account.council.slug),
+                councilID: account.council.id,
+                councilSlug: account.council.slug,
+                action: "destination.dead.redrive",
+                method: "POST",
+                route: "/console/queues/{name}/dead/{message_id}/redrive",
+                target: ["name": destination.name, "message_id": messageID.uuidString.lowercased()],
+                changes: "{}"
+            )
+        )
+        let result = try await dispatch.redrive(destinationID: destination.id, messageID: messageID)
+        try await audit.complete(id: entry, status: result == .redriven ? 303 : 409, notes: [:])
+        return Response(status: .seeOther, headers: [.location: "/console/queues#queue-\(destination.name)"])
+    }
+
+    // MARK: Map
+
+    /// The council's boundary and open cases as SVG, drawn by PostGIS (`ST_AsSVG`): no tiles,
+    /// nothing fetched from elsewhere.
+    func mapPage(_ request: Request) async throws -> Response {
+        guard let (token, account) = try await session(request) else {
+            return Response(status: .seeOther, headers: [.location: "/console/login"])
+        }
+        let limit = 2000
+        let map = try await councils.map(councilID: account.council.id, openCasesLimit: limit)
+        let width = max(map.maxX - map.minX, 1e-6)
+        let height = max(map.maxY - map.minY, 1e-6)
+        let values: [String: Any] = [
+            "council": account.council.name, "count": map.points.count, "limit": limit, "boundary": map.boundaryPath,
+            "viewBox": "\(map.minX) \(map.minY) \(width) \(height)", "radius": max(width, height) / 150,
+            "points": map.points.map { point -> [String: Any] in
+                ["id": point.id.uuidString.lowercased(), "reference": point.reference, "category": point.category, "x": point.x, "y": point.y]
+            },
+        ]
+        return page(
+            title: "Map",
+            content: ConsoleTemplates.render("map", values),
+            error: false,
+            status: .ok,
+            account: account,
+            csrf: Self.csrf(for: token)
+        )
     }
 
     func notFound(account: StaffAccount, token: String) -> Response {

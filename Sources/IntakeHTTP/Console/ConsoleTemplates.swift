@@ -7,7 +7,7 @@ import Mustache
 enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("login", login), ("cases", cases), ("case", casePage)] {
+        for (name, text) in [("layout", layout), ("login", login), ("cases", cases), ("case", casePage), ("queues", queues), ("map", map)] {
             // The templates are constants of this file: a syntax error is a programming error.
             try! library.register(text, named: name)
         }
@@ -134,6 +134,43 @@ enum ConsoleTemplates {
         </form>
         """
 
+    static let queues = """
+        <h1>Queues</h1>
+        <table id="queues">
+          <caption>Where {{council}}'s cases and messages go</caption>
+          <thead><tr><th scope="col">Destination</th><th scope="col">Kind</th><th scope="col">Waiting</th><th scope="col">In flight</th>
+            <th scope="col">Oldest waiting</th><th scope="col">Dead</th><th scope="col">Enabled</th></tr></thead>
+          <tbody>{{#queues}}<tr><td>{{name}}</td><td>{{kind}}</td><td>{{depth}}</td><td>{{inFlight}}</td><td>{{oldest}}</td><td>{{dead}}</td><td>{{enabled}}</td></tr>{{/queues}}</tbody>
+        </table>
+        {{#queues}}
+        <h2 id="queue-{{name}}">{{name}}</h2>
+        <table class="attempts">
+          <caption>Latest delivery attempts to {{name}}</caption>
+          <thead><tr><th scope="col">When</th><th scope="col">Message</th><th scope="col">Attempt</th><th scope="col">Outcome</th>
+            <th scope="col">Status</th><th scope="col">Time</th><th scope="col">Answer or error</th></tr></thead>
+          <tbody>{{#attempts}}<tr><td>{{when}}</td><td>{{type}}</td><td>{{attempt}}</td><td>{{outcome}}</td><td>{{status}}</td><td>{{ms}} ms</td><td>{{excerpt}}</td></tr>{{/attempts}}</tbody>
+        </table>
+        <table class="dead">
+          <caption>Dead messages at {{name}}</caption>
+          <thead><tr><th scope="col">Message</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Died</th><th scope="col"><span class="hint">Action</span></th></tr></thead>
+          <tbody>{{#deadMessages}}<tr><td>{{type}} {{id}}</td><td>{{attempts}}</td><td>{{error}}</td><td>{{died}}</td><td>
+            <form method="post" action="/console/queues/{{queue}}/dead/{{id}}/redrive">
+              <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="redrive">Redrive</button>
+            </form></td></tr>{{/deadMessages}}</tbody>
+        </table>
+        {{/queues}}
+        """
+
+    static let map = """
+        <h1>Map of open cases</h1>
+        <p>{{council}}'s boundary with its {{count}} open cases (the newest {{limit}} at most); each point links to its case.</p>
+        <svg id="map" xmlns="http://www.w3.org/2000/svg" viewBox="{{viewBox}}" width="800" height="600" role="img" aria-labelledby="map-title">
+          <title id="map-title">Open cases at {{council}}</title>
+          <path d="{{boundary}}" fill="#f3f2f1" stroke="#0b0c0c" vector-effect="non-scaling-stroke" stroke-width="1"/>
+          {{#points}}<a href="/console/cases/{{id}}"><circle cx="{{x}}" cy="{{y}}" r="{{radius}}" fill="#d4351c"><title>{{reference}}: {{category}}</title></circle></a>{{/points}}
+        </svg>
+        """
+
     static let cases = """
         {{#hasErrors}}
         <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
@@ -142,6 +179,7 @@ enum ConsoleTemplates {
         </div>
         {{/hasErrors}}
         <h1>Cases</h1>
+        <p><a href="/console/map">Map of open cases</a> · <a href="/console/queues">Queues</a></p>
         <form method="get" action="/console/" class="filters">
           <div><label for="status">Status</label>
             <select id="status" name="status">

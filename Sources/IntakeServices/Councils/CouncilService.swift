@@ -25,6 +25,11 @@ public struct CouncilService: Sendable {
 
     public func find(id: UUID) async throws -> Council? { try await councils.find(id: id) }
 
+    /// The council's boundary and open cases for the console's map.
+    public func map(councilID: UUID, openCasesLimit: Int) async throws -> CouncilMap {
+        try await boundaries.map(councilID: councilID, openCasesLimit: openCasesLimit)
+    }
+
     public func create(_ council: NewCouncil) async throws -> Council {
         try council.validate()
         do { return try await councils.create(council) } catch let error as CouncilStore.WriteError { throw Self.conflict(error) }
