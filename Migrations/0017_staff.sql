@@ -31,3 +31,4 @@ CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
 ALTER TABLE audit_events
     DROP CONSTRAINT audit_events_actor_role_check,
     ADD CONSTRAINT audit_events_actor_role_check CHECK (actor_role IN ('admin', 'backoffice', 'operator', 'staff'));
+

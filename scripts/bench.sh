@@ -17,3 +17,6 @@ scripts/bench-dispatch.sh
 echo
 echo "== Notifications =="
 scripts/bench-notify.sh
+echo
+echo "== Staff console =="
+scripts/bench-console.sh
