@@ -8,6 +8,8 @@ CREATE TABLE staff_accounts (
     role            text NOT NULL CHECK (role IN ('caseworker', 'manager')),
     password_hash   text NOT NULL,
     failed_logins   integer NOT NULL DEFAULT 0,
+    -- Failures count while they are recent (within the lock-out period of each other).
+    last_failed_at  timestamptz,
     locked_until    timestamptz,
     last_login_at   timestamptz,
     created_at      timestamptz NOT NULL DEFAULT now(),

@@ -142,6 +142,9 @@ import Testing
             // Filters: text, status, a bad date named in the error summary.
             let found = try await client.execute(uri: "/console/?q=SOFA", method: .get, headers: [.cookie: cookie]) { $0.text }
             #expect(found.contains(references.0))
+            // As the form sends several words: '+' for each space.
+            let words = try await client.execute(uri: "/console/?q=%26+sofa", method: .get, headers: [.cookie: cookie]) { $0.text }
+            #expect(words.contains(references.0))
             let none = try await client.execute(uri: "/console/?status=closed", method: .get, headers: [.cookie: cookie]) { $0.text }
             #expect(none.contains(#"id="no-cases""#))
             let (bad, summary) = try await client.execute(uri: "/console/?from=2026-13-40", method: .get, headers: [.cookie: cookie]) {
@@ -164,7 +167,7 @@ import Testing
     }
 
     @Test func failedSignInsAreRefusedAlikeAndLockTheAccount() async throws {
-        try await Self.withConsole { client, _ in
+        try await Self.withConsole { client, testDB in
             // No CSRF token: refused before anything is checked.
             let missing = try await client.execute(
                 uri: "/console/login",
@@ -186,6 +189,38 @@ import Testing
             // Locked: even the right password is refused for now.
             let (locked, lockedSession, _) = try await Self.signIn(client)
             #expect(locked == .unauthorized && lockedSession == nil)
+            // When the lock-out ends, attempts count from zero again and the password works.
+            try await testDB.withDatabase(poolSize: 1) { database in
+                _ = try await DispatchFixtures.scalar(
+                    database,
+                    "UPDATE staff_accounts SET locked_until = now() - interval '1 second', last_failed_at = now() - interval '16 minutes' RETURNING 1",
+                    as: Int.self
+                )
+            }
+            let (_, stillOut, _) = try await Self.signIn(client, password: "one more wrong one")
+            #expect(stillOut == nil)
+            let (back, session, _) = try await Self.signIn(client)
+            #expect(back == .seeOther && session != nil)
+        }
+    }
+
+    @Test func parallelGuessesCannotGetPastTheLimit() async throws {
+        try await Self.withConsole { client, testDB in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<10 {
+                    group.addTask { try await Self.signIn(client, password: "wrong guess number \(index)").0 }
+                }
+                for try await status in group { #expect(status == .unauthorized) }
+            }
+            let counted = try await testDB.withDatabase(poolSize: 1) { database in
+                try await DispatchFixtures.scalar(
+                    database,
+                    "SELECT failed_logins FROM staff_accounts WHERE locked_until > now()",
+                    as: Int.self
+                )
+            }
+            #expect(counted == SignInRules.maxFailures)
+            #expect(try await Self.signIn(client).1 == nil)
         }
     }
 

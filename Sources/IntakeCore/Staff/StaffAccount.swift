@@ -38,9 +38,9 @@ public struct NewStaff: Sendable, Equatable {
         self.password = password
     }
 
-    /// NCSC's advice: length over composition rules. 12–128 characters (in code points), not
-    /// only spaces, and not the email address or the name.
-    public static let passwordLength = 12...128
+    /// NCSC's advice: length over composition rules. At least 12 characters (in code points), at
+    /// most 72 bytes of UTF-8 (all bcrypt reads), not only spaces, and not the email or the name.
+    public static let passwordLength = 12...72
 
     public func validate() throws(ValidationFailure) {
         var errors: [FieldError] = []
@@ -53,9 +53,8 @@ public struct NewStaff: Sendable, Equatable {
         {
             errors.append(FieldError(pointer: "/name", detail: "must be 1–200 characters, not only spaces", code: "invalid_name"))
         }
-        let length = password.unicodeScalars.count
-        if !Self.passwordLength.contains(length) {
-            errors.append(FieldError(pointer: "/password", detail: "must be 12–128 characters", code: "weak_password"))
+        if password.unicodeScalars.count < Self.passwordLength.lowerBound || password.utf8.count > Self.passwordLength.upperBound {
+            errors.append(FieldError(pointer: "/password", detail: "must be at least 12 characters and at most 72 bytes", code: "weak_password"))
         } else if password.trimmingCharacters(in: .whitespaces).isEmpty
             || password.lowercased() == email.lowercased() || password.lowercased() == trimmedName.lowercased()
         {

@@ -107,6 +107,12 @@ struct RateLimitMiddleware: RouterMiddleware {
             guard !isRead, principal.role == .client, let writes = limits.writes else { return nil }
             return (writes, "key:\(principal.keyID)", "key")
         }
+        // Sign-in attempts (each a bcrypt hash) count per address like tracking-token updates:
+        // password spraying and hash-flooding run into the quota.
+        if request.method == .post && path == "/console/login" {
+            guard let tracking = limits.tracking else { return nil }
+            return (tracking, "ip:" + limits.clientAddress(request, peer: context.peerAddress), "address")
+        }
         if let endpoint = context.endpointPath, AccessRule.rule(method: request.method, path: endpoint) == .trackingToken {
             guard let tracking = limits.tracking else { return nil }
             return (tracking, "ip:" + limits.clientAddress(request, peer: context.peerAddress), "address")

@@ -11,8 +11,21 @@ struct CaseFilters {
     var to: String
     var q: String
 
-    init(_ parameters: Parameters) {
-        func value(_ name: Substring) -> String { parameters[name].map { String($0).trimmingCharacters(in: .whitespaces) } ?? "" }
+    /// The page link's cursor, when there is one.
+    var cursor: String?
+
+    /// From the raw query string, read as a form sends it (`+` is a space, as Hummingbird's own
+    /// decoding does not take it).
+    init(query: String?) {
+        var fields: [String: String] = [:]
+        for pair in (query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if let name = parts.first, fields[name] == nil { fields[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        func value(_ name: String) -> String { fields[name].map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+        cursor = fields["cursor"].flatMap { $0.isEmpty ? nil : $0 }
         status = value("status")
         category = value("category")
         from = value("from")

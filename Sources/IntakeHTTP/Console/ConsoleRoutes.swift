@@ -64,7 +64,7 @@ struct ConsoleRoutes: Sendable {
         var values: [String: Any] = ["csrf": csrf, "email": email]
         if let error { values["error"] = error }
         var response = page(title: "Sign in", content: ConsoleTemplates.render("login", values), error: error != nil, status: status)
-        response.headers[values: .setCookie].append(cookie(Self.loginCSRFCookie, csrf, maxAge: 3600, sameSite: "Strict"))
+        response.headers[values: .setCookie].append(cookie(Self.loginCSRFCookie, csrf, maxAge: 3600, sameSite: "Strict", request: request))
         return response
     }
 
@@ -76,14 +76,14 @@ struct ConsoleRoutes: Sendable {
         let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = form["password"] ?? ""
         let refused = "Enter the email address and password of your staff account. After 5 wrong attempts an account is locked for 15 minutes."
-        guard !email.isEmpty, !password.isEmpty, email.unicodeScalars.count <= 254, password.unicodeScalars.count <= 128 else {
+        guard !email.isEmpty, !password.isEmpty, email.unicodeScalars.count <= 254, password.utf8.count <= 1024 else {
             return loginPage(request, error: refused, email: email, status: .unauthorized)
         }
         switch try await staff.signIn(email: email, password: password) {
         case .signedIn(let token, _):
             var response = Response(status: .seeOther, headers: [.location: "/console/"])
             response.headers[values: .setCookie].append(
-                cookie(Self.sessionCookie, token, maxAge: Int(SignInRules.sessionLifetime.components.seconds), sameSite: "Lax")
+                cookie(Self.sessionCookie, token, maxAge: Int(SignInRules.sessionLifetime.components.seconds), sameSite: "Lax", request: request)
             )
             response.headers[values: .setCookie].append(cookie(Self.loginCSRFCookie, "", maxAge: 0, sameSite: "Strict"))
             return response
@@ -126,13 +126,12 @@ struct ConsoleRoutes: Sendable {
         guard let (token, account) = try await session(request) else {
             return Response(status: .seeOther, headers: [.location: "/console/login"])
         }
-        let parameters = request.uri.queryParameters
-        let filters = CaseFilters(parameters)
+        let filters = CaseFilters(query: request.uri.query)
         var values: [String: Any] = ["filters": filters.values]
         var rows: [[String: Any]] = []
         var counts: [[String: Any]] = []
         var status: HTTPResponse.Status = .ok
-        switch filters.query(council: account.council.slug, cursor: parameters["cursor"].map(String.init)) {
+        switch filters.query(council: account.council.slug, cursor: filters.cursor) {
         case .failure(let errors):
             status = .badRequest
             values["hasErrors"] = true
@@ -145,7 +144,8 @@ struct ConsoleRoutes: Sendable {
             counts = ReportStatus.allCases.compactMap { status in
                 byStatus[status].map { ["label": NotificationMessage.label(status), "count": $0] }
             }
-            let total = byStatus.values.reduce(0, +)
+            let shown = query.statuses.map(Set.init) ?? Set(ReportStatus.allCases)
+            let total = byStatus.filter { shown.contains($0.key) }.values.reduce(0, +)
             values["caption"] = "\(total) \(total == 1 ? "case" : "cases") at \(account.council.name)"
             if let next = page.next { values["next"] = "/console/?" + filters.queryString(cursor: next.token) }
         }
@@ -167,7 +167,7 @@ struct ConsoleRoutes: Sendable {
         guard let (_, account) = try await session(request) else {
             return Response(status: .seeOther, headers: [.location: "/console/login"])
         }
-        guard case .success(var query) = CaseFilters(request.uri.queryParameters).query(council: account.council.slug, cursor: nil) else {
+        guard case .success(var query) = CaseFilters(query: request.uri.query).query(council: account.council.slug, cursor: nil) else {
             return Response(
                 status: .badRequest,
                 headers: [.contentType: "text/plain; charset=utf-8"],
@@ -339,6 +339,9 @@ struct ConsoleRoutes: Sendable {
                 ],
                 status: .unprocessableContent
             )
+        } catch {
+            try? await audit.complete(id: entry, status: 500, notes: [:])
+            throw error
         }
         try await audit.complete(id: entry, status: 303, notes: [:])
         return Response(status: .seeOther, headers: [.location: "/console/cases/\(report.id.uuidString.lowercased())"])
@@ -513,8 +516,9 @@ struct ConsoleRoutes: Sendable {
         )
     }
 
-    func cookie(_ name: String, _ value: String, maxAge: Int, sameSite: String) -> String {
-        "\(name)=\(value); Path=/console; Max-Age=\(maxAge); HttpOnly; SameSite=\(sameSite)" + (servedOverTLS ? "; Secure" : "")
+    func cookie(_ name: String, _ value: String, maxAge: Int, sameSite: String, request: Request? = nil) -> String {
+        let overTLS = servedOverTLS || request?.headers[.xForwardedProto]?.lowercased() == "https"
+        return "\(name)=\(value); Path=/console; Max-Age=\(maxAge); HttpOnly; SameSite=\(sameSite)" + (overTLS ? "; Secure" : "")
     }
 
     static func cookie(_ request: Request, _ name: String) -> String? {
@@ -529,7 +533,8 @@ struct ConsoleRoutes: Sendable {
 
     /// An `application/x-www-form-urlencoded` body (the console's forms are small).
     static func form(_ request: Request) async throws -> [String: String] {
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        // Two notes of 4,000 characters, percent-encoded, fit.
+        let body = try await request.body.collect(upTo: 128 * 1024)
         var fields: [String: String] = [:]
         for pair in String(buffer: body).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map {

@@ -18,6 +18,7 @@ public final class Maintenance: Sendable {
     let destinations: DestinationStore?
     let payments: PaymentService?
     let notifications: NotificationStore?
+    let staff: StaffStore?
     let contactRetentionDays: Int
     let interval: Duration
     let logger: Logger
@@ -31,12 +32,14 @@ public final class Maintenance: Sendable {
         destinations: DestinationStore? = nil,
         payments: PaymentService? = nil,
         notifications: NotificationStore? = nil,
+        staff: StaffStore? = nil,
         contactRetentionDays: Int,
         interval: Duration = .seconds(60),
         logger: Logger
     ) {
         self.payments = payments
         self.notifications = notifications
+        self.staff = staff
         self.queue = queue
         self.destinations = destinations
         self.reports = reports
@@ -70,17 +73,18 @@ public final class Maintenance: Sendable {
         let events = try await payments?.pruneProviderEvents() ?? 0
         let digests = try await notifications?.queueDigests() ?? 0
         let messages = try await notifications?.applyRetention() ?? 0
-        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 || digests > 0 || messages > 0 {
+        let sessions = try await staff?.pruneSessions() ?? 0
+        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 || digests > 0 || messages > 0 || sessions > 0 {
             logger.info(
                 "maintenance",
                 metadata: [
                     "contacts_erased": "\(erased)", "idempotency_keys_pruned": "\(pruned)", "unattached_photos_deleted": "\(photos)",
                     "dispatch_rows_pruned": "\(jobs)", "payment_intents_expired": "\(expired)",
                     "provider_events_pruned": "\(events)", "alert_digests_queued": "\(digests)",
-                    "notification_rows_retired": "\(messages)",
+                    "notification_rows_retired": "\(messages)", "staff_sessions_expired": "\(sessions)",
                 ]
             )
         }
-        return erased + pruned + photos + jobs + expired + events + digests + messages
+        return erased + pruned + photos + jobs + expired + events + digests + messages + sessions
     }
 }

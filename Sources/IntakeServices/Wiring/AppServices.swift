@@ -190,6 +190,7 @@ public struct AppServices: Sendable {
             destinations: destinations,
             payments: payments,
             notifications: notificationStore,
+            staff: staffStore,
             contactRetentionDays: config.contactRetentionDays,
             logger: logger
         )

@@ -94,20 +94,32 @@ public struct StaffStore: Sendable {
         }
     }
 
-    /// Counts a failed sign-in; the `maxFailures`th in a row locks the account for `lockout`.
-    public func recordFailure(staffID: UUID, maxFailures: Int, lockoutSeconds: Int) async throws {
+    /// Takes one sign-in attempt before the password is checked, in one statement, so parallel
+    /// attempts cannot all pass a check made before any is counted: false when the account is
+    /// locked. Attempts count while recent (within `lockoutSeconds` of the last) and from zero
+    /// after a lock-out ends; the `maxAttempts`th locks the account for `lockoutSeconds`. A
+    /// successful sign-in forgets them (`startSession`).
+    public func takeAttempt(staffID: UUID, maxAttempts: Int, lockoutSeconds: Int) async throws -> Bool {
         let logger = self.logger
-        try await database.withConnection { connection in
-            _ = try await connection.query(
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
                 """
-                UPDATE staff_accounts SET failed_logins = failed_logins + 1,
-                    locked_until = CASE WHEN failed_logins + 1 >= \(maxFailures)
-                                        THEN now() + make_interval(secs => \(lockoutSeconds)) ELSE locked_until END,
-                    updated_at = now()
-                WHERE id = \(staffID)
+                WITH counted AS (
+                    SELECT id, CASE WHEN last_failed_at IS NULL OR last_failed_at < now() - make_interval(secs => \(lockoutSeconds))
+                                         OR (locked_until IS NOT NULL AND locked_until <= now())
+                                    THEN 1 ELSE failed_logins + 1 END AS attempts
+                    FROM staff_accounts
+                    WHERE id = \(staffID) AND (locked_until IS NULL OR locked_until <= now())
+                    FOR UPDATE
+                )
+                UPDATE staff_accounts s SET failed_logins = counted.attempts, last_failed_at = now(), updated_at = now(),
+                    locked_until = CASE WHEN counted.attempts >= \(maxAttempts) THEN now() + make_interval(secs => \(lockoutSeconds)) END
+                FROM counted WHERE s.id = counted.id
+                RETURNING s.id
                 """,
                 logger: logger
             )
+            return try await rows.decode(UUID.self).first(where: { _ in true }) != nil
         }
     }
 
@@ -117,7 +129,8 @@ public struct StaffStore: Sendable {
         try await database.withTransaction { connection in
             _ = try await connection.query(
                 """
-                UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL, last_login_at = now(), updated_at = now()
+                UPDATE staff_accounts SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL, last_login_at = now(),
+                    updated_at = now()
                 WHERE id = \(staffID)
                 """,
                 logger: logger
