@@ -93,6 +93,7 @@ public func buildRouter(_ deps: HTTPDependencies) throws -> Router<IntakeRequest
         audit: app.audit,
         dispatch: app.dispatch,
         councils: app.councils,
+        payments: app.payments,
         servedOverTLS: deps.config.publicBaseURL.lowercased().hasPrefix("https://")
     ).register(on: router, routes: routes)
     StaticRoutes.register(

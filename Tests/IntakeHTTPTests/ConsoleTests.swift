@@ -369,6 +369,57 @@ import Testing
         }
     }
 
+    @Test func managersSearchPaymentsReadTheirHistoryAndTakeTheDaysReconciliation() async throws {
+        try await Self.withConsole { client, testDB in
+            let app = try await bearer(testDB, role: .client)
+            var headers = app
+            headers[HTTPField.Name("Idempotency-Key")!] = UUID().uuidString
+            let (created, intent) = try await PullQueueTests.post(
+                client,
+                "/v1/payment-intents",
+                headers,
+                #"{"council": "barchester", "purpose": "council_tax", "account_reference": "41234561", "amount": 12345, "return_url": "https://app.example/paid"}"#
+            )
+            #expect(created == .created, "\(intent)")
+            let intentID = try #require(intent["id"] as? String)
+            // A caseworker is turned away.
+            let (_, caseworker, _) = try await Self.signIn(client)
+            let refused = try await client.execute(uri: "/console/payments", method: .get, headers: [.cookie: try #require(caseworker)]) {
+                $0.status
+            }
+            #expect(refused == .forbidden)
+
+            let staff = try await bearer(testDB, role: .backoffice, council: "barchester")
+            _ = try await PullQueueTests.post(
+                client,
+                "/v1/councils/barchester/staff",
+                staff,
+                #"{"email": "manager@barchester.example", "name": "Mr Slope", "role": "manager", "password": "\#(Self.password)"}"#
+            )
+            let (_, session, _) = try await Self.signIn(client, email: "manager@barchester.example")
+            let cookie = try #require(session)
+            let list = try await client.execute(uri: "/console/payments?reference=41234561", method: .get, headers: [.cookie: cookie]) { $0.text }
+            #expect(list.contains("/console/payments/\(intentID)") && list.contains("£123.45"))
+            let none = try await client.execute(uri: "/console/payments?reference=99999999", method: .get, headers: [.cookie: cookie]) { $0.text }
+            #expect(!none.contains("/console/payments/\(intentID)"))
+            let history = try await client.execute(uri: "/console/payments/\(intentID)", method: .get, headers: [.cookie: cookie]) { $0.text }
+            #expect(history.contains("<td>created</td><td>pending</td>"))
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "Europe/London")!
+            let today = calendar.dateComponents([.year, .month, .day], from: Date())
+            let date = String(format: "%04d-%02d-%02d", today.year!, today.month!, today.day!)
+            let csv = try await client.execute(uri: "/console/payments/reconciliation.csv?date=\(date)", method: .get, headers: [.cookie: cookie]) {
+                ($0.status, $0.headers[.contentType], $0.text)
+            }
+            #expect(csv.0 == .ok && csv.1 == "text/csv; charset=utf-8")
+            #expect(csv.2.hasPrefix("intent_id,") || csv.2.contains("account_reference"))
+            let bad = try await client.execute(uri: "/console/payments?date=yesterday", method: .get, headers: [.cookie: cookie]) {
+                ($0.status, $0.text)
+            }
+            #expect(bad.0 == .badRequest && bad.1.contains(##"<a href="#date">"##))
+        }
+    }
+
     @Test func theSessionCookieIsHttpOnlyLaxAndScopedToTheConsole() async throws {
         try await withApp(configure: {
             $0.staffBcryptCost = 4

@@ -17,13 +17,7 @@ struct CaseFilters {
     /// From the raw query string, read as a form sends it (`+` is a space, as Hummingbird's own
     /// decoding does not take it).
     init(query: String?) {
-        var fields: [String: String] = [:]
-        for pair in (query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if let name = parts.first, fields[name] == nil { fields[name] = parts.count > 1 ? parts[1] : "" }
-        }
+        let fields = Self.fields(query)
         func value(_ name: String) -> String { fields[name].map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
         cursor = fields["cursor"].flatMap { $0.isEmpty ? nil : $0 }
         status = value("status")
@@ -31,6 +25,18 @@ struct CaseFilters {
         from = value("from")
         to = value("to")
         q = value("q")
+    }
+
+    /// A raw query string's fields, the first of each name.
+    static func fields(_ query: String?) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in (query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if let name = parts.first, fields[name] == nil { fields[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        return fields
     }
 
     struct Problem {

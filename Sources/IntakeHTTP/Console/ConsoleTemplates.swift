@@ -7,7 +7,10 @@ import Mustache
 enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("login", login), ("cases", cases), ("case", casePage), ("queues", queues), ("map", map)] {
+        for (name, text) in [
+            ("layout", layout), ("login", login), ("cases", cases), ("case", casePage), ("queues", queues), ("map", map), ("payments", payments),
+            ("payment", payment),
+        ] {
             // The templates are constants of this file: a syntax error is a programming error.
             try! library.register(text, named: name)
         }
@@ -171,6 +174,50 @@ enum ConsoleTemplates {
         </svg>
         """
 
+    static let payments = """
+        {{#hasErrors}}
+        <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
+          <h2 id="error-summary-title">There is a problem</h2>
+          <ul>{{#errors}}<li><a href="#{{field}}">{{message}}</a></li>{{/errors}}</ul>
+        </div>
+        {{/hasErrors}}
+        <h1>Payments</h1>
+        <form method="get" action="/console/payments" class="filters">
+          <div><label for="reference">Account reference</label><input id="reference" name="reference" value="{{reference}}"></div>
+          <div><label for="date">Day</label><span class="hint">For example, 2026-11-01 (UK time)</span>
+            <input id="date" name="date" value="{{date}}"></div>
+          <div><button type="submit" id="search">Search</button></div>
+        </form>
+        {{#date}}<p><a href="/console/payments/reconciliation.csv?date={{date}}" id="reconciliation">That day's reconciliation as CSV</a></p>{{/date}}
+        <table id="payments">
+          <caption>{{caption}}</caption>
+          <thead><tr><th scope="col">Started</th><th scope="col">Account reference</th><th scope="col">Amount</th>
+            <th scope="col">State</th><th scope="col">Provider reference</th></tr></thead>
+          <tbody>{{#rows}}<tr><td><a href="/console/payments/{{id}}">{{created}}</a></td><td>{{reference}}</td><td>{{amount}}</td><td>{{state}}</td><td>{{providerReference}}</td></tr>{{/rows}}</tbody>
+        </table>
+        """
+
+    static let payment = """
+        <p><a href="/console/payments">Back to payments</a></p>
+        <h1>Payment {{reference}}</h1>
+        <table id="payment">
+          <caption>The payment</caption>
+          <tbody>
+            <tr><th scope="row">Amount</th><td>{{amount}}</td></tr>
+            <tr><th scope="row">State</th><td>{{state}}</td></tr>
+            <tr><th scope="row">For</th><td>{{description}}</td></tr>
+            <tr><th scope="row">Fund code</th><td>{{fundCode}}</td></tr>
+            <tr><th scope="row">Payer</th><td>{{payer}}</td></tr>
+            <tr><th scope="row">Provider</th><td>{{provider}} {{providerReference}}</td></tr>
+          </tbody>
+        </table>
+        <table id="history">
+          <caption>History</caption>
+          <thead><tr><th scope="col">When</th><th scope="col">From</th><th scope="col">To</th><th scope="col">By</th><th scope="col">Why</th></tr></thead>
+          <tbody>{{#events}}<tr><td>{{at}}</td><td>{{from}}</td><td>{{to}}</td><td>{{actor}}</td><td>{{reason}}</td></tr>{{/events}}</tbody>
+        </table>
+        """
+
     static let cases = """
         {{#hasErrors}}
         <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
@@ -179,7 +226,7 @@ enum ConsoleTemplates {
         </div>
         {{/hasErrors}}
         <h1>Cases</h1>
-        <p><a href="/console/map">Map of open cases</a> · <a href="/console/queues">Queues</a></p>
+        <p><a href="/console/map">Map of open cases</a> · <a href="/console/queues">Queues</a>{{#manager}} · <a href="/console/payments">Payments</a>{{/manager}}</p>
         <form method="get" action="/console/" class="filters">
           <div><label for="status">Status</label>
             <select id="status" name="status">
