@@ -102,7 +102,7 @@ struct ConsoleRoutes: Sendable {
     func signOut(_ request: Request) async throws -> Response {
         guard let (token, _) = try await session(request) else { return Response(status: .seeOther, headers: [.location: "/console/login"]) }
         let form = try await Self.form(request)
-        guard let sent = form["csrf"], Secrets.constantTimeEquals(Array(sent.utf8), Array(Self.csrf(for: token).utf8)) else {
+        guard Self.formTokenMatches(form, session: token) else {
             return forbidden()
         }
         try await staff.signOut(token: token)
@@ -118,6 +118,12 @@ struct ConsoleRoutes: Sendable {
             let account = try await staff.session(token: token)
         else { return nil }
         return (token, account)
+    }
+
+    /// The form's CSRF token is the session's (compared in constant time).
+    static func formTokenMatches(_ form: [String: String], session token: String) -> Bool {
+        guard let sent = form["csrf"] else { return false }
+        return Secrets.constantTimeEquals(Array(sent.utf8), Array(csrf(for: token).utf8))
     }
 
     static func csrf(for sessionToken: String) -> String {
@@ -286,7 +292,7 @@ struct ConsoleRoutes: Sendable {
             return Response(status: .seeOther, headers: [.location: "/console/login"])
         }
         let form = try await Self.form(request)
-        guard let sent = form["csrf"], Secrets.constantTimeEquals(Array(sent.utf8), Array(Self.csrf(for: token).utf8)) else {
+        guard Self.formTokenMatches(form, session: token) else {
             return forbidden()
         }
         guard let report = try await councilCase(id, account: account) else { return notFound(account: account, token: token) }
@@ -313,18 +319,13 @@ struct ConsoleRoutes: Sendable {
             ),
             as: UTF8.self
         )
-        let entry = try await audit.begin(
-            AuditEvent(
-                requestID: requestID,
-                actor: .init(keyID: nil, keyPrefix: "staff:\(account.email)", role: "staff", councilSlug: account.council.slug),
-                councilID: account.council.id,
-                councilSlug: account.council.slug,
-                action: "case.status.change",
-                method: "POST",
-                route: "/console/cases/{id}/status",
-                target: ["id": report.id.uuidString.lowercased()],
-                changes: changes
-            )
+        let entry = try await beginAudit(
+            account,
+            requestID: requestID,
+            action: "case.status.change",
+            route: "/console/cases/{id}/status",
+            target: ["id": report.id.uuidString.lowercased()],
+            changes: changes
         )
         do {
             _ = try await reports.changeStatus(
@@ -411,24 +412,19 @@ struct ConsoleRoutes: Sendable {
             return Response(status: .seeOther, headers: [.location: "/console/login"])
         }
         let form = try await Self.form(request)
-        guard let sent = form["csrf"], Secrets.constantTimeEquals(Array(sent.utf8), Array(Self.csrf(for: token).utf8)) else {
+        guard Self.formTokenMatches(form, session: token) else {
             return forbidden()
         }
         guard let destination = try await dispatch.find(name: queue, councilID: account.council.id), let messageID = UUID(uuidString: message) else {
             return notFound(account: account, token: token)
         }
-        let entry = try await audit.begin(
-            AuditEvent(
-                requestID: requestID,
-                actor: .init(keyID: nil, keyPrefix: "staff:\(account.email)", role: "staff", councilSlug: account.council.slug),
-                councilID: account.council.id,
-                councilSlug: account.council.slug,
-                action: "destination.dead.redrive",
-                method: "POST",
-                route: "/console/queues/{name}/dead/{message_id}/redrive",
-                target: ["name": destination.name, "message_id": messageID.uuidString.lowercased()],
-                changes: "{}"
-            )
+        let entry = try await beginAudit(
+            account,
+            requestID: requestID,
+            action: "destination.dead.redrive",
+            route: "/console/queues/{name}/dead/{message_id}/redrive",
+            target: ["name": destination.name, "message_id": messageID.uuidString.lowercased()],
+            changes: "{}"
         )
         let result = try await dispatch.redrive(destinationID: destination.id, messageID: messageID)
         try await audit.complete(id: entry, status: result == .redriven ? 303 : 409, notes: [:])
@@ -597,6 +593,31 @@ struct ConsoleRoutes: Sendable {
             status: .ok,
             account: account,
             csrf: Self.csrf(for: token)
+        )
+    }
+
+    /// An officer's change opens its audit entry before it is made (a failure to write it stops
+    /// the change), beside the API's entries: the actor `staff:<email>`, the role `staff`.
+    func beginAudit(
+        _ account: StaffAccount,
+        requestID: String,
+        action: String,
+        route: String,
+        target: [String: String],
+        changes: String
+    ) async throws -> Int64 {
+        try await audit.begin(
+            AuditEvent(
+                requestID: requestID,
+                actor: .init(keyID: nil, keyPrefix: "staff:\(account.email)", role: "staff", councilSlug: account.council.slug),
+                councilID: account.council.id,
+                councilSlug: account.council.slug,
+                action: action,
+                method: "POST",
+                route: route,
+                target: target,
+                changes: changes
+            )
         )
     }
 

@@ -41,6 +41,8 @@ public struct AppServices: Sendable {
     let notifySettings: NotifySettingsStore
     let notificationStore: NotificationStore
     let staffStore: StaffStore
+    /// Unsubscribe and confirmation links, for the API's answers and the worker's messages.
+    let notificationLinks: NotificationLinks
 
     // Services, one per feature, and the shared steps of requests.
     public let councils: CouncilService
@@ -93,6 +95,7 @@ public struct AppServices: Sendable {
         notifySettings = NotifySettingsStore(database: database, logger: logger)
         notificationStore = NotificationStore(database: database, logger: logger, baseURL: config.publicBaseURL)
         staffStore = StaffStore(database: database, logger: logger)
+        notificationLinks = NotificationLinks(keyring: config.secrets, baseURL: config.publicBaseURL)
 
         routingCatalogue = RoutingCatalogue(routing: routing, caches: caches)
         councils = CouncilService(councils: councilStore, boundaries: boundaries, caches: caches)
@@ -114,7 +117,7 @@ public struct AppServices: Sendable {
             councils: councilStore,
             categories: categories,
             routing: routing,
-            links: NotificationLinks(keyring: config.secrets, baseURL: config.publicBaseURL),
+            links: notificationLinks,
             keyring: config.secrets
         )
         staff = StaffService(store: staffStore, bcryptCost: UInt8(config.staffBcryptCost))
@@ -165,7 +168,7 @@ public struct AppServices: Sendable {
             store: notificationStore,
             settings: notifySettings,
             sender: NotificationSender(notifyBaseURL: config.govukNotifyBaseURL, webhooks: sender),
-            links: NotificationLinks(keyring: config.secrets, baseURL: config.publicBaseURL)
+            links: notificationLinks
         )
         return Dispatcher(
             queue: pushQueue,
