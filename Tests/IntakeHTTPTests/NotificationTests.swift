@@ -129,6 +129,8 @@ import Testing
         do {
             try await withApp(configure: {
                 $0.govukNotifyBaseURL = url
+                // Console sign-ins and resets in these tests hash at bcrypt's lowest cost.
+                $0.staffBcryptCost = 4
                 // Subscribers' webhooks in these tests are on loopback.
                 $0.allowPrivateDestinations = true
                 $0.allowHTTPDestinations = true

@@ -53,6 +53,8 @@ public struct AlertWebhook: Sendable, Equatable, Encodable {
         case .alertNewReport: type = "alert.new_report"
         case .alertDigest: type = "alert.digest"
         case .reportReceived, .acknowledged, .statusChanged, .closed: type = "alert.report_updated"
+        // Only ever an email to the staff member (never queued as a webhook).
+        case .staffPasswordReset: type = "staff.password_reset"
         }
         id = message.id.uuidString.lowercased()
         alert = message.alert.map { Alert(id: $0.id.uuidString.lowercased(), kind: $0.kind.rawValue, description: $0.describe()) }

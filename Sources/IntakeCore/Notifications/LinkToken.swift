@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// The token in a link we send (unsubscribe, confirm an alert): what it is for and the id of
+/// The token in a link we send (unsubscribe, confirm an alert, reset a console password): what it is for and the id of
 /// its subject, with a MAC under a key derived from `SECRETS_KEY`, so a link needs nothing
 /// stored to check it and cannot be made up or pointed at another subject. Links made under a
 /// key in `SECRETS_KEY_PREVIOUS` keep working through a rotation; a key dropped altogether
@@ -14,6 +14,9 @@ public struct LinkToken: Sendable, Equatable {
         case unsubscribeAlert = 2
         /// Activates a pending alert subscription.
         case confirmAlert = 3
+        /// Sets a new console password: the subject is a `staff_password_resets` row, good once
+        /// and until it expires (so a leaked link soon stops working).
+        case staffPasswordReset = 4
     }
 
     public var purpose: Purpose

@@ -9,7 +9,20 @@ public struct NotificationMessage: Sendable, Equatable {
     }
 
     public enum Audience: String, Sendable {
-        case reporter, subscriber
+        case reporter, subscriber, staff
+    }
+
+    /// A console password reset: whose, and until when its link works.
+    public struct StaffReset: Sendable, Equatable {
+        public var id: UUID
+        public var name: String
+        public var expiresAt: Date
+
+        public init(id: UUID, name: String, expiresAt: Date) {
+            self.id = id
+            self.name = name
+            self.expiresAt = expiresAt
+        }
     }
 
     /// A report as a message names it: nothing of its reporter.
@@ -64,6 +77,9 @@ public struct NotificationMessage: Sendable, Equatable {
     public var unsubscribeURL: String?
     /// Where a new subscriber confirms (alert_confirm).
     public var confirmURL: String?
+    /// A staff member's password reset (staff_password_reset) and the link that does it.
+    public var staffReset: StaffReset?
+    public var resetURL: String?
 
     public init(
         id: UUID,
@@ -77,8 +93,10 @@ public struct NotificationMessage: Sendable, Equatable {
         digest: [ReportSummary],
         alert: AlertSubscription?,
         unsubscribeURL: String?,
-        confirmURL: String?
+        confirmURL: String?,
+        staffReset: StaffReset? = nil
     ) {
+        self.staffReset = staffReset
         self.id = id
         self.council = council
         self.audience = audience
@@ -105,6 +123,8 @@ public struct NotificationMessage: Sendable, Equatable {
     /// message has `council`; those about a report have `reference`, `category`, `status`,
     /// `address`, `report_url` and `public_note` (empty when there is none); emails have
     /// `unsubscribe_url`; alerts have `alert`, a sentence saying what the subscription follows.
+    /// A staff password reset has `name`, `reset_url` and `expires` (London time, "2:05pm on
+    /// 7 December 2026"), and nothing of any report.
     public var personalisation: [String: PersonalisationValue] {
         var values: [String: PersonalisationValue] = ["council": .text(council.name)]
         if let report {
@@ -113,6 +133,12 @@ public struct NotificationMessage: Sendable, Equatable {
             values["status"] = .text(Self.label(event?.status ?? report.status))
             values["address"] = .text(report.address ?? "")
             values["report_url"] = .text(report.url)
+        }
+        if let staffReset {
+            values["name"] = .text(staffReset.name)
+            values["expires"] = .text(Self.londonTime(staffReset.expiresAt))
+            values["reset_url"] = .text(resetURL ?? "")
+            return values
         }
         if message != .alertDigest && message != .alertConfirm {
             values["public_note"] = .text(event?.publicNote ?? "")
@@ -144,4 +170,17 @@ public enum PersonalisationValue: Sendable, Equatable, Encodable {
 
 extension PersonalisationValue: ExpressibleByStringLiteral {
     public init(stringLiteral value: String) { self = .text(value) }
+}
+
+extension NotificationMessage {
+    /// A time as GOV.UK writes one, in London: "2:05pm on 7 December 2026".
+    public static func londonTime(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB")
+        formatter.timeZone = TimeZone(identifier: "Europe/London") ?? TimeZone(secondsFromGMT: 0)
+        formatter.dateFormat = "h:mma 'on' d MMMM yyyy"
+        formatter.amSymbol = "am"
+        formatter.pmSymbol = "pm"
+        return formatter.string(from: date)
+    }
 }

@@ -14,6 +14,8 @@ public struct NotifySettings: Sendable, Equatable {
         case alertConfirm = "alert_confirm"
         case alertNewReport = "alert_new_report"
         case alertDigest = "alert_digest"
+        /// A console password reset link, to a staff member.
+        case staffPasswordReset = "staff_password_reset"
     }
 
     public enum Channel: String, Sendable, CaseIterable {

@@ -38,10 +38,6 @@ public struct NewStaff: Sendable, Equatable {
         self.password = password
     }
 
-    /// NCSC's advice: length over composition rules. At least 12 characters (in code points), at
-    /// most 72 bytes of UTF-8 (all bcrypt reads), not only spaces, and not the email or the name.
-    public static let passwordLength = 12...72
-
     public func validate() throws(ValidationFailure) {
         var errors: [FieldError] = []
         if !TextRules.looksLikeEmail(email) || email.unicodeScalars.count > 254 {
@@ -53,16 +49,7 @@ public struct NewStaff: Sendable, Equatable {
         {
             errors.append(FieldError(pointer: "/name", detail: "must be 1–200 characters, not only spaces", code: "invalid_name"))
         }
-        if password.unicodeScalars.count < Self.passwordLength.lowerBound || password.utf8.count > Self.passwordLength.upperBound {
-            errors.append(FieldError(pointer: "/password", detail: "must be at least 12 characters and at most 72 bytes", code: "weak_password"))
-        } else if password.trimmingCharacters(in: .whitespaces).isEmpty
-            || password.lowercased() == email.lowercased() || password.lowercased() == trimmedName.lowercased()
-        {
-            errors.append(FieldError(pointer: "/password", detail: "must not be blank, the email address or the name", code: "weak_password"))
-        }
-        if password.unicodeScalars.contains(where: { $0.value == 0 }) {
-            errors.append(FieldError(pointer: "/password", detail: "must not contain the NUL character", code: "invalid_character"))
-        }
+        errors += PasswordRules.problems(password, email: email, name: trimmedName)
         if !errors.isEmpty { throw .validation(errors) }
     }
 }
@@ -74,4 +61,32 @@ public enum SignInRules {
     public static let lockout: Duration = .seconds(15 * 60)
     /// How long a session lasts without signing in again.
     public static let sessionLifetime: Duration = .seconds(8 * 3600)
+    /// How long a password reset link works.
+    public static let resetLifetime: Duration = .seconds(3600)
+    /// Reset emails an account gets in an hour: enough for a lost email, not a flood.
+    public static let maxResetsPerHour = 3
+}
+
+/// NCSC's advice: length over composition rules. At least 12 characters (in code points), at
+/// most 72 bytes of UTF-8 (all bcrypt reads), not only spaces, and not the email or the name.
+/// For new accounts and for password resets alike.
+public enum PasswordRules {
+    public static let length = 12...72
+
+    /// What is wrong with the password, at the pointer `/password`.
+    public static func problems(_ password: String, email: String, name: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if password.unicodeScalars.count < length.lowerBound || password.utf8.count > length.upperBound {
+            errors.append(FieldError(pointer: "/password", detail: "must be at least 12 characters and at most 72 bytes", code: "weak_password"))
+        } else if password.trimmingCharacters(in: .whitespaces).isEmpty
+            || password.lowercased() == email.lowercased() || password.lowercased() == name.lowercased()
+        {
+            errors.append(FieldError(pointer: "/password", detail: "must not be blank, the email address or the name", code: "weak_password"))
+        }
+        if password.unicodeScalars.contains(where: { $0.value == 0 }) {
+            errors.append(FieldError(pointer: "/password", detail: "must not contain the NUL character", code: "invalid_character"))
+        }
+        return errors
+    }
 }

@@ -107,9 +107,10 @@ struct RateLimitMiddleware: RouterMiddleware {
             guard !isRead, principal.role == .client, let writes = limits.writes else { return nil }
             return (writes, "key:\(principal.keyID)", "key")
         }
-        // Sign-in attempts (each a bcrypt hash) count per address like tracking-token updates:
-        // password spraying and hash-flooding run into the quota.
-        if request.method == .post && path == "/console/login" {
+        // Sign-in attempts (each a bcrypt hash) and password resets count per address like
+        // tracking-token updates: password spraying, hash-flooding and email-bombing run into
+        // the quota.
+        if request.method == .post && (path == "/console/login" || path.hasPrefix(ConsoleRoutes.resetRoute)) {
             guard let tracking = limits.tracking else { return nil }
             return (tracking, "ip:" + limits.clientAddress(request, peer: context.peerAddress), "address")
         }

@@ -9,7 +9,8 @@ enum ConsoleTemplates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("layout", layout), ("login", login), ("cases", cases), ("case", casePage), ("queues", queues), ("map", map), ("payments", payments),
-            ("payment", payment),
+            ("payment", payment), ("resetRequest", resetRequest), ("resetSent", resetSent), ("resetForm", resetForm),
+            ("resetUnusable", resetUnusable),
         ] {
             // The templates are constants of this file: a syntax error is a programming error.
             try! library.register(text, named: name)
@@ -44,6 +45,7 @@ enum ConsoleTemplates {
         table { border-collapse: collapse; width: 100%; margin-top: 20px; }
         caption { text-align: left; font-weight: bold; font-size: 1.2rem; margin-bottom: 10px; }
         th, td { border-bottom: 1px solid #b1b4b6; padding: 8px 10px 8px 0; text-align: left; vertical-align: top; }
+        .notice { border-left: 10px solid #00703c; padding: 10px 15px; margin-bottom: 20px; background: #f3f2f1; }
         .filters { display: flex; flex-wrap: wrap; gap: 0 20px; align-items: flex-end; }
         :focus { outline: 3px solid #ffdd00; }
         </style>
@@ -73,6 +75,9 @@ enum ConsoleTemplates {
           <ul><li><a href="#email">{{error}}</a></li></ul>
         </div>
         {{/error}}
+        {{#resetDone}}
+        <div class="notice" role="status" id="reset-done"><strong>Your password has been changed.</strong> Sign in with your new password.</div>
+        {{/resetDone}}
         <h1>Sign in</h1>
         <form method="post" action="/console/login" novalidate>
           <input type="hidden" name="csrf" value="{{csrf}}">
@@ -83,6 +88,63 @@ enum ConsoleTemplates {
           <input id="password" name="password" type="password" autocomplete="current-password">
           <button type="submit" id="sign-in">Sign in</button>
         </form>
+        <p><a href="/console/password-reset" id="forgotten">Forgotten your password?</a></p>
+        """
+
+    static let resetRequest = """
+        {{#error}}
+        <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
+          <h2 id="error-summary-title">There is a problem</h2>
+          <ul><li><a href="#email">{{error}}</a></li></ul>
+        </div>
+        {{/error}}
+        <h1>Reset your password</h1>
+        <p>We will email you a link to choose a new password, if your council sends email through GOV.UK Notify.</p>
+        <form method="post" action="/console/password-reset" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="email">Email address</label>
+          <span class="hint" id="email-hint">The address you sign in with</span>
+          {{#error}}<span class="error-message" id="email-error">{{error}}</span>{{/error}}
+          <input id="email" name="email" type="email" autocomplete="username" spellcheck="false" value="{{email}}" aria-describedby="email-hint{{#error}} email-error{{/error}}">
+          <button type="submit" id="send-link">Send the link</button>
+        </form>
+        <p><a href="/console/login">Back to sign in</a></p>
+        """
+
+    static let resetSent = """
+        <h1>Check your email</h1>
+        <p id="reset-sent">If {{email}} has a console account and its council sends email through GOV.UK Notify, we have sent it a
+        link to choose a new password. The link works once, for {{minutes}} minutes.</p>
+        <p>Nothing after a few minutes? Check your spam folder, or ask your council's console administrator.</p>
+        <p><a href="/console/login">Back to sign in</a></p>
+        """
+
+    static let resetForm = """
+        {{#hasErrors}}
+        <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
+          <h2 id="error-summary-title">There is a problem</h2>
+          <ul>{{#errors}}<li><a href="#{{field}}">{{message}}</a></li>{{/errors}}</ul>
+        </div>
+        {{/hasErrors}}
+        <h1>Choose a new password</h1>
+        <p>For {{email}}. Signing in anywhere else with the old password ends.</p>
+        <form method="post" action="/console/password-reset/{{token}}" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="password">New password</label>
+          <span class="hint" id="password-hint">At least 12 characters. Three or more unrelated words make a strong password.</span>
+          {{#errors}}{{#isPassword}}<span class="error-message">{{message}}</span>{{/isPassword}}{{/errors}}
+          <input id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-hint">
+          <label for="confirm">Confirm the new password</label>
+          {{#errors}}{{#isConfirm}}<span class="error-message">{{message}}</span>{{/isConfirm}}{{/errors}}
+          <input id="confirm" name="confirm" type="password" autocomplete="new-password">
+          <button type="submit" id="set-password">Set the password</button>
+        </form>
+        """
+
+    static let resetUnusable = """
+        <h1>This link no longer works</h1>
+        <p id="reset-unusable">A password reset link works once, for {{minutes}} minutes, and only the newest one asked for.</p>
+        <p><a href="/console/password-reset">Ask for a new link</a></p>
         """
 
     static let casePage = """

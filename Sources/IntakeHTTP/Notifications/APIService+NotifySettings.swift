@@ -88,7 +88,7 @@ extension APIService {
         let pairs: [(NotifySettings.Template, String?)] = [
             (.reportReceived, wire.reportReceived), (.acknowledged, wire.acknowledged), (.statusChanged, wire.statusChanged),
             (.closed, wire.closed), (.alertConfirm, wire.alertConfirm), (.alertNewReport, wire.alertNewReport),
-            (.alertDigest, wire.alertDigest),
+            (.alertDigest, wire.alertDigest), (.staffPasswordReset, wire.staffPasswordReset),
         ]
         var templates: [NotifySettings.Template: String] = [:]
         for (template, id) in pairs { if let id { templates[template] = id } }
@@ -111,7 +111,8 @@ extension Components.Schemas.NotifySettings {
                 closed: templates[.closed],
                 alertConfirm: templates[.alertConfirm],
                 alertNewReport: templates[.alertNewReport],
-                alertDigest: templates[.alertDigest]
+                alertDigest: templates[.alertDigest],
+                staffPasswordReset: templates[.staffPasswordReset]
             ),
             emailReplyToId: settings.emailReplyToID,
             smsSenderId: settings.smsSenderID,

@@ -74,7 +74,8 @@ public final class Maintenance: Sendable {
         let digests = try await notifications?.queueDigests() ?? 0
         let messages = try await notifications?.applyRetention() ?? 0
         let sessions = try await staff?.pruneSessions() ?? 0
-        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 || digests > 0 || messages > 0 || sessions > 0 {
+        let resets = try await staff?.pruneResets() ?? 0
+        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 || digests > 0 || messages > 0 || sessions > 0 || resets > 0 {
             logger.info(
                 "maintenance",
                 metadata: [
@@ -82,9 +83,10 @@ public final class Maintenance: Sendable {
                     "dispatch_rows_pruned": "\(jobs)", "payment_intents_expired": "\(expired)",
                     "provider_events_pruned": "\(events)", "alert_digests_queued": "\(digests)",
                     "notification_rows_retired": "\(messages)", "staff_sessions_expired": "\(sessions)",
+                    "staff_resets_pruned": "\(resets)",
                 ]
             )
         }
-        return erased + pruned + photos + jobs + expired + events + digests + messages + sessions
+        return erased + pruned + photos + jobs + expired + events + digests + messages + sessions + resets
     }
 }

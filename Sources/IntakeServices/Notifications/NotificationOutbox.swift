@@ -38,6 +38,7 @@ public struct NotificationOutbox: Sendable {
             if outgoing.message.message == .alertConfirm, let alert = outgoing.message.alert {
                 outgoing.message.confirmURL = links.confirmURL(subscriptionID: alert.id)
             }
+            if let reset = outgoing.message.staffReset { outgoing.message.resetURL = links.resetURL(resetID: reset.id) }
             var item = Prepared(outgoing: outgoing)
             switch settingsByCouncil[councilID] {
             case .success(let found): item.settings = found
@@ -69,7 +70,7 @@ public struct NotificationOutbox: Sendable {
     }
 }
 
-/// The links in messages: one-click unsubscribe and alert confirmation, each a `LinkToken`
+/// The links in messages: one-click unsubscribe, alert confirmation and console password resets, each a `LinkToken`
 /// under `PUBLIC_BASE_URL`.
 public struct NotificationLinks: Sendable {
     let keyring: SecretKeyring
@@ -89,12 +90,20 @@ public struct NotificationLinks: Sendable {
         case .subscriber:
             guard let alert = message.alert else { return nil }
             token = LinkToken(.unsubscribeAlert, alert.id)
+        case .staff:
+            // An officer's own account's email: nothing to unsubscribe from.
+            return nil
         }
         return token.encoded(with: keyring).map { "\(baseURL)/v1/unsubscribe/\($0)" }
     }
 
     func confirmURL(subscriptionID: UUID) -> String? {
         LinkToken(.confirmAlert, subscriptionID).encoded(with: keyring).map { "\(baseURL)/v1/alerts/confirm/\($0)" }
+    }
+
+    /// The console page that sets a new password, under the same base URL as the API.
+    func resetURL(resetID: UUID) -> String? {
+        LinkToken(.staffPasswordReset, resetID).encoded(with: keyring).map { "\(baseURL)/console/password-reset/\($0)" }
     }
 
     func decode(_ token: String) -> LinkToken? { LinkToken.decode(token, with: keyring) }

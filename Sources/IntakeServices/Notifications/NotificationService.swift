@@ -139,7 +139,7 @@ public struct NotificationService: Sendable {
             return try await store.unsubscribeReporter(reportID: token.subject) ? .report(token.subject) : nil
         case .unsubscribeAlert:
             return try await store.unsubscribe(subscriptionID: token.subject) ? .alert(token.subject) : nil
-        case .confirmAlert:
+        case .confirmAlert, .staffPasswordReset:
             return nil
         }
     }

@@ -8,11 +8,14 @@ import NIOPosix
 /// failures, and sessions whose cookie token is stored only as its SHA-256.
 public struct StaffService: Sendable {
     let store: StaffStore
+    /// Reads the tokens of password reset links.
+    let links: NotificationLinks
     /// bcrypt's cost: 12 in service (about a quarter of a second a hash), lower only in tests.
     let bcryptCost: UInt8
 
-    public init(store: StaffStore, bcryptCost: UInt8 = 12) {
+    public init(store: StaffStore, links: NotificationLinks, bcryptCost: UInt8 = 12) {
         self.store = store
+        self.links = links
         self.bcryptCost = bcryptCost
     }
 
@@ -22,9 +25,7 @@ public struct StaffService: Sendable {
 
     public func create(_ staff: NewStaff, councilID: UUID) async throws -> StaffAccount {
         try staff.validate()
-        let cost = bcryptCost
-        let password = staff.password
-        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+        let hash = try await hash(staff.password)
         do {
             return try await store.create(staff, passwordHash: hash, councilID: councilID)
         } catch is StaffStore.EmailTaken {
@@ -82,4 +83,55 @@ public struct StaffService: Sendable {
     }
 
     public func signOut(token: String) async throws { try await store.endSession(tokenHash: Secrets.sha256(token)) }
+
+    func hash(_ password: String) async throws -> String {
+        let cost = bcryptCost
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    // MARK: Password resets
+
+    /// Asks for a reset link by email. What happened is for the logs and tests only: the
+    /// console answers the same whatever it is, so asking tells nobody which addresses have
+    /// accounts or which councils send email.
+    public func requestReset(email: String) async throws -> StaffStore.ResetRequest {
+        let email = email.trimmingCharacters(in: .whitespaces)
+        guard TextRules.looksLikeEmail(email), email.unicodeScalars.count <= 254 else { return .noAccount }
+        return try await store.requestReset(
+            email: email,
+            lifetimeSeconds: Int(SignInRules.resetLifetime.components.seconds),
+            maxPerHour: SignInRules.maxResetsPerHour
+        )
+    }
+
+    /// The account a reset link may still set a password for, or nil (not a link of ours, used,
+    /// expired, or overtaken by a newer one).
+    public func resetAccount(token: String) async throws -> StaffAccount? {
+        guard let resetID = resetID(token) else { return nil }
+        return try await store.usableReset(id: resetID)
+    }
+
+    func resetID(_ token: String) -> UUID? {
+        guard let token = links.decode(token), token.purpose == .staffPasswordReset else { return nil }
+        return token.subject
+    }
+
+    public enum ResetRefusal: Error, Equatable {
+        /// The link no longer works.
+        case linkUnusable
+    }
+
+    /// Sets the new password the link allows, once: the account's sessions end and its lock-out
+    /// is lifted. Throws `ValidationFailure` for a password the rules refuse.
+    public func resetPassword(token: String, password: String) async throws -> StaffAccount {
+        guard let resetID = resetID(token), let account = try await store.usableReset(id: resetID) else {
+            throw ResetRefusal.linkUnusable
+        }
+        let problems = PasswordRules.problems(password, email: account.email, name: account.name)
+        if !problems.isEmpty { throw ValidationFailure.validation(problems) }
+        guard let changed = try await store.completeReset(id: resetID, passwordHash: try await hash(password)) else {
+            throw ResetRefusal.linkUnusable
+        }
+        return changed
+    }
 }

@@ -120,7 +120,7 @@ public struct AppServices: Sendable {
             links: notificationLinks,
             keyring: config.secrets
         )
-        staff = StaffService(store: staffStore, bcryptCost: UInt8(config.staffBcryptCost))
+        staff = StaffService(store: staffStore, links: notificationLinks, bcryptCost: UInt8(config.staffBcryptCost))
         authentication = KeyAuthentication(store: keys, caches: caches)
         audit = AuditTrail(store: auditLog, councils: councilStore)
         intake = IntakeService(reports: reportStore, catalogue: routingCatalogue)

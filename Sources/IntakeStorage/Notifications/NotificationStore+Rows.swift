@@ -25,6 +25,7 @@ extension NotificationStore {
         var webhookSecret: String?
         var settingsGap: String?
         var recipientGap: String?
+        var staffReset: NotificationMessage.StaffReset?
 
         init(columns: RowColumns) throws {
             id = try columns("id")
@@ -46,6 +47,12 @@ extension NotificationStore {
             webhookSecret = try columns("webhook_secret")
             settingsGap = try columns("settings_gap")
             recipientGap = try columns("recipient_gap")
+            let resetID: UUID? = try columns("staff_reset_id")
+            let resetExpiry: Date? = try columns("staff_reset_expires_at")
+            let staffName: String? = try columns("staff_name")
+            if let resetID, let resetExpiry, let staffName {
+                staffReset = .init(id: resetID, name: staffName, expiresAt: resetExpiry)
+            }
             let subscriptionID: UUID? = try columns("subscription_id")
             subscription = try subscriptionID.map { _ in try SubscriptionColumns(columns: columns) }
         }
@@ -77,7 +84,8 @@ extension NotificationStore {
                 digest: digest.compactMap { reports[$0] },
                 alert: subscription?.subscription,
                 unsubscribeURL: nil,
-                confirmURL: nil
+                confirmURL: nil,
+                staffReset: staffReset
             )
         }
     }

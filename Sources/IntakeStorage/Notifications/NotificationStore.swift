@@ -47,6 +47,7 @@ public struct NotificationStore: Sendable {
                     sr.reference AS subscription_report_reference, s.report_id AS subscription_report_id,
                     sc.id AS target_council_id, sc.slug AS target_council_slug, sc.name AS target_council_name, sc.tier AS target_council_tier,
                     scat.code AS target_category_code, scat.name AS target_category_name,
+                    pr.id AS staff_reset_id, pr.expires_at AS staff_reset_expires_at, sa.name AS staff_name,
                     CASE
                         WHEN n.channel = 'webhook' THEN NULL
                         WHEN ns.council_id IS NULL THEN 'the council has no GOV.UK Notify settings'
@@ -59,6 +60,9 @@ public struct NotificationStore: Sendable {
                         WHEN n.audience = 'subscriber' AND s.id IS NULL THEN 'the subscription has ended'
                         WHEN n.message = 'alert_confirm' AND s.state <> 'pending' THEN 'the subscription is no longer waiting for confirmation'
                         WHEN n.message <> 'alert_confirm' AND n.audience = 'subscriber' AND s.state <> 'active' THEN 'the subscription is not active'
+                        WHEN n.audience = 'staff' AND (pr.id IS NULL OR pr.used_at IS NOT NULL OR pr.expires_at <= now()
+                                OR EXISTS (SELECT 1 FROM staff_password_resets nr WHERE nr.staff_id = pr.staff_id AND nr.created_at > pr.created_at))
+                            THEN 'the password reset has been used, asked for again or has expired'
                         WHEN n.channel <> 'webhook' AND n.address IS NULL THEN 'the address was erased'
                         WHEN n.channel <> 'webhook' AND notification_suppressed(n.council_id, n.channel, n.address)
                             THEN 'the address is suppressed (STOP or a permanent failure)'
@@ -72,6 +76,8 @@ public struct NotificationStore: Sendable {
                 LEFT JOIN councils sc ON sc.id = s.council_id
                 LEFT JOIN categories scat ON scat.id = s.category_id
                 LEFT JOIN council_notify_settings ns ON ns.council_id = n.council_id
+                LEFT JOIN staff_password_resets pr ON pr.id = n.staff_reset_id
+                LEFT JOIN staff_accounts sa ON sa.id = pr.staff_id
                 WHERE n.id = ANY (\(ids))
                 """,
                 logger: logger
