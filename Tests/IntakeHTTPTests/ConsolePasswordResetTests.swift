@@ -109,7 +109,9 @@ import Testing
             let path = String(link.dropFirst(world.services.config.publicBaseURL.count))
             // Nothing in the database can rebuild the link (its token is a MAC, not stored).
             let token = String(link.dropFirst(base.count))
-            #expect(try await world.count("SELECT count(*)::int FROM notifications WHERE address LIKE '%\(token)%' OR items::text LIKE '%\(token)%'") == 0)
+            #expect(
+                try await world.count("SELECT count(*)::int FROM notifications WHERE address LIKE '%\(token)%' OR items::text LIKE '%\(token)%'") == 0
+            )
 
             let (formStatus, formCSRF, formPage) = try await Self.csrf(client, path)
             #expect(formStatus == .ok)
@@ -124,10 +126,22 @@ import Testing
             )
             #expect(mismatch == .badRequest)
             #expect(mismatchPage.contains(##"<a href="#confirm">Enter the same password twice</a>"##))
-            let (short, _, shortPage) = try await Self.form(client, path, csrf: formCSRF, cookie: formCSRF, ["password": "short", "confirm": "short"])
+            let (short, _, shortPage) = try await Self.form(
+                client,
+                path,
+                csrf: formCSRF,
+                cookie: formCSRF,
+                ["password": "short", "confirm": "short"]
+            )
             #expect(short == .badRequest)
             #expect(shortPage.contains(##"<a href="#password">Your password must be at least 12 characters"##))
-            let (noCSRF, _, _) = try await Self.form(client, path, csrf: nil, cookie: formCSRF, ["password": Self.newPassword, "confirm": Self.newPassword])
+            let (noCSRF, _, _) = try await Self.form(
+                client,
+                path,
+                csrf: nil,
+                cookie: formCSRF,
+                ["password": Self.newPassword, "confirm": Self.newPassword]
+            )
             #expect(noCSRF == .forbidden)
 
             let (done, location, _) = try await Self.form(
@@ -143,7 +157,9 @@ import Testing
             #expect(signInPage.contains("Your password has been changed"))
 
             // The old session has ended; the old password no longer works; the lock-out is lifted.
-            #expect(try await client.execute(uri: "/console/", method: .get, headers: [.cookie: session]) { $0.headers[.location] } == "/console/login")
+            #expect(
+                try await client.execute(uri: "/console/", method: .get, headers: [.cookie: session]) { $0.headers[.location] } == "/console/login"
+            )
             let (old, _, _) = try await ConsoleTests.signIn(client)
             #expect(old == .unauthorized)
             let (fresh, newSession, _) = try await ConsoleTests.signIn(client, password: Self.newPassword)
@@ -153,7 +169,13 @@ import Testing
             let (again, _, againPage) = try await Self.csrf(client, path)
             #expect(again == .notFound)
             #expect(againPage.contains("This link no longer works"))
-            let (reuse, _, _) = try await Self.form(client, path, csrf: formCSRF, cookie: formCSRF, ["password": "yet another passphrase", "confirm": "yet another passphrase"])
+            let (reuse, _, _) = try await Self.form(
+                client,
+                path,
+                csrf: formCSRF,
+                cookie: formCSRF,
+                ["password": "yet another passphrase", "confirm": "yet another passphrase"]
+            )
             #expect(reuse == .notFound)
             // A link made up or pointed elsewhere is refused like a used one.
             let (forged, _, _) = try await Self.csrf(client, "/console/password-reset/" + String(token.reversed()))
@@ -177,7 +199,10 @@ import Testing
             }
             // Three resets at most in an hour, each with one email.
             #expect(try await world.count("SELECT count(*)::int FROM staff_password_resets") == SignInRules.maxResetsPerHour)
-            #expect(try await world.count("SELECT count(*)::int FROM notifications WHERE message = 'staff_password_reset'") == SignInRules.maxResetsPerHour)
+            #expect(
+                try await world.count("SELECT count(*)::int FROM notifications WHERE message = 'staff_password_reset'")
+                    == SignInRules.maxResetsPerHour
+            )
             try await world.deliver()
             // Only the newest is worth sending: the older ones were overtaken before the worker ran.
             let sent = world.notify.notifications

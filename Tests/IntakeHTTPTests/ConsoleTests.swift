@@ -16,8 +16,11 @@ import Testing
     static let password = "correct horse battery staple"
 
     /// bcrypt at its lowest cost: the tests sign in many times.
-    static func withConsole(_ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
-        try await withApp(configure: { $0.staffBcryptCost = 4 }) { client, testDB in
+    static func withConsole(
+        live: Bool = false,
+        _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
+    ) async throws {
+        try await withApp(live: live, configure: { $0.staffBcryptCost = 4 }) { client, testDB in
             _ = try await PullQueueTests.seeded(testDB, reports: 0)
             let staff = try await bearer(testDB, role: .backoffice, council: "barchester")
             let (status, json) = try await PullQueueTests.post(

@@ -24,6 +24,7 @@ func withApp(
     migrated: Bool = true,
     logs: LogCapture? = nil,
     asServiceRole: Bool = false,
+    live: Bool = false,
     configure: @Sendable (inout IntakeConfig) -> Void = { _ in },
     _ test: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
 ) async throws {
@@ -43,7 +44,8 @@ func withApp(
                     logger: logs?.logger() ?? .quiet
                 )
                 let app = try buildApplication(deps)
-                try await app.test(.router) { client in try await test(client, testDB) }
+                // A real server on loopback when a browser must reach it.
+                try await app.test(live ? .live : .router) { client in try await test(client, testDB) }
             }
         }
         if asServiceRole {

@@ -75,7 +75,9 @@ public final class Maintenance: Sendable {
         let messages = try await notifications?.applyRetention() ?? 0
         let sessions = try await staff?.pruneSessions() ?? 0
         let resets = try await staff?.pruneResets() ?? 0
-        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 || digests > 0 || messages > 0 || sessions > 0 || resets > 0 {
+        if erased > 0 || pruned > 0 || photos > 0 || jobs > 0 || expired > 0 || events > 0 || digests > 0 || messages > 0 || sessions > 0
+            || resets > 0
+        {
             logger.info(
                 "maintenance",
                 metadata: [

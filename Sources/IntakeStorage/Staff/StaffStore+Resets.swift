@@ -33,7 +33,10 @@ extension StaffStore {
                 """,
                 logger: logger
             )
-            guard let (staffID, councilID, address, sends, recent) = try await accounts.decode((UUID, UUID, String, Bool, Int).self).first(where: { _ in true })
+            guard
+                let (staffID, councilID, address, sends, recent) = try await accounts.decode((UUID, UUID, String, Bool, Int).self).first(where: { _ in
+                    true
+                })
             else { return .noAccount }
             guard sends else { return .notifyUnavailable }
             guard recent < maxPerHour else { return .tooMany }
