@@ -169,6 +169,87 @@ import Testing
         }
     }
 
+    @Test func theTextFilterFindsReferencesAndDescriptionsAndTheCountsFollowEveryFilter() async throws {
+        try await Self.withConsole { client, testDB in
+            let (references, otherCategory): ([String], String) = try await testDB.withDatabase(poolSize: 1) { database in
+                var ids: [UUID] = []
+                for description in ["Mattress by the GATE", "Bags of rubbish", "Graffiti on the gate post", #"Pothole 100% deep_ish, C:\temp"#] {
+                    ids.append(try await DispatchFixtures.report(database, description: description))
+                }
+                // Two of them in progress; the last in another category.
+                _ = try await DispatchFixtures.scalar(
+                    database,
+                    "UPDATE reports SET status = 'in_progress' WHERE id IN ('\(ids[0])', '\(ids[2])') RETURNING 1",
+                    as: Int.self
+                )
+                let code = try await DispatchFixtures.scalar(
+                    database,
+                    """
+                    WITH other AS (SELECT c.id, c.code FROM categories c JOIN reports r ON r.council_id = c.council_id
+                                   WHERE r.id = '\(ids[3])' AND c.code <> 'fly_tipping' ORDER BY c.code LIMIT 1)
+                    UPDATE reports SET category_id = other.id FROM other WHERE reports.id = '\(ids[3])' RETURNING other.code
+                    """,
+                    as: String.self
+                )
+                var references: [String] = []
+                for id in ids {
+                    references.append(
+                        try await DispatchFixtures.scalar(database, "SELECT reference FROM reports WHERE id = '\(id)'", as: String.self) ?? ""
+                    )
+                }
+                return (references, code ?? "")
+            }
+            let (_, session, _) = try await Self.signIn(client)
+            let cookie = try #require(session)
+            func list(_ query: String) async throws -> (references: [String], counts: [String: Int], caption: String) {
+                let page = try await client.execute(uri: "/console/?\(query)", method: .get, headers: [.cookie: cookie]) { $0.text }
+                // In the page's order (newest first).
+                let shown = references.compactMap { reference in page.range(of: ">\(reference)</a>").map { (reference, $0.lowerBound) } }
+                    .sorted { $0.1 < $1.1 }.map(\.0)
+                var counts: [String: Int] = [:]
+                if let table = page.range(of: #"<table id="counts">"#), let end = page[table.upperBound...].range(of: "</table>") {
+                    let rows = page[table.upperBound..<end.lowerBound].components(separatedBy: "<tr><td>").dropFirst()
+                    for row in rows {
+                        let cells = row.components(separatedBy: "</td><td>")
+                        if cells.count == 2, let count = Int(cells[1].prefix { $0.isNumber }) { counts[cells[0]] = count }
+                    }
+                }
+                let caption =
+                    page.range(of: #"<table id="cases">"#).flatMap { start in
+                        page[start.upperBound...].range(of: "<caption>").flatMap { open in
+                            page[open.upperBound...].range(of: "</caption>").map { String(page[open.upperBound..<$0.lowerBound]) }
+                        }
+                    } ?? ""
+                return (shown, counts, caption)
+            }
+            // Any case, anywhere in the description; the reference, whole or in part.
+            #expect(try await list("q=gate").references == [references[2], references[0]])
+            #expect(try await list("q=gate").counts == ["in progress": 2])
+            #expect(try await list("q=\(references[1].lowercased())").references == [references[1]])
+            let digits = String(references[1].suffix(4))
+            #expect(try await list("q=\(digits)").references.contains(references[1]))
+            // %, _ and \ are the reporter's text, not wildcards.
+            #expect(try await list("q=100%25+deep_").references == [references[3]])
+            #expect(try await list("q=1_0").references.isEmpty)
+            #expect(try await list("q=C%3A%5Ctemp").references == [references[3]])
+            #expect(try await list("q=C%3A%5C%5Ctemp").references.isEmpty)
+            // A filter never holds a line break (so nothing can match across the two fields).
+            let newline = try await client.execute(uri: "/console/?q=\(digits)%0ABags", method: .get, headers: [.cookie: cookie]) { $0.status }
+            #expect(newline == .badRequest)
+            // A match never straddles the reference and the description.
+            #expect(try await list("q=\(digits)+Bags").references.isEmpty)
+            #expect(try await list("q=nothing+like+it").counts.isEmpty)
+            // Counts follow the category, dates and text, whatever the status filter shows.
+            let other = try await list("category=\(otherCategory)")
+            #expect(other.references == [references[3]] && other.counts == ["open": 1])
+            let fly = try await list("category=fly_tipping&status=in_progress")
+            #expect(fly.references == [references[2], references[0]])
+            #expect(fly.counts == ["open": 1, "in progress": 2])
+            #expect(fly.caption == "2 cases at Barchester City Council")
+            #expect(try await list("from=2000-01-01&to=2000-12-31").counts.isEmpty)
+        }
+    }
+
     @Test func failedSignInsAreRefusedAlikeAndLockTheAccount() async throws {
         try await Self.withConsole { client, testDB in
             // No CSRF token: refused before anything is checked.

@@ -123,18 +123,21 @@ import Testing
         }
     }
 
-    static func withWorld(_ test: @escaping @Sendable (World) async throws -> Void) async throws {
+    static func withWorld(logs: LogCapture? = nil, _ test: @escaping @Sendable (World) async throws -> Void) async throws {
         let notify = try await FakeNotify.start()
         let url = notify.url
         do {
-            try await withApp(configure: {
-                $0.govukNotifyBaseURL = url
-                // Console sign-ins and resets in these tests hash at bcrypt's lowest cost.
-                $0.staffBcryptCost = 4
-                // Subscribers' webhooks in these tests are on loopback.
-                $0.allowPrivateDestinations = true
-                $0.allowHTTPDestinations = true
-            }) { client, testDB in
+            try await withApp(
+                logs: logs,
+                configure: {
+                    $0.govukNotifyBaseURL = url
+                    // Console sign-ins and resets in these tests hash at bcrypt's lowest cost.
+                    $0.staffBcryptCost = 4
+                    // Subscribers' webhooks in these tests are on loopback.
+                    $0.allowPrivateDestinations = true
+                    $0.allowHTTPDestinations = true
+                }
+            ) { client, testDB in
                 _ = try await PullQueueTests.seeded(testDB, reports: 0)
                 var config = IntakeConfig(database: testDB.settings, databaseAcquireTimeout: .seconds(10))
                 config.secrets = TestSecrets.keyring

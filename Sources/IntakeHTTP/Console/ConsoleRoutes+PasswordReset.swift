@@ -13,6 +13,8 @@ import Logging
 /// double-submit CSRF token as sign-in.
 extension ConsoleRoutes {
     static let resetRoute = "/console/password-reset"
+    /// Far longer than either path takes; the rate limit bounds how many anyone can wait for.
+    static let resetAnswerTime: Duration = .milliseconds(300)
 
     func resetRequestPage(_ request: Request, error: String? = nil, email: String = "", status: HTTPResponse.Status = .ok) -> Response {
         let csrf = Self.preSessionCSRF(request)
@@ -29,15 +31,20 @@ extension ConsoleRoutes {
         let form = try await Self.form(request)
         guard Self.preSessionCSRFMatches(form, request) else { return forbidden() }
         let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard TextRules.looksLikeEmail(email), email.unicodeScalars.count <= 254 else {
+        guard StaffService.isAddress(email) else {
+            let shown = String(String.UnicodeScalarView(email.unicodeScalars.filter { $0.properties.generalCategory != .control }).prefix(254))
             return resetRequestPage(
                 request,
                 error: "Enter your email address in the correct format, like name@council.gov.uk",
-                email: String(email.prefix(254)),
+                email: shown,
                 status: .badRequest
             )
         }
+        // Every answer takes at least this long, so that how long it takes does not tell whether
+        // the address has an account (an account's request writes and waits for a commit).
+        let answerAt = ContinuousClock.now + Self.resetAnswerTime
         let outcome = try await staff.requestReset(email: email)
+        try? await Task.sleep(until: answerAt)
         // For the operator: what happened, never to whom.
         let what: String
         switch outcome {
@@ -69,6 +76,8 @@ extension ConsoleRoutes {
             values["errors"] = errors.map { error -> [String: Any] in
                 ["field": error.field, "message": error.message, "isPassword": error.field == "password", "isConfirm": error.field == "confirm"]
             }
+            values["passwordError"] = errors.contains { $0.field == "password" }
+            values["confirmError"] = errors.contains { $0.field == "confirm" }
         }
         return withPreSessionCSRF(
             page(title: "Choose a new password", content: ConsoleTemplates.render("resetForm", values), error: !errors.isEmpty, status: status),
@@ -78,9 +87,10 @@ extension ConsoleRoutes {
     }
 
     func resetPassword(_ request: Request, token: String, requestID: String) async throws -> Response {
+        // Who may call (a working link) before the body is read.
+        guard let account = try await staff.resetAccount(token: token) else { return resetLinkUnusable() }
         let form = try await Self.form(request)
         guard Self.preSessionCSRFMatches(form, request) else { return forbidden() }
-        guard let account = try await staff.resetAccount(token: token) else { return resetLinkUnusable() }
         let password = form["password"] ?? ""
         guard password == (form["confirm"] ?? "") else {
             return try await resetPasswordPage(
@@ -92,7 +102,7 @@ extension ConsoleRoutes {
         }
         let problems = PasswordRules.problems(password, email: account.email, name: account.name)
         guard problems.isEmpty else {
-            return try await resetPasswordPage(request, token: token, errors: problems.map(Self.passwordProblem), status: .badRequest)
+            return try await resetPasswordPage(request, token: token, errors: [Self.passwordProblem(problems[0])], status: .badRequest)
         }
         let entry = try await beginAudit(
             account,

@@ -127,16 +127,17 @@ enum ConsoleTemplates {
         </div>
         {{/hasErrors}}
         <h1>Choose a new password</h1>
-        <p>For {{email}}. Signing in anywhere else with the old password ends.</p>
+        <p>For {{email}}. Every session signed in with the old password ends.</p>
         <form method="post" action="/console/password-reset/{{token}}" novalidate>
           <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="username" autocomplete="username" value="{{email}}">
           <label for="password">New password</label>
           <span class="hint" id="password-hint">At least 12 characters. Three or more unrelated words make a strong password.</span>
-          {{#errors}}{{#isPassword}}<span class="error-message">{{message}}</span>{{/isPassword}}{{/errors}}
-          <input id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-hint">
+          {{#errors}}{{#isPassword}}<span class="error-message" id="password-error">{{message}}</span>{{/isPassword}}{{/errors}}
+          <input id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-hint{{#passwordError}} password-error{{/passwordError}}">
           <label for="confirm">Confirm the new password</label>
-          {{#errors}}{{#isConfirm}}<span class="error-message">{{message}}</span>{{/isConfirm}}{{/errors}}
-          <input id="confirm" name="confirm" type="password" autocomplete="new-password">
+          {{#errors}}{{#isConfirm}}<span class="error-message" id="confirm-error">{{message}}</span>{{/isConfirm}}{{/errors}}
+          <input id="confirm" name="confirm" type="password" autocomplete="new-password"{{#confirmError}} aria-describedby="confirm-error"{{/confirmError}}>
           <button type="submit" id="set-password">Set the password</button>
         </form>
         """

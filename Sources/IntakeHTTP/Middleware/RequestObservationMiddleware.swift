@@ -98,9 +98,14 @@ extension Duration {
 }
 
 extension RequestObservationMiddleware {
+    /// Links that act on their own token (a password reset, unsubscribe, alert confirmation)
+    /// are logged without it: a log reader must not be able to follow them.
+    static let tokenPaths = ["/console/password-reset/", "/v1/unsubscribe/", "/v1/alerts/confirm/"]
+
     /// A whole API key pasted into a path (`DELETE /v1/api-keys/ci_…_secret`) is logged as its
-    /// prefix only.
+    /// prefix only, a link's token not at all.
     static func loggable(path: String) -> String {
+        if let prefix = tokenPaths.first(where: { path.hasPrefix($0) && path.count > $0.count }) { return prefix + "…" }
         guard path.hasPrefix("/v1/api-keys/") else { return path }
         let last = String(path.dropFirst("/v1/api-keys/".count))
         guard let token = APIKeyToken(parsing: last) else { return path }

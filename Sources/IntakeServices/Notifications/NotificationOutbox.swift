@@ -38,7 +38,12 @@ public struct NotificationOutbox: Sendable {
             if outgoing.message.message == .alertConfirm, let alert = outgoing.message.alert {
                 outgoing.message.confirmURL = links.confirmURL(subscriptionID: alert.id)
             }
-            if let reset = outgoing.message.staffReset { outgoing.message.resetURL = links.resetURL(resetID: reset.id) }
+            if let reset = outgoing.message.staffReset {
+                outgoing.message.resetURL = links.resetURL(resetID: reset.id)
+                if outgoing.message.resetURL == nil && outgoing.skipReason == nil {
+                    outgoing.skipReason = "no link can be made without SECRETS_KEY"
+                }
+            }
             var item = Prepared(outgoing: outgoing)
             switch settingsByCouncil[councilID] {
             case .success(let found): item.settings = found

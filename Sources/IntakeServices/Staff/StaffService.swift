@@ -63,11 +63,14 @@ public struct StaffService: Sendable {
         guard allowed else { return .locked }
         guard matches else { return .refused }
         let token = Secrets.randomHex(bytes: 32)
-        try await store.startSession(
+        let started = try await store.startSession(
             staffID: stored.account.id,
+            checkedHash: stored.passwordHash,
             tokenHash: Secrets.sha256(token),
             lifetimeSeconds: Int(SignInRules.sessionLifetime.components.seconds)
         )
+        // The password was reset while it was being checked: the old one no longer signs in.
+        guard started else { return .refused }
         return .signedIn(token: token, account: stored.account)
     }
 
@@ -96,12 +99,19 @@ public struct StaffService: Sendable {
     /// accounts or which councils send email.
     public func requestReset(email: String) async throws -> StaffStore.ResetRequest {
         let email = email.trimmingCharacters(in: .whitespaces)
-        guard TextRules.looksLikeEmail(email), email.unicodeScalars.count <= 254 else { return .noAccount }
+        guard Self.isAddress(email) else { return .noAccount }
         return try await store.requestReset(
             email: email,
             lifetimeSeconds: Int(SignInRules.resetLifetime.components.seconds),
             maxPerHour: SignInRules.maxResetsPerHour
         )
+    }
+
+    /// Something that could be an account's address: no control characters (PostgreSQL cannot
+    /// hold NUL), at most 254 characters.
+    public static func isAddress(_ email: String) -> Bool {
+        TextRules.looksLikeEmail(email) && email.unicodeScalars.count <= 254
+            && !email.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
     }
 
     /// The account a reset link may still set a password for, or nil (not a link of ours, used,

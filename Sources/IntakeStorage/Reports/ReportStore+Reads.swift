@@ -30,7 +30,7 @@ extension ReportStore {
                        OR r.location && ST_MakeEnvelope(\(box?.minLon), \(box?.minLat), \(box?.maxLon), \(box?.maxLat), 4326))
                   AND (\(query.since)::timestamptz IS NULL OR r.created_at >= \(query.since))
                   AND (\(query.until)::timestamptz IS NULL OR r.created_at < \(query.until))
-                  AND (\(query.textPattern)::text IS NULL OR r.description ILIKE \(query.textPattern) OR r.reference ILIKE \(query.textPattern))
+                  AND (\(query.textPattern)::text IS NULL OR (r.reference || E'\\n' || r.description) ILIKE \(query.textPattern))
                   AND (\(query.cursor?.createdAtMicros)::bigint IS NULL
                        OR (r.created_at, r.id) < (timestamptz 'epoch' + \(query.cursor?.createdAtMicros) * interval '1 microsecond',
                                                   \(query.cursor?.id)))
@@ -59,13 +59,12 @@ extension ReportStore {
             let rows = try await connection.query(
                 """
                 SELECT r.status, count(*)::int FROM reports r
-                JOIN councils c ON c.id = r.council_id
-                JOIN categories cat ON cat.id = r.category_id
-                WHERE c.slug = \(query.councilSlug ?? "")
-                  AND (\(query.categoryCode)::text IS NULL OR cat.code = \(query.categoryCode))
+                WHERE r.council_id = (SELECT id FROM councils WHERE slug = \(query.councilSlug ?? ""))
+                  AND (\(query.categoryCode)::text IS NULL
+                       OR r.category_id IN (SELECT id FROM categories WHERE code = \(query.categoryCode)))
                   AND (\(query.since)::timestamptz IS NULL OR r.created_at >= \(query.since))
                   AND (\(query.until)::timestamptz IS NULL OR r.created_at < \(query.until))
-                  AND (\(query.textPattern)::text IS NULL OR r.description ILIKE \(query.textPattern) OR r.reference ILIKE \(query.textPattern))
+                  AND (\(query.textPattern)::text IS NULL OR (r.reference || E'\\n' || r.description) ILIKE \(query.textPattern))
                 GROUP BY r.status
                 """,
                 logger: logger

@@ -20,7 +20,14 @@ extension StaffStore {
     public func requestReset(email: String, lifetimeSeconds: Int, maxPerHour: Int) async throws -> ResetRequest {
         let logger = self.logger
         return try await database.withTransaction { connection in
-            // Locked, so that parallel requests for one account count each other.
+            // The account locked first, in a statement of its own: parallel requests for it wait
+            // here, and each then counts (in a later statement, with a newer snapshot) the resets
+            // those before it made.
+            let locked = try await connection.query(
+                "SELECT s.id FROM staff_accounts s WHERE lower(s.email) = lower(\(email)) FOR UPDATE",
+                logger: logger
+            )
+            guard let lockedID = try await locked.decode(UUID.self).first(where: { _ in true }) else { return .noAccount }
             let accounts = try await connection.query(
                 """
                 SELECT s.id, s.council_id, s.email,
@@ -28,16 +35,12 @@ extension StaffStore {
                             AND n.templates ? 'staff_password_reset' AND 'email' = ANY (n.channels)) AS sends,
                     (SELECT count(*)::int FROM staff_password_resets r
                      WHERE r.staff_id = s.id AND r.created_at > now() - interval '1 hour') AS recent
-                FROM staff_accounts s WHERE lower(s.email) = lower(\(email))
-                FOR UPDATE OF s
+                FROM staff_accounts s WHERE s.id = \(lockedID)
                 """,
                 logger: logger
             )
-            guard
-                let (staffID, councilID, address, sends, recent) = try await accounts.decode((UUID, UUID, String, Bool, Int).self).first(where: { _ in
-                    true
-                })
-            else { return .noAccount }
+            let found = try await accounts.decode((UUID, UUID, String, Bool, Int).self).first(where: { _ in true })
+            guard let (staffID, councilID, address, sends, recent) = found else { return .noAccount }
             guard sends else { return .notifyUnavailable }
             guard recent < maxPerHour else { return .tooMany }
             let queued = try await connection.query(

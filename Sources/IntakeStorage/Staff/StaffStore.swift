@@ -124,17 +124,21 @@ public struct StaffStore: Sendable {
     }
 
     /// A successful sign-in: failures forgotten, and a session (its token stored as SHA-256).
-    public func startSession(staffID: UUID, tokenHash: [UInt8], lifetimeSeconds: Int) async throws {
+    /// Only while the password checked is still the account's (`checkedHash`): a reset that
+    /// lands during the check ends sessions that this one must not outlive. False if it changed.
+    public func startSession(staffID: UUID, checkedHash: String, tokenHash: [UInt8], lifetimeSeconds: Int) async throws -> Bool {
         let logger = self.logger
-        try await database.withTransaction { connection in
-            _ = try await connection.query(
+        return try await database.withTransaction { connection in
+            let current = try await connection.query(
                 """
                 UPDATE staff_accounts SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL, last_login_at = now(),
                     updated_at = now()
-                WHERE id = \(staffID)
+                WHERE id = \(staffID) AND password_hash = \(checkedHash)
+                RETURNING id
                 """,
                 logger: logger
             )
+            guard try await current.decode(UUID.self).first(where: { _ in true }) != nil else { return false }
             _ = try await connection.query(
                 """
                 INSERT INTO staff_sessions (token_hash, staff_id, expires_at)
@@ -142,6 +146,7 @@ public struct StaffStore: Sendable {
                 """,
                 logger: logger
             )
+            return true
         }
     }
 
