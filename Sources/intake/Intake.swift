@@ -22,7 +22,7 @@ struct Intake: AsyncParsableCommand {
         discussion: "Settings come from environment variables (see README.md); each has a matching --flag.",
         subcommands: [
             ServeCommand.self, WorkerCommand.self, DevCommand.self, MigrateCommand.self, KeysCommand.self, CouncilsCommand.self,
-            SeedDemoCommand.self, SecretsCommand.self,
+            SeedDemoCommand.self, SecretsCommand.self, HousekeepingCommand.self,
         ]
     )
 }

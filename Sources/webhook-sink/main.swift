@@ -1,6 +1,9 @@
 // A webhook receiver for `make bench`: answers every POST with 204 and counts them, checking
 // each Standard Webhooks signature when WEBHOOK_SECRET is set (as a real receiver would).
-// GET /count returns how many arrived. Listens on loopback only.
+// GET /count returns how many arrived. With SINK_RECORD=1 it also keeps each verified case
+// delivery as "<case id> <event id> <message id>" in arrival order (GET /deliveries), so
+// `make bench-scale` can check that none was lost or repeated and each case's came in order.
+// Listens on loopback only.
 //
 // It also stands in for GOV.UK Notify: `POST /v2/notifications/email` and `/sms` answer 201
 // with a notification id, after checking the bearer JWT as Notify does when NOTIFY_SECRET and
@@ -28,6 +31,8 @@ let notifySecret = ProcessInfo.processInfo.environment["NOTIFY_SECRET"].map { Sy
 let notifyService = ProcessInfo.processInfo.environment["NOTIFY_SERVICE_ID"]
 let notifyLog = Mutex<[String]>([])
 let lastToken = Mutex<String>("")
+let record = ProcessInfo.processInfo.environment["SINK_RECORD"] == "1"
+let deliveries = Mutex<[String]>([])
 
 func base64URLDecoded(_ text: Substring) -> Data? {
     var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
@@ -88,11 +93,18 @@ router.post("**") { request, _ -> Response in
     let body = try await request.body.collect(upTo: 1 << 20)
     if verified(request, body: body) {
         counter.value.add(1, ordering: .relaxed)
+        if record, let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] {
+            let caseID = (object["case"] as? [String: Any])?["id"] as? String ?? "-"
+            let eventID = ((object["event"] as? [String: Any])?["id"]).map { "\($0)" } ?? "-"
+            let messageID = object["message_id"] as? String ?? "-"
+            deliveries.withLock { $0.append("\(caseID) \(eventID) \(messageID)") }
+        }
         return Response(status: .noContent)
     }
     counter.bad.add(1, ordering: .relaxed)
     return Response(status: .unauthorized)
 }
+router.get("/deliveries") { _, _ in deliveries.withLock { $0.joined(separator: "\n") } + "\n" }
 router.get("/count") { _, _ in "\(counter.value.load(ordering: .relaxed)) \(counter.bad.load(ordering: .relaxed))\n" }
 let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
 try await app.runService()
