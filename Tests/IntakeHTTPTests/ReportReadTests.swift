@@ -47,6 +47,36 @@ import Testing
         }
     }
 
+    @Test func severalStatusesPageNewestFirstAcrossStatusesEachOnce() async throws {
+        try await withApp { client, testDB in
+            try await ReportIntakeTests.setUp(testDB)
+            let ids = try await Self.seed(client, testDB, count: 7)
+            let statuses = ["fixed", "in_progress", "open", "fixed", "in_progress", "open", "fixed"]
+            try await testDB.withDatabase(poolSize: 1) { database in
+                for (id, status) in zip(ids, statuses) {
+                    _ = try await DispatchFixtures.scalar(
+                        database,
+                        "UPDATE reports SET status = '\(status)' WHERE id = '\(id)' RETURNING 1",
+                        as: Int.self
+                    )
+                }
+            }
+            var seen: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                // A status named twice counts once.
+                let uri = "/v1/reports?status=in_progress,open,in_progress&limit=3" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let page = try await client.execute(uri: uri, method: .get) { $0.json }
+                seen += (page["reports"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                cursor = page["next_cursor"] as? String
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(seen == [ids[5], ids[4], ids[2], ids[1]])
+            #expect(pages == 2)
+        }
+    }
+
     @Test func filtersNarrowTheList() async throws {
         try await withApp { client, testDB in
             try await ReportIntakeTests.setUp(testDB)
