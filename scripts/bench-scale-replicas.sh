@@ -32,12 +32,14 @@ cleanup() {
 }
 trap cleanup EXIT
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || {
-  echo "installing haproxy" >&2
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+install() { # package
+  echo "installing $1" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1 \
+    || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null; }
 }
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || install haproxy
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
-command -v wrk >/dev/null || as_root apt-get install -y -qq wrk >/dev/null
+command -v wrk >/dev/null || install wrk
 export DATABASE_URL="postgres://intake@127.0.0.1:$PGPORT/$DB?sslmode=disable"
 if [ "$OWN_DB" = 1 ]; then
   $PSQL -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
@@ -85,7 +87,9 @@ CFG
 "$HAPROXY" -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
 PIDS+=($!)
 for port in "${SERVE_PORTS[@]}" "$BALANCER"; do
-  for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+  ready=0
+  for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && { ready=1; break; }; sleep 0.1; done
+  [ "$ready" = 1 ] || { echo "bench-scale-replicas: nothing ready on port $port" >&2; tail -5 "$WORK"/*.log >&2; exit 1; }
 done
 sleep 2 # the balancer's first health checks
 
@@ -161,5 +165,10 @@ printf '  %-52s %s (every 2xx is a stored report: %s)\n' "reports stored in the 
 printf '  %-52s %s cases × 3, %s failed\n' "status changes through the balancer" "$CASES" "$MOVE_FAILURES"
 printf '  %-52s %s jobs; lost %s, duplicated %s, unexpected %s, still waiting %s\n' "webhook deliveries (signed, verified)" "$JOBS" "$LOST" "$DUPLICATED" "$UNEXPECTED" "$UNDELIVERED"
 printf '  %-52s %s out of order, %s bad signatures\n' "per-case order at the sink" "$OUT_OF_ORDER" "${BAD_SIGNATURES:-?}"
-[ "$LOST" = 0 ] && [ "$DUPLICATED" = 0 ] && [ "$OUT_OF_ORDER" = 0 ] && [ "$UNDELIVERED" = 0 ] && [ "$MOVE_FAILURES" = 0 ] \
-  || { echo "bench-scale-replicas: deliveries were lost, repeated or out of order" >&2; exit 1; }
+# Every intake and every status change is one job: the jobs must be exactly those.
+EXPECTED_JOBS=$((STORED + 3 * CASES))
+printf '  %-52s %s (%s reports + 3 × %s cases)\n' "jobs expected" "$EXPECTED_JOBS" "$STORED" "$CASES"
+[ "$SENT" -gt 0 ] && [ "$NON2XX" = 0 ] && [ "$STORED" -ge "$((SENT - NON2XX))" ] && [ "$CASES" = 300 ] && [ "$JOBS" = "$EXPECTED_JOBS" ] \
+  && [ "$LOST" = 0 ] && [ "$DUPLICATED" = 0 ] && [ "$UNEXPECTED" = 0 ] && [ "$OUT_OF_ORDER" = 0 ] && [ "$UNDELIVERED" = 0 ] \
+  && [ "$MOVE_FAILURES" = 0 ] && [ "${BAD_SIGNATURES:-1}" = 0 ] \
+  || { echo "bench-scale-replicas: intakes or deliveries were lost, repeated or out of order" >&2; exit 1; }

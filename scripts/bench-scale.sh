@@ -7,8 +7,9 @@
 # then housekeeping at that size under intake, and two serve and two worker processes behind
 # HAProxy on the same database (scripts/bench-scale-replicas.sh).
 #
-# Bounded: BENCH_SCALE_REPORTS (default 10,000,000; about 7 GB of disk while it runs, dropped at
-# the end unless BENCH_SCALE_KEEP=1), BENCH_SECONDS per measurement (default 10).
+# Bounded: BENCH_SCALE_REPORTS (default 10,000,000; about 10 GB of disk while it runs, dropped at
+# the end unless BENCH_SCALE_KEEP=1), BENCH_SECONDS per measurement (default 10). Exits non-zero
+# when the replicas lose, repeat or reorder a delivery.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -26,19 +27,26 @@ PSQL="$PGBIN/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $PGPORT -U intake"
 Q="$PSQL -d $DB -tA"
 WORK=$(mktemp -d)
 SERVER_PID=
+HK_PID=
+SAMPLER=
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  for pid in "$SERVER_PID" "$HK_PID" "$SAMPLER"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
-  [ "${BENCH_SCALE_KEEP:-0}" = 1 ] || $PSQL -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  [ "${BENCH_SCALE_KEEP:-0}" = 1 ] || [ "${BENCH_SCALE_REUSE:-0}" = 1 ] || $PSQL -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-command -v wrk >/dev/null || { echo "installing wrk" >&2; apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+command -v wrk >/dev/null || {
+  echo "installing wrk" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+    || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+}
 now() { date +%s.%N; }
-since() { python3 -c "print(round($(now) - $1, 1))"; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 export DATABASE_URL="postgres://intake@127.0.0.1:$PGPORT/$DB?sslmode=disable"
 # BENCH_SCALE_REUSE=1 measures a database kept by an earlier BENCH_SCALE_KEEP=1 run again (at
-# size only), after migrating it: for trying an index without generating everything again.
+# size only, and keeps it), after migrating it: for trying an index without generating it again.
 REUSE=${BENCH_SCALE_REUSE:-0}
 if [ "$REUSE" = 1 ]; then
   REPORTS=$($PSQL -d "$DB" -tAc "SELECT count(*) FROM reports WHERE id <= bench.rid($REPORTS)")
@@ -244,7 +252,7 @@ echo "(targets: each read's p99 ≤ 50 ms at one client; intake at size within 2
 # size: contacts of reports closed more than 30 days ago (not a year, so that hundreds of
 # thousands are due), delivered jobs over a day old, attempts over a week old. The longest
 # housekeeping statement (each its own transaction; sampled every 20 ms) bounds the longest lock.
-HALF=$(awk -v r="${FIGURES[full/intake/32]%% *}" 'BEGIN { printf "%d", r / 2 }')
+HALF=$(awk -v r="${FIGURES[full/intake/32]%% *}" 'BEGIN { h = int(r / 2); printf "%d", h < 1 ? 1 : h }')
 DELAY_MS=$(awk -v c="$CONNECTIONS" -v r="$HALF" 'BEGIN { printf "%d", 1000 * c / r }')
 sed "s/^request = function()/function delay() return $DELAY_MS end\nrequest = function()/" "$WORK/post.lua" >"$WORK/half.lua"
 due() {
@@ -274,9 +282,14 @@ $Q -c "DO \$\$
   END \$\$" 2>"$WORK/longest.txt" &
 SAMPLER=$!
 wrk_row housekeeping/during "$CONNECTIONS" -s "$WORK/half.lua"
-wait "$HK_PID" && HK_DONE=finished || HK_DONE="stopped at the ${HK_LIMIT} s limit"
+HK_STATUS=0; wait "$HK_PID" || HK_STATUS=$?
+HK_PID=
+case $HK_STATUS in
+  0) HK_DONE=finished ;; 124) HK_DONE="stopped at the ${HK_LIMIT} s limit" ;; *) HK_DONE="failed (exit $HK_STATUS)" ;;
+esac
 HK_SECONDS=$(since "$HK_START")
 wait "$SAMPLER" || true
+SAMPLER=
 stop_server
 read -r LEFT_CONTACTS LEFT_JOBS LEFT_ATTEMPTS <<<"$(due)"
 read -r _ wp99 _ <<<"${FIGURES[housekeeping/without]}"; read -r _ dp99 _ <<<"${FIGURES[housekeeping/during]}"
@@ -290,7 +303,8 @@ printf '  %-44s %10s without, %s during\n' "intake p99 at half rate" "$wp99" "$d
 
 # Several replicas on this database.
 echo
-BENCH_DB=$DB BENCH_SECONDS=$DURATION scripts/bench-scale-replicas.sh || echo "(replicas: see above)"
+REPLICAS=0
+BENCH_DB=$DB BENCH_SECONDS=$DURATION scripts/bench-scale-replicas.sh || REPLICAS=$?
 
 # The plans, at size, of the statements behind each read (a busy district, a recent report).
 RID=$($Q -c "SELECT bench.rid($REPORTS - 5000)")
@@ -317,11 +331,14 @@ plan "nearby (open fly-tipping within 250 m, 60 days)" "WITH here AS (SELECT ST_
     AND r.created_at > now() - interval '60 days' AND r.location && ST_Expand(here.p, 0.0045)
     AND ST_DWithin(r.location::geography, here.p::geography, 250)
   ORDER BY distance, r.id LIMIT 20"
-plan "council list, open fly-tipping" "SELECT $COLUMNS FROM reports r JOIN councils c ON c.id = r.council_id JOIN categories cat ON cat.id = r.category_id
-  WHERE c.slug = '$SLUG' AND cat.code = 'fly_tipping' AND r.status = ANY('{open}') ORDER BY r.created_at DESC, r.id DESC LIMIT 51"
+plan "council list, fixed fly-tipping (one status at a time, merged)" "SELECT page.* FROM (SELECT DISTINCT unnest('{fixed}'::text[])) AS wanted(status),
+  LATERAL (SELECT $COLUMNS FROM reports r JOIN councils c ON c.id = r.council_id JOIN categories cat ON cat.id = r.category_id
+    WHERE r.status = wanted.status AND r.council_id = (SELECT id FROM councils WHERE slug = '$SLUG') AND cat.code = 'fly_tipping'
+    ORDER BY r.created_at DESC, r.id DESC LIMIT 51) page
+  ORDER BY page.created_at DESC, page.id DESC LIMIT 51"
 plan "Open311 requests, 90 days (at most 1,000)" "SELECT $COLUMNS, (SELECT e.public_note FROM report_events e
     WHERE e.report_id = r.id AND e.kind = 'status_changed' AND e.public_note IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS status_note
   FROM reports r JOIN councils c ON c.id = r.council_id JOIN categories cat ON cat.id = r.category_id
   WHERE r.council_id = (SELECT id FROM councils WHERE slug = '$SLUG')
     AND r.created_at >= now() - interval '90 days' AND r.created_at <= now() ORDER BY r.created_at DESC, r.id DESC LIMIT 1000"
-exit 0
+exit "$REPLICAS"

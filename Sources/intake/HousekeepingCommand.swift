@@ -2,15 +2,20 @@ import ArgumentParser
 import IntakeServices
 
 /// `intake housekeeping`: the worker's housekeeping now, pass after pass (each a bounded batch of
-/// every kind, as the worker runs one a minute), until a pass finds nothing to do: to catch up a
-/// backlog after an import or a long stop without waiting for the worker.
+/// every kind, as the worker runs one a minute), until the backlog is gone: to catch up after an
+/// import or a long stop without waiting for the worker. It stops at the first pass that changes
+/// less than a batch (1,000 rows), so on a busy database the trickle of rows that come of age
+/// while it runs does not keep it going; the worker takes those.
 struct HousekeepingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "housekeeping",
-        abstract: "Run the worker's housekeeping now, batch after batch, until nothing is left to do."
+        abstract: "Run the worker's housekeeping now, batch after batch, until the backlog is gone."
     )
     @OptionGroup var settings: SettingsOptions
-    @Option(help: "Stop after this many passes even if work is left.") var maxPasses: Int = 100_000
+    @Option(help: "Stop after this many passes even if work is left (exit 75).") var maxPasses: Int = 100_000
+
+    /// A pass that changes fewer rows than this found no backlog (the smallest batch is 1,000).
+    static let backlog = 1000
 
     func validate() throws {
         guard maxPasses >= 1 else { throw ValidationError("--max-passes must be at least 1") }
@@ -19,7 +24,7 @@ struct HousekeepingCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try Runtime.loadConfig(settings)
         let (logger, _) = Runtime.bootstrap(config, label: "intake.housekeeping")
-        try await Runtime.withDatabase(config, logger: logger) { [maxPasses] database in
+        let finished = try await Runtime.withDatabase(config, logger: logger) { [maxPasses] database in
             let maintenance = AppServices(config: config, database: database, logger: logger).maintenance()
             var changed = 0
             var passes = 0
@@ -27,9 +32,15 @@ struct HousekeepingCommand: AsyncParsableCommand {
                 passes += 1
                 let rows = try await maintenance.run()
                 changed += rows
-                if rows == 0 { break }
+                if rows < Self.backlog {
+                    print("housekeeping: \(changed) rows changed in \(passes) passes")
+                    return true
+                }
             }
-            print("housekeeping: \(changed) rows changed in \(passes) passes")
+            print("housekeeping: \(changed) rows changed in \(passes) passes; work is left (--max-passes)")
+            return false
         }
+        // EX_TEMPFAIL: run it again, or leave the rest to the worker.
+        if !finished { throw ExitCode(75) }
     }
 }

@@ -34,8 +34,8 @@ import Testing
 
             let first = try await IntakeProcess.run(["housekeeping"], environment: env)
             #expect(first.status == 0, "\(first.stderr)")
-            // Two batches of erasures (and the job), then a pass with nothing left.
-            #expect(first.stdout.contains("housekeeping: 1501 rows changed in 3 passes"), "\(first.stdout)")
+            // A full batch of erasures (and the job), then the rest: less than a batch ends it.
+            #expect(first.stdout.contains("housekeeping: 1501 rows changed in 2 passes"), "\(first.stdout)")
             #expect(try await count("SELECT count(*)::int FROM reports WHERE reporter_email IS NOT NULL AND closed_at IS NOT NULL") == 0)
             #expect(try await count("SELECT count(*)::int FROM reports WHERE contact_erased_at IS NOT NULL") == 1500)
             #expect(try await count("SELECT count(*)::int FROM dispatch_jobs WHERE report_id = '\(report)'") == 0)
@@ -44,6 +44,19 @@ import Testing
 
             let again = try await IntakeProcess.run(["housekeeping", "--max-passes", "5"], environment: env)
             #expect(again.stdout.contains("housekeeping: 0 rows changed in 1 passes"), "\(again.stdout)")
+            #expect(again.status == 0)
+            // Stopped with work left: said, and a distinct exit code.
+            try await testDB.withDatabase { database in
+                try await database.withConnection { connection in
+                    _ = try await connection.query(
+                        .init(unsafeSQL: statements[0].replacingOccurrences(of: "'OLD-'", with: "'AGAIN-'")),
+                        logger: .quiet
+                    )
+                }
+            }
+            let cut = try await IntakeProcess.run(["housekeeping", "--max-passes", "1"], environment: env)
+            #expect(cut.status == 75)
+            #expect(cut.stdout.contains("housekeeping: 1000 rows changed in 1 passes; work is left"), "\(cut.stdout)")
             let refused = try await IntakeProcess.run(["housekeeping", "--max-passes", "0"], environment: env)
             #expect(refused.status != 0)
         }

@@ -121,7 +121,7 @@ LANGUAGE sql AS $$
             FROM (
                 SELECT g, random() AS u1, random() AS u2,
                        ((floor(380 * power(random(), 2.2))::int * 151) % 380) AS cell,
-                       now() - interval '5 years' * (1 - g::float8 / n) + interval '1 minute' * floor(random() * 30) AS created_at
+                       least(now() - interval '5 years' * (1 - g::float8 / n) + interval '1 minute' * floor(random() * 30), now() - interval '1 minute') AS created_at
                 FROM generate_series(lo, hi) g
             ) drawn
             JOIN bench.cells c ON c.i = drawn.cell / 19 AND c.j = drawn.cell % 19

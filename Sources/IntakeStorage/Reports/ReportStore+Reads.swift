@@ -16,7 +16,9 @@ extension ReportStore {
         let box = query.bbox
         return try await database.withConnection { connection in
             // Absent filters are NULL parameters; PostgreSQL plans each call with the actual
-            // values, so `NULL IS NULL OR …` folds away.
+            // values, so `NULL IS NULL OR …` folds away. The council is compared by id (found
+            // first), not through the join, so that an index on (council_id, …) can give rows
+            // already in order.
             let rows: PostgresRowSequence
             if let statuses {
                 // One status at a time, each newest first through the (council_id, status,
@@ -30,7 +32,7 @@ extension ReportStore {
                         JOIN councils c ON c.id = r.council_id
                         JOIN categories cat ON cat.id = r.category_id
                         WHERE r.status = wanted.status
-                          AND (\(query.councilSlug)::text IS NULL OR c.slug = \(query.councilSlug))
+                          AND (\(query.councilSlug)::text IS NULL OR r.council_id = (SELECT id FROM councils WHERE slug = \(query.councilSlug)))
                           AND (\(query.categoryCode)::text IS NULL OR cat.code = \(query.categoryCode))
                           AND (\(box?.minLon)::float8 IS NULL
                                OR r.location && ST_MakeEnvelope(\(box?.minLon), \(box?.minLat), \(box?.maxLon), \(box?.maxLat), 4326))
@@ -55,7 +57,7 @@ extension ReportStore {
                     FROM reports r
                     JOIN councils c ON c.id = r.council_id
                     JOIN categories cat ON cat.id = r.category_id
-                    WHERE (\(query.councilSlug)::text IS NULL OR c.slug = \(query.councilSlug))
+                    WHERE (\(query.councilSlug)::text IS NULL OR r.council_id = (SELECT id FROM councils WHERE slug = \(query.councilSlug)))
                       AND (\(query.categoryCode)::text IS NULL OR cat.code = \(query.categoryCode))
                       AND (\(box?.minLon)::float8 IS NULL
                            OR r.location && ST_MakeEnvelope(\(box?.minLon), \(box?.minLat), \(box?.maxLon), \(box?.maxLat), 4326))
