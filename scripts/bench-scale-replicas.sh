@@ -3,8 +3,8 @@
 # it makes its own database with the same 400 councils): two `intake serve` behind HAProxy (from
 # Debian's packages, installed if missing) and two `intake worker`, every council's cases going
 # to a signed webhook (the local sink, which verifies and records each delivery). Measures the
-# intake rate through the balancer, then moves 300 cases through three statuses each through
-# it, and checks that every job was delivered once and each case's deliveries came in order.
+# intake rate through the balancer, then sends 300 cases with three reporter comments each
+# through it, and checks that every job was delivered once and each case's came in order.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -94,54 +94,40 @@ done
 sleep 2 # the balancer's first health checks
 
 # Intake through the balancer.
-cat >"$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $CLIENT_KEY"
-setup = function(thread) thread:set("seed", math.random(1, 1000000000)) end
-init = function() math.randomseed(seed) end
-local n = 0
-request = function()
-  n = n + 1
-  local cell = (math.floor(380 * math.random() ^ 2.2) * 151) % 380
-  local i, j = math.floor(cell / 19), cell % 19
-  local lon, lat = -6 + 0.4 * (i + 0.1 + 0.8 * math.random()), 50 + 0.3 * (j + 0.1 + 0.8 * math.random())
-  local body = string.format('{"category":"fly_tipping","location":{"lat":%.5f,"lon":%.5f},"description":"Bags dumped by the gate, number %d","reporter":{"name":"Bench Tester","email":"bench@example.org"}}', lat, lon, n)
-  return wrk.format(nil, "/v1/reports", nil, body)
-end
-LUA
+cp scripts/bench-scale/intake.lua "$WORK/post.lua"
+export CLIENT_KEY
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/post.lua" "http://127.0.0.1:$BALANCER" >"$WORK/wrk.txt"
 RATE=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
 P99=$(awk '/ 99%/ {print $2}' "$WORK/wrk.txt")
 SENT=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
 NON2XX=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt" | grep . || echo 0)
-STORED=$($Q -c "SELECT count(*) FROM reports WHERE created_at >= '$STARTED_AT'")
 
-# Three status changes for each of 300 new cases (the ten councils with the most), in order per
-# case, many cases at once, through the balancer (so each case's changes land on both replicas).
-$Q -c "SELECT r.id, c.slug FROM (
-         SELECT r.id, r.council_id, row_number() OVER (PARTITION BY r.council_id ORDER BY r.created_at) AS k
-         FROM reports r WHERE r.created_at >= '$STARTED_AT') r
-       JOIN councils c ON c.id = r.council_id
-       WHERE r.council_id IN (SELECT council_id FROM reports WHERE created_at >= '$STARTED_AT' GROUP BY council_id ORDER BY count(*) DESC LIMIT 10)
-         AND r.k <= 30" -F' ' >"$WORK/cases.txt"
-for slug in $(awk '{print $2}' "$WORK/cases.txt" | sort -u); do
-  echo "$slug $(LOG_LEVEL=warning "$BIN" keys create --role backoffice --council "$slug" --label bench-replicas | grep -o 'ci_[A-Za-z0-9_]*' | head -1)"
-done >"$WORK/keys.txt"
-cat >"$WORK/move.sh" <<'SH'
+# 300 more cases through the balancer, each followed by three comments from its reporter
+# (X-Tracking-Token), each sent after the last was answered, many cases at once, so that one
+# case's requests land on both replicas: its four deliveries (case.created, then case.comment
+# three times) must arrive in that order. (A back office's own status changes are not sent back
+# to it, so they would not test the order.)
+cat >"$WORK/follow.sh" <<'SH'
 #!/usr/bin/env bash
-# One case through three statuses, each after the last was answered.
-id=$1 key=$2 port=$3
-for status in investigating in_progress fixed; do
-  curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/backoffice/cases/$id/status" -H "Authorization: Bearer $key" \
-    -H 'Content-Type: application/json' -d "{\"status\": \"$status\", \"public_note\": \"Now $status.\"}" || echo "failed $id $status"
+port=$1 key=$2 n=$3
+lon=$(awk -v n="$n" 'BEGIN { srand(n); printf "%.5f", -5.95 + 7.8 * rand() }')
+lat=$(awk -v n="$n" 'BEGIN { srand(n * 7); printf "%.5f", 50.05 + 5.6 * rand() }')
+created=$(curl -sf -X POST "http://127.0.0.1:$port/v1/reports" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+  -d "{\"category\": \"fly_tipping\", \"location\": {\"lat\": $lat, \"lon\": $lon}, \"description\": \"Followed case $n\"}") \
+  || { echo "failed to create case $n"; exit 0; }
+read -r id token < <(printf '%s' "$created" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["id"], d["tracking_token"])')
+for k in 1 2 3; do
+  curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/reports/$id/updates" -H "Authorization: Bearer $key" \
+    -H "X-Tracking-Token: $token" -H 'Content-Type: application/json' -d "{\"comment\": \"Still there, day $k.\"}" \
+    || echo "failed comment $k on $id"
 done
+echo "case $id"
 SH
-chmod +x "$WORK/move.sh"
-awk 'NR == FNR { key[$1] = $2; next } { print $1, key[$2] }' "$WORK/keys.txt" "$WORK/cases.txt" \
-  | xargs -P 16 -n 2 sh -c "\"$WORK/move.sh\" \"\$0\" \"\$1\" $BALANCER" >"$WORK/moves.txt"
-CASES=$(wc -l <"$WORK/cases.txt")
+chmod +x "$WORK/follow.sh"
+seq 1 300 | xargs -P 16 -n 1 "$WORK/follow.sh" "$BALANCER" "$CLIENT_KEY" >"$WORK/moves.txt"
+CASES=$(grep -c '^case ' "$WORK/moves.txt" || true)
 MOVE_FAILURES=$(grep -c failed "$WORK/moves.txt" || true)
+STORED=$($Q -c "SELECT count(*) FROM reports WHERE created_at >= '$STARTED_AT'")
 
 # Every job of the run delivered (the workers drain them), then the sink's record compared.
 deadline=$((SECONDS + 180))
@@ -162,13 +148,13 @@ BAD_SIGNATURES=$(curl -sf "http://127.0.0.1:$SINK_PORT/count" | awk '{print $2}'
 echo "two intake serve behind HAProxy, two intake worker, one database ($($Q -c "SELECT count(*) FROM reports") reports)"
 printf '  %-52s %s/s, p99 %s, %s of %s not 2xx\n' "POST /v1/reports through the balancer (32 conn.)" "$RATE" "$P99" "$NON2XX" "$SENT"
 printf '  %-52s %s (every 2xx is a stored report: %s)\n' "reports stored in the run" "$STORED" "$([ "$STORED" -ge "$((SENT - NON2XX))" ] && echo yes || echo NO)"
-printf '  %-52s %s cases × 3, %s failed\n' "status changes through the balancer" "$CASES" "$MOVE_FAILURES"
+printf '  %-52s %s cases × 3, %s failed\n' "reporters' comments through the balancer" "$CASES" "$MOVE_FAILURES"
 printf '  %-52s %s jobs; lost %s, duplicated %s, unexpected %s, still waiting %s\n' "webhook deliveries (signed, verified)" "$JOBS" "$LOST" "$DUPLICATED" "$UNEXPECTED" "$UNDELIVERED"
 printf '  %-52s %s out of order, %s bad signatures\n' "per-case order at the sink" "$OUT_OF_ORDER" "${BAD_SIGNATURES:-?}"
-# Every intake and every status change is one job: the jobs must be exactly those.
+# Every report and every comment is one job: the jobs must be exactly those.
 EXPECTED_JOBS=$((STORED + 3 * CASES))
-printf '  %-52s %s (%s reports + 3 × %s cases)\n' "jobs expected" "$EXPECTED_JOBS" "$STORED" "$CASES"
-[ "$SENT" -gt 0 ] && [ "$NON2XX" = 0 ] && [ "$STORED" -ge "$((SENT - NON2XX))" ] && [ "$CASES" = 300 ] && [ "$JOBS" = "$EXPECTED_JOBS" ] \
+printf '  %-52s %s (%s reports + 3 × %s comments)\n' "jobs expected" "$EXPECTED_JOBS" "$STORED" "$CASES"
+[ "$SENT" -gt 0 ] && [ "$NON2XX" = 0 ] && [ "$STORED" -ge "$((SENT - NON2XX + 300))" ] && [ "$CASES" = 300 ] && [ "$JOBS" = "$EXPECTED_JOBS" ] \
   && [ "$LOST" = 0 ] && [ "$DUPLICATED" = 0 ] && [ "$UNEXPECTED" = 0 ] && [ "$OUT_OF_ORDER" = 0 ] && [ "$UNDELIVERED" = 0 ] \
   && [ "$MOVE_FAILURES" = 0 ] && [ "${BAD_SIGNATURES:-1}" = 0 ] \
   || { echo "bench-scale-replicas: intakes or deliveries were lost, repeated or out of order" >&2; exit 1; }
