@@ -5,7 +5,8 @@
 # (1,000 reports), then again after 10 million reports over five years are generated in SQL
 # (statuses, timeline events and the last 30 days' dispatch jobs), each read with its query plan;
 # then housekeeping at that size under intake, and two serve and two worker processes behind
-# HAProxy on the same database (scripts/bench-scale-replicas.sh).
+# HAProxy on the same database (scripts/bench-scale-replicas.sh). Each read's query plan, as
+# PostgreSQL ran it for the service (auto_explain), ends the output.
 #
 # Bounded: BENCH_SCALE_REPORTS (default 10,000,000; about 10 GB of disk while it runs, dropped at
 # the end unless BENCH_SCALE_KEEP=1), BENCH_SECONDS per measurement (default 10). Exits non-zero
@@ -67,6 +68,10 @@ echo "  with islands: $($Q -c "SELECT count(*) FROM councils WHERE ST_NumGeometr
 echo "  categories per council: $($Q -c "SELECT min(n) || '–' || max(n) FROM (SELECT count(*) n FROM categories GROUP BY council_id) c")"
 
 fi
+
+# The busiest district's back office, for its payments' reconciliation.
+STAFF_KEY=$(LOG_LEVEL=warning "$BIN" keys create --role backoffice --council district-0-0 --label bench-scale | grep -o 'ci_[A-Za-z0-9_]*' | head -1)
+[ -n "$STAFF_KEY" ] || { echo "bench-scale: no back-office key" >&2; exit 1; }
 
 # Reads: what apps, back offices and Open311 clients ask most, each at random over the map.
 lua_common() {
@@ -131,6 +136,14 @@ request = function()
 end
 LUA
   } >"$WORK/open311.lua"
+  # The busiest district's payments of a day in the last five years, as its revenues team checks.
+  { lua_common "$n"; cat <<LUA
+request = function()
+  local day = os.date("!%Y-%m-%d", os.time() - math.random(1, 1820) * 86400)
+  return wrk.format("GET", "/v1/councils/district-0-0/payments/reconciliation?date=" .. day, { Authorization = "Bearer $STAFF_KEY" })
+end
+LUA
+  } >"$WORK/reconciliation.lua"
 }
 
 # Intake: reports anywhere on the map, routed by the real boundaries.
@@ -153,7 +166,7 @@ wrk_row() { # key, connections, wrk args → "rate p99 non2xx" into FIGURES[key]
   wrk -t"$threads" -c"$connections" -d"${DURATION}s" --latency "$@" "http://127.0.0.1:$PORT" >"$WORK/wrk.txt" 2>&1 || true
   FIGURES[$key]="$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt") $(awk '/ 99%/ {print $2}' "$WORK/wrk.txt") $(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt" | grep . || echo 0)"
 }
-READS="by-id timeline bbox-city bbox-county nearby council-list open311"
+READS="by-id timeline bbox-city bbox-county nearby council-list open311 reconciliation"
 measure() { # phase name, reports known
   write_reads "$2"
   start_server
@@ -176,11 +189,11 @@ measure empty "$SAMPLE"
 # council here sends any), and each million is its own transaction.
 START=$(now)
 $Q -c "SELECT indexdef FROM pg_indexes i
-       WHERE tablename IN ('reports', 'report_events', 'dispatch_jobs') AND schemaname = 'public'
+       WHERE tablename IN ('reports', 'report_events', 'dispatch_jobs', 'payment_intents') AND schemaname = 'public'
          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)" \
   >"$WORK/indexes.sql"
 $Q -c "SELECT 'DROP INDEX ' || indexname || ';' FROM pg_indexes i
-       WHERE tablename IN ('reports', 'report_events', 'dispatch_jobs') AND schemaname = 'public'
+       WHERE tablename IN ('reports', 'report_events', 'dispatch_jobs', 'payment_intents') AND schemaname = 'public'
          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)" \
   | $Q >/dev/null
 $Q -c "ALTER TABLE report_events DISABLE TRIGGER USER" -c "ALTER TABLE dispatch_jobs DISABLE TRIGGER USER" >/dev/null
@@ -192,6 +205,9 @@ while [ "$lo" -le "$REPORTS" ]; do
   printf '  %s reports loaded (%s s)\n' "$hi" "$(since "$START")"
   lo=$((hi + 1))
 done
+# Council-tax payments, one for every five reports.
+$Q -c "SELECT bench.payments(1, $((REPORTS / 5)), $((REPORTS / 5)))" >/dev/null
+printf '  %s payments loaded (%s s)\n' "$((REPORTS / 5))" "$(since "$START")"
 LOADED=$(since "$START")
 $Q -c "ALTER TABLE report_events ENABLE TRIGGER USER" -c "ALTER TABLE dispatch_jobs ENABLE TRIGGER USER" >/dev/null
 START=$(now)
@@ -200,12 +216,12 @@ INDEXED=$(since "$START")
 START=$(now)
 $Q -c "VACUUM ANALYZE" >/dev/null
 VACUUMED=$(since "$START")
-echo "reports: $($Q -c "SELECT count(*) FROM reports"), events: $($Q -c "SELECT count(*) FROM report_events"), dispatch jobs: $($Q -c "SELECT count(*) FROM dispatch_jobs")"
+echo "reports: $($Q -c "SELECT count(*) FROM reports"), events: $($Q -c "SELECT count(*) FROM report_events"), dispatch jobs: $($Q -c "SELECT count(*) FROM dispatch_jobs"), payments: $($Q -c "SELECT count(*) FROM payment_intents")"
 echo "  loaded in $LOADED s, $(wc -l <"$WORK/indexes.sql") indexes built in $INDEXED s, vacuumed in $VACUUMED s; database $($Q -c "SELECT pg_size_pretty(pg_database_size('$DB'))")"
 echo "  statuses: $($Q -c "SELECT string_agg(status || ' ' || share || '%', ', ' ORDER BY n DESC) FROM (
   SELECT status, n, round(100.0 * n / sum(n) OVER (), 1) AS share FROM (SELECT status, count(*) n FROM reports GROUP BY status) c) s")"
 echo "  sizes: $($Q -c "SELECT string_agg(relname || ' ' || pg_size_pretty(pg_total_relation_size(oid)), ', ' ORDER BY pg_total_relation_size(oid) DESC)
-  FROM pg_class WHERE relname IN ('reports', 'report_events', 'dispatch_jobs', 'councils')")"
+  FROM pg_class WHERE relname IN ('reports', 'report_events', 'dispatch_jobs', 'payment_intents', 'councils')")"
 
 fi
 measure full "$REPORTS"
@@ -215,7 +231,8 @@ label() {
     by-id) echo "GET /v1/reports/{id}" ;; timeline) echo "GET /v1/reports/{id}/timeline" ;;
     bbox-city) echo "bbox listing, city-sized" ;; bbox-county) echo "bbox listing, county-sized" ;;
     nearby) echo "GET /v1/reports/nearby" ;; council-list) echo "council list, status + category" ;;
-    open311) echo "Open311 requests.xml, 90 days" ;; intake) echo "POST /v1/reports" ;;
+    open311) echo "Open311 requests.xml, 90 days" ;; reconciliation) echo "a day's payment reconciliation" ;;
+    intake) echo "POST /v1/reports" ;;
   esac
 }
 echo
@@ -232,6 +249,54 @@ for read in $READS intake; do
   fi
 done
 echo "(targets: each read's p99 ≤ 50 ms at one client; intake at size within 20 % of the empty database's rate)"
+
+# The plans at size, as PostgreSQL ran them for the service: auto_explain logs each statement's
+# plan (with its rows and times) while one request of each read is made, at a busy place and a
+# quiet one where that matters; scripts/bench-scale/plans.py prints them from the server's log.
+LOGFILE=${INTAKE_PGDATA:-$ROOT/.pgdata}/server.log
+RID=$($Q -c "SELECT bench.rid($REPORTS - 5000)")
+SINCE90=$(date -u -d '90 days ago' +%Y-%m-%dT%H:%M:%SZ)
+YESTERDAY=$(TZ=Europe/London date -d yesterday +%Y-%m-%d)
+PLAN_READS=(
+  "report by id|/v1/reports/$RID"
+  "timeline|/v1/reports/$RID/timeline"
+  "bbox, city-sized, in the busiest district|/v1/reports?bbox=-5.9,50.1,-5.8,50.16&limit=50"
+  "bbox, city-sized, in a quiet district|/v1/reports?bbox=1.7,55.45,1.8,55.51&limit=50"
+  "bbox, county-sized|/v1/reports?bbox=-5.9,50.1,-4.7,51.0&limit=50"
+  "nearby (open fly-tipping within 250 m, 60 days)|/v1/reports/nearby?lat=50.15&lon=-5.8&category=fly_tipping"
+  "council list, fixed fly-tipping|/v1/reports?council=district-0-0&status=fixed&category=fly_tipping&limit=50"
+  "Open311 requests, 90 days|/open311/v2/requests.xml?jurisdiction_id=district-0-0&start_date=$SINCE90"
+  "a day's payment reconciliation|/v1/councils/district-0-0/payments/reconciliation?date=$YESTERDAY"
+)
+explain() { # on | off
+  if [ "$1" = on ]; then
+    $PSQL -d postgres -c "ALTER DATABASE $DB SET session_preload_libraries = 'auto_explain'" \
+      -c "ALTER DATABASE $DB SET auto_explain.log_min_duration = 0" -c "ALTER DATABASE $DB SET auto_explain.log_analyze = on" \
+      -c "ALTER DATABASE $DB SET auto_explain.log_format = json" >/dev/null
+  else
+    for setting in session_preload_libraries auto_explain.log_min_duration auto_explain.log_analyze auto_explain.log_format; do
+      $PSQL -d postgres -c "ALTER DATABASE $DB RESET $setting" >/dev/null
+    done
+  fi
+}
+if [ -r "$LOGFILE" ]; then
+  explain on
+  trap 'explain off; cleanup' EXIT
+  start_server
+  for entry in "${PLAN_READS[@]}"; do
+    offset=$(stat -c %s "$LOGFILE")
+    curl -s -o /dev/null -H "Authorization: Bearer $STAFF_KEY" "http://127.0.0.1:$PORT${entry#*|}"
+    sleep 0.3
+    echo
+    echo "plan: ${entry%%|*} (${entry#*|})"
+    python3 scripts/bench-scale/plans.py "$LOGFILE" "$offset"
+  done
+  stop_server
+  explain off
+  trap cleanup EXIT
+else
+  echo "(no plans: the server's log $LOGFILE cannot be read)"
+fi
 [ "${BENCH_SCALE_READS_ONLY:-0}" = 1 ] && exit 0
 
 # Housekeeping at size, in the worker's bounded batches, while intake runs at half its rate at
@@ -292,39 +357,4 @@ echo
 REPLICAS=0
 BENCH_DB=$DB BENCH_SECONDS=$DURATION scripts/bench-scale-replicas.sh || REPLICAS=$?
 
-# The plans, at size, of the statements behind each read (a busy district, a recent report).
-RID=$($Q -c "SELECT bench.rid($REPORTS - 5000)")
-SLUG=district-0-0
-CAT=$($Q -c "SELECT c.id FROM categories c JOIN councils k ON k.id = c.council_id WHERE k.slug = '$SLUG' AND c.code = 'fly_tipping'")
-plan() {
-  echo
-  echo "plan: $1"
-  $Q -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) $2" | sed 's/^/    /'
-}
-COLUMNS="r.id, r.reference, c.slug, cat.code, r.status, ST_Y(r.location), ST_X(r.location), r.description, r.created_at,
-  ARRAY(SELECT m.id FROM media m WHERE m.report_id = r.id ORDER BY m.position, m.attached_at) AS photo_ids"
-plan "report by id" "SELECT $COLUMNS FROM reports r JOIN councils c ON c.id = r.council_id JOIN categories cat ON cat.id = r.category_id
-  WHERE r.id = '$RID'"
-plan "timeline" "SELECT * FROM report_events WHERE report_id = '$RID' ORDER BY id"
-plan "bbox, city-sized" "SELECT $COLUMNS FROM reports r JOIN councils c ON c.id = r.council_id JOIN categories cat ON cat.id = r.category_id
-  WHERE r.location && ST_MakeEnvelope(-5.9, 50.1, -5.8, 50.16, 4326) ORDER BY r.created_at DESC, r.id DESC LIMIT 51"
-plan "bbox, county-sized" "SELECT $COLUMNS FROM reports r JOIN councils c ON c.id = r.council_id JOIN categories cat ON cat.id = r.category_id
-  WHERE r.location && ST_MakeEnvelope(-5.9, 50.1, -4.7, 51.0, 4326) ORDER BY r.created_at DESC, r.id DESC LIMIT 51"
-plan "nearby (open fly-tipping within 250 m, 60 days)" "WITH here AS (SELECT ST_SetSRID(ST_MakePoint(-5.8, 50.15), 4326) AS p)
-  SELECT $COLUMNS, ST_Distance(r.location::geography, here.p::geography) AS distance
-  FROM here, reports r JOIN councils c ON c.id = r.council_id JOIN categories cat ON cat.id = r.category_id
-  WHERE cat.code = 'fly_tipping' AND r.status = ANY('{open,investigating,in_progress,action_scheduled}')
-    AND r.created_at > now() - interval '60 days' AND r.location && ST_Expand(here.p, 0.0045)
-    AND ST_DWithin(r.location::geography, here.p::geography, 250)
-  ORDER BY distance, r.id LIMIT 20"
-plan "council list, fixed fly-tipping (one status at a time, merged)" "SELECT page.* FROM (SELECT DISTINCT unnest('{fixed}'::text[])) AS wanted(status),
-  LATERAL (SELECT $COLUMNS FROM reports r JOIN councils c ON c.id = r.council_id JOIN categories cat ON cat.id = r.category_id
-    WHERE r.status = wanted.status AND r.council_id = (SELECT id FROM councils WHERE slug = '$SLUG') AND cat.code = 'fly_tipping'
-    ORDER BY r.created_at DESC, r.id DESC LIMIT 51) page
-  ORDER BY page.created_at DESC, page.id DESC LIMIT 51"
-plan "Open311 requests, 90 days (at most 1,000)" "SELECT $COLUMNS, (SELECT e.public_note FROM report_events e
-    WHERE e.report_id = r.id AND e.kind = 'status_changed' AND e.public_note IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS status_note
-  FROM reports r JOIN councils c ON c.id = r.council_id JOIN categories cat ON cat.id = r.category_id
-  WHERE r.council_id = (SELECT id FROM councils WHERE slug = '$SLUG')
-    AND r.created_at >= now() - interval '90 days' AND r.created_at <= now() ORDER BY r.created_at DESC, r.id DESC LIMIT 1000"
 exit "$REPLICAS"

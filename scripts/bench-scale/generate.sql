@@ -154,3 +154,28 @@ LANGUAGE sql AS $$
     SELECT j.destination_id, j.message_id, j.event_type, 1, j.finished_at - interval '1 second', 40, 'delivered', 204
     FROM dispatch_jobs j WHERE j.report_id BETWEEN bench.rid(lo) AND bench.rid(hi) AND j.state = 'done';
 $$;
+
+-- Council-tax payments g in [lo, hi] of n, over five years, oldest first, to the districts (the
+-- billing authorities) in the same skewed draw as reports: nearly all paid and handed off to the
+-- revenues system, some failed, cancelled or expired, and the last hour's still waiting for the
+-- payer (some of them past their expiry, for the sweep). Only the intents: their event history
+-- is not read by the reconciliation or the sweep.
+CREATE OR REPLACE FUNCTION bench.payments(lo bigint, hi bigint, n bigint) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO payment_intents (council_id, purpose, account_reference, amount_pence, state, return_url, provider,
+                                 provider_reference, expires_at, created_at, updated_at, fund_code, description, paid_at)
+    SELECT c.district_id, 'council_tax', lpad((g % 99999999)::text, 8, '0'), 1000 + (g * 7919) % 300000, state,
+           'https://pay.example.org/return', 'govuk_pay', 'pay-' || g, created_at + interval '90 minutes', created_at,
+           created_at + interval '5 minutes', 'CTAX', 'Council tax',
+           CASE WHEN state IN ('posted', 'posting_queued', 'posting_failed') THEN created_at + interval '3 minutes' END
+    FROM (
+        SELECT g, ((floor(380 * power(random(), 2.2))::int * 151) % 380) AS cell, created_at,
+               CASE WHEN created_at > now() - interval '3 hours' THEN (ARRAY['created', 'pending'])[1 + g % 2]
+                    ELSE (ARRAY['posted', 'posted', 'posted', 'posted', 'posted', 'posted', 'posted', 'posted', 'posted',
+                                'posted', 'posted', 'posted', 'posted', 'posted', 'posted', 'posted', 'failed', 'cancelled',
+                                'expired', 'posting_failed'])[1 + g % 20] END AS state
+        FROM (SELECT g, least(now() - interval '5 years' * (1 - g::float8 / n), now() - interval '1 minute') AS created_at
+              FROM generate_series(lo, hi) g) t
+    ) drawn
+    JOIN bench.cells c ON c.i = drawn.cell / 19 AND c.j = drawn.cell % 19;
+$$;

@@ -20,7 +20,10 @@ extension ReportStore {
             // first), not through the join, so that an index on (council_id, …) can give rows
             // already in order.
             let rows: PostgresRowSequence
-            if let statuses {
+            if let box, query.councilSlug == nil, query.categoryCode == nil, query.textPattern == nil {
+                // A map's listing: only what the box's index carries is asked.
+                rows = try await listInBox(query, box, on: connection)
+            } else if let statuses {
                 // One status at a time, each newest first through the (council_id, status,
                 // created_at) index, then merged: `status = ANY(…)` cannot be read from an index
                 // in order, and sorting a busy council's every fixed case took 200 ms at national size.
@@ -35,7 +38,7 @@ extension ReportStore {
                           AND (\(query.councilSlug)::text IS NULL OR r.council_id = (SELECT id FROM councils WHERE slug = \(query.councilSlug)))
                           AND (\(query.categoryCode)::text IS NULL OR cat.code = \(query.categoryCode))
                           AND (\(box?.minLon)::float8 IS NULL
-                               OR r.location && ST_MakeEnvelope(\(box?.minLon), \(box?.minLat), \(box?.maxLon), \(box?.maxLat), 4326))
+                               OR r.position <@ box(point(\(box?.minLon), \(box?.minLat)), point(\(box?.maxLon), \(box?.maxLat))))
                           AND (\(query.since)::timestamptz IS NULL OR r.created_at >= \(query.since))
                           AND (\(query.until)::timestamptz IS NULL OR r.created_at < \(query.until))
                           AND (\(query.textPattern)::text IS NULL OR (r.reference || E'\\n' || r.description) ILIKE \(query.textPattern))
@@ -60,7 +63,7 @@ extension ReportStore {
                     WHERE (\(query.councilSlug)::text IS NULL OR r.council_id = (SELECT id FROM councils WHERE slug = \(query.councilSlug)))
                       AND (\(query.categoryCode)::text IS NULL OR cat.code = \(query.categoryCode))
                       AND (\(box?.minLon)::float8 IS NULL
-                           OR r.location && ST_MakeEnvelope(\(box?.minLon), \(box?.minLat), \(box?.maxLon), \(box?.maxLat), 4326))
+                           OR r.position <@ box(point(\(box?.minLon), \(box?.minLat)), point(\(box?.maxLon), \(box?.maxLat))))
                       AND (\(query.since)::timestamptz IS NULL OR r.created_at >= \(query.since))
                       AND (\(query.until)::timestamptz IS NULL OR r.created_at < \(query.until))
                       AND (\(query.textPattern)::text IS NULL OR (r.reference || E'\\n' || r.description) ILIKE \(query.textPattern))
@@ -124,20 +127,29 @@ extension ReportStore {
     {
         let logger = self.logger
         let open = ReportStatus.allCases.filter(\.isOpen).map(\.rawValue)
-        // The geometry box test uses the GiST index; the geography test is exact, in metres.
-        let degrees = Double(radiusMetres) / 111_000 * 2
+        // A box around the circle, with room to spare (a degree of latitude is at least 110.5
+        // km, one of longitude that times the cosine), finds candidates in the `reports_position`
+        // index alone, status and age included; only those are read, and the geography test
+        // is exact, in metres.
+        let latDegrees = Double(radiusMetres) / 110_000
+        let lonDegrees = latDegrees / max(cos(point.lat * .pi / 180), 0.01)
         return try await database.withConnection { connection in
             let rows = try await connection.query(
                 """
-                WITH here AS (SELECT ST_SetSRID(ST_MakePoint(\(point.lon), \(point.lat)), 4326) AS p)
+                WITH here AS (SELECT ST_SetSRID(ST_MakePoint(\(point.lon), \(point.lat)), 4326) AS p),
+                candidates AS MATERIALIZED (
+                    SELECT r.id FROM reports r
+                    WHERE r.position <@ box(point(\(point.lon - lonDegrees), \(point.lat - latDegrees)),
+                                            point(\(point.lon + lonDegrees), \(point.lat + latDegrees)))
+                      AND r.status = ANY(\(open)::text[])
+                      AND r.created_at > now() - make_interval(days => \(days)::int)
+                )
                 SELECT \(unescaped: Self.columns), ST_Distance(r.location::geography, here.p::geography) AS distance
-                FROM here, reports r
+                FROM here, candidates
+                JOIN reports r ON r.id = candidates.id
                 JOIN councils c ON c.id = r.council_id
                 JOIN categories cat ON cat.id = r.category_id
                 WHERE cat.code = \(categoryCode)
-                  AND r.status = ANY(\(open)::text[])
-                  AND r.created_at > now() - make_interval(days => \(days)::int)
-                  AND r.location && ST_Expand(here.p, \(degrees))
                   AND ST_DWithin(r.location::geography, here.p::geography, \(Double(radiusMetres)))
                 ORDER BY distance, r.id
                 LIMIT \(limit)

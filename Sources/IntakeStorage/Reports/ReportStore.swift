@@ -7,6 +7,10 @@ import PostgresNIO
 public struct ReportStore: Sendable {
     let database: Database
     let logger: Logger
+    /// How a map listing chooses its way (see `listInBox`); tests set them low to take every
+    /// way through small data.
+    public var newestLookedAtFirst = ReportStore.defaultNewestLookedAtFirst
+    public var boxMatchesToSort = ReportStore.defaultBoxMatchesToSort
 
     public init(database: Database, logger: Logger) {
         self.database = database
