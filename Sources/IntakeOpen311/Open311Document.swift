@@ -56,6 +56,7 @@ enum Open311Writer {
         switch format {
         case .xml:
             var out = #"<?xml version="1.0" encoding="utf-8"?>"#
+            out.reserveCapacity(4096)
             xml(node, name: root, into: &out)
             return out
         case .json:
@@ -66,19 +67,39 @@ enum Open311Writer {
     }
 
     static func xml(_ node: Open311Node, name: String, into out: inout String) {
+        // Appended piece by piece: a list of a thousand requests is 17,000 elements.
+        func open() {
+            out.append("<")
+            out.append(name)
+            out.append(">")
+        }
+        func close() {
+            out.append("</")
+            out.append(name)
+            out.append(">")
+        }
         switch node {
         case .text(nil): return
-        case .text(let text?): out += "<\(name)>\(escapeXML(text))</\(name)>"
-        case .number(let number): out += "<\(name)>\(Open311Outbound.format(number))</\(name)>"
-        case .bool(let value): out += "<\(name)>\(value)</\(name)>"
+        case .text(let text?):
+            open()
+            out.append(escapeXML(text))
+            close()
+        case .number(let number):
+            open()
+            out.append(Open311Outbound.format(number))
+            close()
+        case .bool(let value):
+            open()
+            out.append(value ? "true" : "false")
+            close()
         case .list(let item, let items):
-            out += "<\(name)>"
+            open()
             for child in items { xml(child, name: item, into: &out) }
-            out += "</\(name)>"
+            close()
         case .record(let fields):
-            out += "<\(name)>"
+            open()
             for (key, value) in fields { xml(value, name: key, into: &out) }
-            out += "</\(name)>"
+            close()
         }
     }
 

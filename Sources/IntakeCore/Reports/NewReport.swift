@@ -53,7 +53,7 @@ public struct ReporterContact: Sendable, Equatable, Codable {
 
     public init(name: String? = nil, email: String? = nil, phone: String? = nil) {
         func clean(_ text: String?) -> String? {
-            guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+            guard let trimmed = text.map(Self.trimmed), !trimmed.isEmpty else { return nil }
             return trimmed
         }
         self.name = clean(name)
@@ -62,6 +62,20 @@ public struct ReporterContact: Sendable, Equatable, Codable {
     }
 
     public var isEmpty: Bool { name == nil && email == nil && phone == nil }
+
+    /// Without white space or line breaks at either end (Unicode's White_Space, the set
+    /// Foundation's `.whitespacesAndNewlines` holds). Every report read builds a contact, so text
+    /// that needs nothing (nearly all of it) is returned at once.
+    static func trimmed(_ text: String) -> String {
+        if let first = text.utf8.first, let last = text.utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
+            return text
+        }
+        let scalars = text.unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[start...end])
+    }
 }
 
 /// A report as a citizen's app submits it, before routing.
