@@ -319,17 +319,19 @@ HK_START=$(now)
 CONTACT_RETENTION_DAYS=30 LOG_LEVEL=warning timeout "$HK_LIMIT" "$BIN" housekeeping >"$WORK/housekeeping.txt" 2>&1 &
 HK_PID=$!
 $Q -c "DO \$\$
-  DECLARE longest float8 := 0; seen float8; deadline timestamptz := clock_timestamp() + interval '$HK_LIMIT seconds';
+  DECLARE erasing float8 := 0; pruning float8 := 0; deadline timestamptz := clock_timestamp() + interval '$HK_LIMIT seconds';
   BEGIN
     WHILE clock_timestamp() < deadline LOOP
       PERFORM pg_stat_clear_snapshot();
-      SELECT max(extract(epoch FROM clock_timestamp() - xact_start)) INTO seen FROM pg_stat_activity
-      WHERE pid <> pg_backend_pid() AND state <> 'idle'
-        AND (query LIKE '%contact_erased_at = now()%' OR query LIKE '%DELETE FROM dispatch_jobs WHERE id IN%');
-      longest := greatest(longest, COALESCE(seen, 0));
+      SELECT greatest(erasing, COALESCE(max(extract(epoch FROM clock_timestamp() - xact_start))
+                                   FILTER (WHERE query LIKE '%contact_erased_at = now()%'), 0)),
+             greatest(pruning, COALESCE(max(extract(epoch FROM clock_timestamp() - xact_start))
+                                   FILTER (WHERE query LIKE '%DELETE FROM dispatch_jobs WHERE id IN%'), 0))
+      INTO erasing, pruning
+      FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle';
       PERFORM pg_sleep(0.02);
     END LOOP;
-    RAISE NOTICE 'longest %', round(longest::numeric * 1000, 1);
+    RAISE NOTICE 'longest % %', round(erasing::numeric * 1000, 1), round(pruning::numeric * 1000, 1);
   END \$\$" 2>"$WORK/longest.txt" &
 SAMPLER=$!
 wrk_row housekeeping/during "$CONNECTIONS" -s "$WORK/half.lua"
@@ -345,11 +347,18 @@ stop_server
 read -r LEFT_CONTACTS LEFT_JOBS LEFT_ATTEMPTS <<<"$(due)"
 read -r _ wp99 _ <<<"${FIGURES[housekeeping/without]}"; read -r _ dp99 _ <<<"${FIGURES[housekeeping/during]}"
 echo
-echo "housekeeping at size (intake at $HALF/s alongside): $(cat "$WORK/housekeeping.txt" | tail -1), $HK_DONE after $HK_SECONDS s"
+HK_SUMMARY=$(tail -1 "$WORK/housekeeping.txt")
+echo "housekeeping at size (intake at $HALF/s alongside): ${HK_SUMMARY:+$HK_SUMMARY, }$HK_DONE after $HK_SECONDS s"
 printf '  %-44s %10s → %s left\n' "contacts due for erasure" "$DUE_CONTACTS" "$LEFT_CONTACTS"
 printf '  %-44s %10s → %s left\n' "delivered jobs over a day old" "$DUE_JOBS" "$LEFT_JOBS"
 printf '  %-44s %10s → %s left\n' "attempts over a week old" "$DUE_ATTEMPTS" "$LEFT_ATTEMPTS"
-printf '  %-44s %10s ms\n' "longest housekeeping statement (its locks)" "$(grep -o 'longest [0-9.]*' "$WORK/longest.txt" | awk '{print $2}')"
+read -r LONGEST_ERASING LONGEST_PRUNING <<<"$(grep -o 'longest [0-9. ]*' "$WORK/longest.txt" | awk '{print $2, $3}')"
+printf '  %-44s %10s ms erasing contacts, %s ms pruning jobs and attempts\n' "longest statement (how long its locks are held)" "$LONGEST_ERASING" "$LONGEST_PRUNING"
+# The payment expiry sweep's batch: the intents it asks the provider about, oldest checked first.
+printf '  %-44s %10s ms for %s intents past their expiry\n' "payment expiry sweep's batch query" \
+  "$($Q -c "EXPLAIN (ANALYZE, FORMAT JSON) SELECT id FROM payment_intents WHERE state IN ('created', 'pending') AND expires_at <= now()
+            ORDER BY expiry_checked_at NULLS FIRST, expires_at LIMIT 100" | grep -o '"Execution Time": [0-9.]*' | awk '{print $3}')" \
+  "$($Q -c "SELECT count(*) FROM payment_intents WHERE state IN ('created', 'pending') AND expires_at <= now()")"
 printf '  %-44s %10s without, %s during\n' "intake p99 at half rate" "$wp99" "$dp99"
 
 # Several replicas on this database.

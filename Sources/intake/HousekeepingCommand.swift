@@ -4,7 +4,7 @@ import IntakeServices
 /// `intake housekeeping`: the worker's housekeeping now, pass after pass (each a bounded batch of
 /// every kind, as the worker runs one a minute), until the backlog is gone: to catch up after an
 /// import or a long stop without waiting for the worker. It stops at the first pass that changes
-/// less than a batch (1,000 rows), so on a busy database the trickle of rows that come of age
+/// less than the smallest batch (250 contacts erased), so on a busy database the trickle of rows that come of age
 /// while it runs does not keep it going; the worker takes those.
 struct HousekeepingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,8 +14,8 @@ struct HousekeepingCommand: AsyncParsableCommand {
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Stop after this many passes even if work is left (exit 75).") var maxPasses: Int = 100_000
 
-    /// A pass that changes fewer rows than this found no backlog (the smallest batch is 1,000).
-    static let backlog = 1000
+    /// A pass that changes fewer rows than this found no backlog (the smallest batch).
+    static let backlog = Maintenance.smallestBatch
 
     func validate() throws {
         guard maxPasses >= 1 else { throw ValidationError("--max-passes must be at least 1") }

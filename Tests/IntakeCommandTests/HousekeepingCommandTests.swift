@@ -11,7 +11,7 @@ import Testing
             #expect(try await IntakeProcess.run(["seed-demo"], environment: env).status == 0)
             let report = try await testDB.withDatabase { database in try await DispatchFixtures.report(database) }
             // 1,500 reports closed 400 days ago with their reporters' details (erasure takes
-            // 1,000 a batch), and a job delivered two days ago (pruned after a day).
+            // 250 a batch), and a job delivered two days ago (pruned after a day).
             let statements = [
                 """
                 INSERT INTO reports (reference, council_id, category_id, status, location, description, reporter_name,
@@ -34,8 +34,8 @@ import Testing
 
             let first = try await IntakeProcess.run(["housekeeping"], environment: env)
             #expect(first.status == 0, "\(first.stderr)")
-            // A full batch of erasures (and the job), then the rest: less than a batch ends it.
-            #expect(first.stdout.contains("housekeeping: 1501 rows changed in 2 passes"), "\(first.stdout)")
+            // Six full batches of erasures (and the job), then a pass with nothing ends it.
+            #expect(first.stdout.contains("housekeeping: 1501 rows changed in 7 passes"), "\(first.stdout)")
             #expect(try await count("SELECT count(*)::int FROM reports WHERE reporter_email IS NOT NULL AND closed_at IS NOT NULL") == 0)
             #expect(try await count("SELECT count(*)::int FROM reports WHERE contact_erased_at IS NOT NULL") == 1500)
             #expect(try await count("SELECT count(*)::int FROM dispatch_jobs WHERE report_id = '\(report)'") == 0)
@@ -56,7 +56,7 @@ import Testing
             }
             let cut = try await IntakeProcess.run(["housekeeping", "--max-passes", "1"], environment: env)
             #expect(cut.status == 75)
-            #expect(cut.stdout.contains("housekeeping: 1000 rows changed in 1 passes; work is left"), "\(cut.stdout)")
+            #expect(cut.stdout.contains("housekeeping: 250 rows changed in 1 passes; work is left"), "\(cut.stdout)")
             let refused = try await IntakeProcess.run(["housekeeping", "--max-passes", "0"], environment: env)
             #expect(refused.status != 0)
         }

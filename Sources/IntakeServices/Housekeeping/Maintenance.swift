@@ -24,6 +24,10 @@ public final class Maintenance: Sendable {
     let logger: Logger
     private let lastRun = Mutex<ContinuousClock.Instant?>(nil)
 
+    /// The fewest rows a step changes when it has a backlog (contact erasure's batch): a run
+    /// that changes fewer found none.
+    public static let smallestBatch = ReportStore.erasureBatch
+
     public init(
         reports: ReportStore,
         idempotency: IdempotencyStore,

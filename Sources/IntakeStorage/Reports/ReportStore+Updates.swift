@@ -126,8 +126,12 @@ extension ReportStore {
     }
 
     /// Erases contact details of reports closed more than `days` days ago, a batch at a time;
-    /// returns how many were erased.
-    public func eraseExpiredContacts(afterDays days: Int, batch: Int = 1000) async throws -> Int {
+    /// returns how many were erased. Each report's update touches every index of the table (the
+    /// erasure time is in one of them), about a millisecond a report at national size, so a
+    /// batch is small enough that its row locks last a fraction of a second.
+    public static let erasureBatch = 250
+
+    public func eraseExpiredContacts(afterDays days: Int, batch: Int = erasureBatch) async throws -> Int {
         let logger = self.logger
         return try await database.withConnection { connection in
             let rows = try await connection.query(
