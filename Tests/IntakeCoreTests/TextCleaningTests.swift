@@ -25,5 +25,6 @@ import Testing
         #expect(ReporterContact(name: "Zoë", email: "", phone: "01632 960000").name == "Zoë")
         #expect(ReporterContact(name: "Zoë", email: "", phone: "01632 960000").email == nil)
         #expect(ReporterContact(name: "é ", email: nil, phone: nil).name == "é")
+        #expect(ReporterContact(name: "\u{200B}Ann\u{200B}", email: nil, phone: nil).name == "Ann")
     }
 }

@@ -157,7 +157,7 @@ $$;
 
 -- Council-tax payments g in [lo, hi] of n, over five years, oldest first, to the districts (the
 -- billing authorities) in the same skewed draw as reports: nearly all paid and handed off to the
--- revenues system, some failed, cancelled or expired, and the last hour's still waiting for the
+-- revenues system, some failed, cancelled or expired, and the last three hours' still waiting for the
 -- payer (some of them past their expiry, for the sweep). Only the intents: their event history
 -- is not read by the reconciliation or the sweep.
 CREATE OR REPLACE FUNCTION bench.payments(lo bigint, hi bigint, n bigint) RETURNS void

@@ -63,16 +63,16 @@ public struct ReporterContact: Sendable, Equatable, Codable {
 
     public var isEmpty: Bool { name == nil && email == nil && phone == nil }
 
-    /// Without white space or line breaks at either end (Unicode's White_Space, the set
-    /// Foundation's `.whitespacesAndNewlines` holds). Every report read builds a contact, so text
-    /// that needs nothing (nearly all of it) is returned at once.
+    /// Without white space or line breaks at either end: Unicode's White_Space and the zero-width
+    /// space, the set Foundation's `.whitespacesAndNewlines` holds on Linux. Every report read
+    /// builds a contact, so text that needs nothing (nearly all of it) is returned at once.
     static func trimmed(_ text: String) -> String {
         if let first = text.utf8.first, let last = text.utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
             return text
         }
         let scalars = text.unicodeScalars
-        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.isWhitespace || scalar.value == 0x200B }
+        guard let start = scalars.firstIndex(where: { !isSpace($0) }), let end = scalars.lastIndex(where: { !isSpace($0) })
         else { return "" }
         return String(scalars[start...end])
     }

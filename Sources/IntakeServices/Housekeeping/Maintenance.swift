@@ -24,9 +24,9 @@ public final class Maintenance: Sendable {
     let logger: Logger
     private let lastRun = Mutex<ContinuousClock.Instant?>(nil)
 
-    /// The fewest rows a step changes when it has a backlog (contact erasure's batch): a run
-    /// that changes fewer found none.
-    public static let smallestBatch = ReportStore.erasureBatch
+    /// The smallest batch of any step (the payment expiry sweep's; contact erasure takes 250): a
+    /// run that changes fewer rows found no backlog.
+    public static let smallestBatch = min(PaymentService.expiryBatch, ReportStore.erasureBatch)
 
     public init(
         reports: ReportStore,

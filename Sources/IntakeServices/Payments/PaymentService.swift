@@ -137,10 +137,13 @@ public struct PaymentService: Sendable {
         return .applied(state)
     }
 
+    /// How many intents past their expiry one pass asks the provider about.
+    public static let expiryBatch = 100
+
     /// Expires intents left unpaid past their time. The provider is asked first: a payment
     /// that succeeded at the last moment is paid, not expired; an open one is cancelled there
     /// (and read again, in case the payer finished in between).
-    public func expireDue(limit: Int = 100) async throws -> Int {
+    public func expireDue(limit: Int = expiryBatch) async throws -> Int {
         var expired = 0
         for intent in try await intents.pastExpiry(limit: limit) {
             do {
