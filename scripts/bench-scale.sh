@@ -8,7 +8,7 @@
 # HAProxy on the same database (scripts/bench-scale-replicas.sh). Each read's query plan, as
 # PostgreSQL ran it for the service (auto_explain), ends the output.
 #
-# Bounded: BENCH_SCALE_REPORTS (default 10,000,000; about 10 GB of disk while it runs, dropped at
+# Bounded: BENCH_SCALE_REPORTS (default 10,000,000; about 11 GB of disk while it runs, dropped at
 # the end unless BENCH_SCALE_KEEP=1), BENCH_SECONDS per measurement (default 10). Exits non-zero
 # when the replicas lose, repeat or reorder a delivery.
 set -euo pipefail
