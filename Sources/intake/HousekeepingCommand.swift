@@ -4,8 +4,9 @@ import IntakeServices
 /// `intake housekeeping`: the worker's housekeeping now, pass after pass (each a bounded batch of
 /// every kind, as the worker runs one a minute), until the backlog is gone: to catch up after an
 /// import or a long stop without waiting for the worker. It stops at the first pass that changes
-/// less than the smallest batch (250 contacts erased), so on a busy database the trickle of rows that come of age
-/// while it runs does not keep it going; the worker takes those.
+/// fewer rows than the smallest batch of any step (`Maintenance.smallestBatch`), so on a busy
+/// database the trickle of rows that come of age while it runs does not keep it going; the
+/// worker takes those.
 struct HousekeepingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "housekeeping",
@@ -13,9 +14,6 @@ struct HousekeepingCommand: AsyncParsableCommand {
     )
     @OptionGroup var settings: SettingsOptions
     @Option(help: "Stop after this many passes even if work is left (exit 75).") var maxPasses: Int = 100_000
-
-    /// A pass that changes fewer rows than this found no backlog (the smallest batch).
-    static let backlog = Maintenance.smallestBatch
 
     func validate() throws {
         guard maxPasses >= 1 else { throw ValidationError("--max-passes must be at least 1") }
@@ -32,7 +30,7 @@ struct HousekeepingCommand: AsyncParsableCommand {
                 passes += 1
                 let rows = try await maintenance.run()
                 changed += rows
-                if rows < Self.backlog {
+                if rows < Maintenance.smallestBatch {
                     print("housekeeping: \(changed) rows changed in \(passes) passes")
                     return true
                 }

@@ -3,16 +3,6 @@ import IntakeCore
 import PostgresNIO
 
 extension ReportStore {
-    /// Above this many matches a box is dense enough that reading reports newest first and
-    /// keeping those inside finds a page sooner than sorting every match. At ten million reports
-    /// either way reads at most about 25,000 index entries: the crossing point of the two costs
-    /// (this many from the box's index, against `limit` × reports ÷ this many from the time one).
-    public static let defaultBoxMatchesToSort = 25_000
-
-    /// How many of the newest reports are looked at first: a box holding a page of them (a
-    /// county, a busy town) is answered from those alone.
-    public static let defaultNewestLookedAtFirst = 2_000
-
     /// A map's listing: the newest reports in a box (with any of the status, time and cursor
     /// filters, which the `reports_position` index carries too), reading as little as the box
     /// allows. The first of these that applies gives the page:
@@ -32,7 +22,7 @@ extension ReportStore {
     ) async throws
         -> PostgresRowSequence
     {
-        let statuses = query.statuses.map { Array(Set($0.map(\.rawValue))) }
+        let statuses = query.statuses?.map(\.rawValue)
         let cap = boxMatchesToSort
         let first = newestLookedAtFirst
         let page = query.limit + 1

@@ -9,8 +9,15 @@ public struct ReportStore: Sendable {
     let logger: Logger
     /// How a map listing chooses its way (see `listInBox`); tests set them low to take every
     /// way through small data.
-    public var newestLookedAtFirst = ReportStore.defaultNewestLookedAtFirst
-    public var boxMatchesToSort = ReportStore.defaultBoxMatchesToSort
+    ///
+    /// How many of the newest reports are looked at first: a box holding a page of them (a
+    /// county, a busy town) is answered from those alone.
+    public var newestLookedAtFirst = 2_000
+    /// Above this many matches a box is dense enough that reading reports newest first and
+    /// keeping those inside finds a page sooner than sorting every match. At ten million reports
+    /// either way reads at most about 25,000 index entries: the crossing point of the two costs
+    /// (this many from the box's index, against `limit` × reports ÷ this many from the time one).
+    public var boxMatchesToSort = 25_000
 
     public init(database: Database, logger: Logger) {
         self.database = database
